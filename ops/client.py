@@ -1,0 +1,37 @@
+"""A small HTTP client of Ortak's public API, for the demo seed and the tests."""
+import requests
+
+
+class ApiError(Exception):
+    def __init__(self, response):
+        self.response = response
+        try:
+            self.problem = response.json()
+        except ValueError:
+            self.problem = {"detail": response.text}
+        super().__init__(f"{response.request.method} {response.url} -> {response.status_code}: "
+                         f"{self.problem.get('detail')} {self.problem.get('errors') or ''}")
+
+
+class Client:
+    def __init__(self, url, token=None, timeout=30):
+        self.url = url.rstrip("/")
+        self.session = requests.Session()
+        self.timeout = timeout
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def request(self, method, path, expect=None, **kwargs):
+        response = self.session.request(method, self.url + "/api/v1" + path, timeout=self.timeout, **kwargs)
+        if expect is not None and response.status_code not in ((expect,) if isinstance(expect, int) else expect):
+            raise ApiError(response)
+        return response
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, expect=kwargs.pop("expect", 200), **kwargs).json()
+
+    def put(self, path, body, **kwargs):
+        return self.request("PUT", path, json=body, expect=kwargs.pop("expect", (200, 201)), **kwargs).json()
+
+    def post(self, path, body, **kwargs):
+        return self.request("POST", path, json=body, expect=kwargs.pop("expect", (200, 201)), **kwargs).json()

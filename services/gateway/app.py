@@ -1,0 +1,75 @@
+"""The HTTP gateway: authenticates, checks the HTTP shape, calls RPC, answers problem+json.
+
+It holds no domain state. ``create_app()`` is the gunicorn entry (deploy/gunicorn.conf.py).
+"""
+import logging
+import time
+
+from flask import Flask, g, request
+from flask_smorest import Api
+from prometheus_client import Counter, Histogram
+from werkzeug.exceptions import HTTPException
+
+from shared import config
+
+from . import openapi
+from .auth import authenticate
+from .problems import from_exception
+from .routes import municipalities, operations, plans
+from .rpc import RpcPool
+
+REQUESTS = Counter("ortak_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("ortak_http_request_seconds", "HTTP request latency", ["method", "route"])
+UNAUTHENTICATED_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/api/v1/openapi.json")
+
+
+def create_app(rpc_pool=None):
+    app = Flask("ortak-gateway")
+    app.config.update(
+        API_TITLE="Ortak",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=int(config.env("ORTAK_MAX_BODY_BYTES", str(16 * 1024 * 1024))),
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.extensions["ortak_rpc"] = rpc_pool or RpcPool()
+
+    api = Api(app, spec_kwargs={"info": {"description": "Joint strategic plans of a metropolitan "
+                                                        "municipality and its districts."},
+                                "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+                                "security": [{"bearer": []}, {}]})
+    openapi.register(api)
+    api.register_blueprint(municipalities.blp)
+    api.register_blueprint(plans.blp)
+    app.register_blueprint(operations.blp)
+
+    @app.before_request
+    def start():
+        g.started = time.perf_counter()
+        if not request.path.startswith(UNAUTHENTICATED_PATHS):
+            authenticate(app.extensions["ortak_rpc"])
+
+    @app.after_request
+    def measure(response):
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        REQUESTS.labels(request.method, route, response.status_code).inc()
+        if "started" in g:
+            LATENCY.labels(request.method, route).observe(time.perf_counter() - g.started)
+        return response
+
+    @app.errorhandler(Exception)
+    def handle(exc):
+        return from_exception(exc)
+
+    @app.errorhandler(HTTPException)
+    def handle_http(exc):
+        return from_exception(exc)
+
+    return app
+
+
+logging.basicConfig(level=config.env("LOG_LEVEL", "INFO"))

@@ -1,0 +1,44 @@
+"""problem+json answers (RFC 9457): one place builds them, one table maps errors to statuses."""
+import logging
+
+from flask import Response, json
+from werkzeug.exceptions import HTTPException
+
+from shared.errors import OrtakError, StaleVersion, http_status
+
+from .rpc import ServiceUnavailable
+
+log = logging.getLogger(__name__)
+TYPE_BASE = "https://ortak.example/problems/"
+
+TITLES = {400: "Malformed request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found",
+          405: "Method not allowed", 409: "Conflict", 412: "Stale version", 413: "Too large",
+          415: "Unsupported media type", 422: "Invalid input", 428: "Precondition required",
+          429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
+
+
+def problem(status, detail, errors=None, slug=None, headers=None, **extra):
+    body = {"type": TYPE_BASE + (slug or TITLES.get(status, "error").lower().replace(" ", "-")),
+            "title": TITLES.get(status, "Error"), "status": status, "detail": detail,
+            "errors": errors or {}, **extra}
+    response = Response(json.dumps(body, ensure_ascii=False), status=status,
+                        content_type="application/problem+json; charset=utf-8")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def from_exception(exc):
+    if isinstance(exc, OrtakError):
+        status = http_status(exc)
+        extra = dict(exc.extra)
+        headers = {}
+        if isinstance(exc, StaleVersion) and "version" in extra:
+            headers["ETag"] = f'"{extra["version"]}"'
+        return problem(status, exc.detail, exc.errors, exc.slug, headers=headers, **extra)
+    if isinstance(exc, ServiceUnavailable):
+        return problem(503, str(exc), {}, "unavailable", headers={"Retry-After": "5"}, unavailable=exc.what)
+    if isinstance(exc, HTTPException):
+        return problem(exc.code, exc.description or TITLES.get(exc.code, ""))
+    log.exception("unhandled error", exc_info=exc)
+    return problem(500, "Something went wrong on our side; it has been logged.")

@@ -1,0 +1,94 @@
+"""Joint plans: creation, frame, contributions, versions, adoption and revisions."""
+from flask import request
+from flask_smorest import Blueprint
+
+from shared.errors import InvalidInput
+
+from ..http import actor, call, if_match, json_body, with_etag
+from ..openapi import body
+
+blp = Blueprint("plans", __name__, url_prefix="/api/v1", description="Joint strategic plans")
+
+
+def registry(method, *args):
+    return call("plan_registry", method, actor(), *args)
+
+
+@blp.route("/plans", methods=["POST"])
+@blp.doc(**body("PlanCreate"))
+def create_plan():
+    """Create a joint plan (a coordinator of its coordinating municipality)."""
+    return with_etag(registry("create_plan", json_body()), 201)
+
+
+@blp.route("/plans", methods=["GET"])
+@blp.doc(parameters=[{"in": "query", "name": "member", "schema": {"type": "string"},
+                      "description": "only plans this municipality coordinates or is a member of"}])
+def list_plans():
+    return registry("list_plans", request.args.get("member") or None)
+
+
+@blp.route("/plans/<plan_id>", methods=["GET"])
+def get_plan(plan_id):
+    """The current plan: status, version, frame, every contribution (ETag is the version)."""
+    return with_etag(registry("get_plan", plan_id))
+
+
+@blp.route("/plans/<plan_id>/frame", methods=["PUT"])
+@blp.doc(**body("Frame"))
+def put_frame(plan_id):
+    """Mission, vision, values, goals, regional indicators and situation analysis (coordinator)."""
+    return with_etag(registry("put_frame", plan_id, json_body(), if_match()))
+
+
+@blp.route("/plans/<plan_id>/contributions/<municipality>", methods=["PUT"])
+@blp.doc(**body("Contribution"))
+def put_contribution(plan_id, municipality):
+    """A member's objectives with their target cards (its planner, or the coordinator)."""
+    return with_etag(registry("put_contribution", plan_id, municipality, json_body(), if_match()))
+
+
+@blp.route("/plans/<plan_id>/status", methods=["POST"])
+@blp.doc(**body("StatusChange"))
+def set_status(plan_id):
+    """Move a draft into consultation or back (coordinator)."""
+    return with_etag(registry("set_status", plan_id, json_body(), if_match()))
+
+
+@blp.route("/plans/<plan_id>/adopt", methods=["POST"])
+@blp.doc(**body("Adoption"))
+def adopt(plan_id):
+    """Record the council decision; the targets become what monitoring measures against."""
+    return with_etag(registry("adopt", plan_id, json_body(), if_match()))
+
+
+@blp.route("/plans/<plan_id>/revisions", methods=["POST"])
+@blp.doc(**body("Revision"))
+def start_revision(plan_id):
+    """Start an update (objectives, indicators, targets) or a renewal (a new plan)."""
+    return with_etag(registry("start_revision", plan_id, json_body(), if_match()), 201)
+
+
+@blp.route("/plans/<plan_id>/versions", methods=["GET"])
+def list_versions(plan_id):
+    return registry("list_versions", plan_id)
+
+
+@blp.route("/plans/<plan_id>/versions/<int:n>", methods=["GET"])
+def get_version(plan_id, n):
+    return registry("get_version", plan_id, n)
+
+
+def _version_arg(name):
+    value = request.args.get(name, "")
+    if not value.isdigit() or not 0 < int(value) < 10**9:
+        raise InvalidInput("Name two versions: ?from=n&to=m.", {name: ["A version number (1, 2, ...)."]})
+    return int(value)
+
+
+@blp.route("/plans/<plan_id>/diff", methods=["GET"])
+@blp.doc(parameters=[{"in": "query", "name": n, "required": True, "schema": {"type": "integer", "minimum": 1}}
+                     for n in ("from", "to")])
+def diff(plan_id):
+    """What objectives, indicators and targets changed between two versions."""
+    return registry("diff", plan_id, _version_arg("from"), _version_arg("to"))

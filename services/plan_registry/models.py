@@ -1,0 +1,100 @@
+"""What the plan registry stores (its own database, alias ``plan_registry``).
+
+A plan is a chain of immutable versions, each holding the whole plan as it was; the head is a
+small index for listing. Events leave through an outbox kept in the same document as the state
+they describe, so the two are written together or not at all.
+
+Times are ISO strings (see shared.clock) and dict keys never hold user codes (codes such as
+``H1.1`` contain dots, which MongoDB does not allow in field names).
+"""
+import mongoengine as me
+
+ALIAS = "plan_registry"
+
+
+class Outboxed:
+    """Pending events (full envelopes) and a revision counter for compare-and-set."""
+    outbox = me.ListField(me.DictField())
+    outbox_pending = me.IntField(default=0)
+    rev = me.IntField(default=0)
+
+
+class Municipality(Outboxed, me.Document):
+    meta = {"db_alias": ALIAS, "collection": "municipalities", "indexes": ["parent", "outbox_pending"]}
+    id = me.StringField(primary_key=True)
+    name = me.DynamicField(required=True)
+    kind = me.StringField(required=True)
+    parent = me.StringField(null=True)
+    locale = me.StringField(required=True)
+    calendar = me.StringField(required=True)
+    created_at = me.StringField(required=True)
+    updated_at = me.StringField(required=True)
+
+    def as_dict(self):
+        return {"id": self.id, "name": self.name, "kind": self.kind, "parent": self.parent,
+                "locale": self.locale, "calendar": self.calendar,
+                "created_at": self.created_at, "updated_at": self.updated_at}
+
+
+class Token(me.Document):
+    """An API token, kept only as its HMAC-SHA256 hash."""
+    meta = {"db_alias": ALIAS, "collection": "tokens", "indexes": [{"fields": ["hash"], "unique": True}]}
+    id = me.StringField(primary_key=True)
+    hash = me.StringField(required=True)
+    role = me.StringField(required=True)
+    municipality = me.StringField(null=True)
+    label = me.StringField(default="")
+    created_at = me.StringField(required=True)
+    created_by = me.StringField(null=True)
+    revoked_at = me.StringField(null=True)
+
+    def as_dict(self):
+        return {"id": self.id, "role": self.role, "municipality": self.municipality, "label": self.label,
+                "created_at": self.created_at, "revoked_at": self.revoked_at}
+
+
+class PlanVersion(Outboxed, me.Document):
+    """Version n of a plan; ``_id`` is ``<plan>:<n>`` so two writers can never both make n."""
+    meta = {"db_alias": ALIAS, "collection": "plan_versions",
+            "indexes": [{"fields": ["plan_id", "-n"]}, "outbox_pending"]}
+    id = me.StringField(primary_key=True)
+    plan_id = me.StringField(required=True)
+    n = me.IntField(required=True)
+    kind = me.StringField(required=True)
+    status = me.StringField(required=True)
+    summary = me.StringField(required=True)
+    author = me.DictField()
+    at = me.StringField(required=True)
+    snapshot = me.DictField(required=True)
+
+    @staticmethod
+    def key(plan_id, n):
+        return f"{plan_id}:{n:06d}"
+
+    def header(self):
+        return {"version": self.n, "kind": self.kind, "summary": self.summary, "author": self.author,
+                "at": self.at, "status": self.status}
+
+
+class PlanHead(me.Document):
+    """The newest version of each plan, for listing; repaired from the versions by the relay."""
+    meta = {"db_alias": ALIAS, "collection": "plan_heads", "indexes": ["coordinator"]}
+    id = me.StringField(primary_key=True)
+    version = me.IntField(required=True)
+    status = me.StringField(required=True)
+    title = me.DynamicField()
+    coordinator = me.StringField(required=True)
+    # no index on members: the embedded store mis-answers equality on indexed arrays
+    members = me.ListField(me.StringField())
+    calendar = me.StringField()
+    period = me.DictField()
+    updated_at = me.StringField()
+
+    def as_dict(self):
+        return {"id": self.id, "version": self.version, "status": self.status, "title": self.title,
+                "coordinator": self.coordinator, "members": self.members, "calendar": self.calendar,
+                "period": self.period, "updated_at": self.updated_at}
+
+
+DOCUMENTS = (Municipality, Token, PlanVersion, PlanHead)
+OUTBOXES = (Municipality, PlanVersion)

@@ -1,0 +1,66 @@
+"""The MongoDB dependency provider: one mongoengine alias per service, connected in setup().
+
+Subclasses say which alias and database they own and what small interface to inject
+(``make_dependency``); no I/O happens in ``__init__``.
+"""
+import logging
+
+import mongoengine
+from nameko.extensions import DependencyProvider
+
+from shared import config
+
+log = logging.getLogger(__name__)
+
+
+def connect(alias, database, uri=None):
+    """Register ``alias`` with mongoengine; the client connects lazily on first use."""
+    return mongoengine.connect(
+        db=database,
+        alias=alias,
+        host=uri or config.mongodb_uri(),
+        connect=False,
+        tz_aware=True,
+        uuidRepresentation="standard",
+        serverSelectionTimeoutMS=int(config.env("ORTAK_STORE_TIMEOUT_MS", "3000")),
+        connectTimeoutMS=3000,
+    )
+
+
+def disconnect(alias):
+    try:
+        mongoengine.disconnect(alias)
+    except Exception:  # stop() and kill() never raise
+        log.exception("disconnecting %s", alias)
+
+
+def ping(alias):
+    mongoengine.get_connection(alias).admin.command("ping")
+
+
+class MongoStore(DependencyProvider):
+    alias = None      # e.g. "plan_registry"
+    documents = ()    # Document classes whose indexes this service owns
+
+    def setup(self):
+        connect(self.alias, config.database_name(self.alias))
+
+    def start(self):
+        for document in self.documents:
+            try:
+                document.ensure_indexes()
+            except Exception:
+                # The store may be down at start; indexes are ensured again on the next start.
+                log.exception("could not ensure indexes of %s", document.__name__)
+
+    def stop(self):
+        disconnect(self.alias)
+
+    def kill(self):
+        disconnect(self.alias)
+
+    def get_dependency(self, worker_ctx):
+        return self.make_dependency()
+
+    def make_dependency(self):
+        raise NotImplementedError

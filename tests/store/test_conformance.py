@@ -1,0 +1,102 @@
+"""Every query and update shape the services use, against the store they run on.
+
+The embedded store (nx-27017) has gaps (ARCHITECTURE.md): a datetime or a boolean written by
+``$set`` comes back as a string or an integer, equality on an indexed array matches nothing,
+``$push`` of an embedded document stores a string. The services route around them (ISO strings
+for times, counters instead of flags, ``$in`` on arrays, whole-list ``$set``); this test pins the
+shapes they do use, so a store that breaks one fails here first. Run it against a real MongoDB
+with ORTAK_TEST_MONGODB_URI to check both agree.
+"""
+import pytest
+from mongoengine.errors import NotUniqueError
+
+from services.plan_registry.dependencies import Registry
+from services.plan_registry.models import ALIAS, DOCUMENTS, Municipality, PlanHead, PlanVersion, Token
+from shared import mongo
+
+NESTED = {"title": {"tr": "Körfez", "fa": "خلیج"}, "frame": {"goals": [{"code": "A1", "theme": None}]},
+          "contributions": {"edremit": {"objectives": [{"code": "H1.1", "indicators": [
+              {"code": "PG1.1.1", "weight": 33.33, "targets": {"2025": 1, "2026": 2.5}}]}]}},
+          "status": "draft", "coordinator": "balikesir", "members": ["ayvalik", "edremit"],
+          "calendar": "gregorian", "period": {"start": 2025, "end": 2029}, "updated_at": "2026-01-01T00:00:00.000Z"}
+
+
+@pytest.fixture(scope="module")
+def registry(store_uri, run_id):
+    mongo.connect(ALIAS, f"ortak_{run_id}_conformance", store_uri)
+    for document in DOCUMENTS:
+        document.drop_collection()
+        document.ensure_indexes()
+    yield Registry()
+    mongo.disconnect(ALIAS)
+
+
+def test_insert_and_read_back_nested_unicode(registry):
+    registry.commit("p1", 1, NESTED, "created", "c", {"role": "admin"}, [])
+    n, snapshot = registry.latest("p1")
+    assert n == 1 and snapshot == NESTED
+
+
+def test_a_second_writer_of_the_same_version_is_refused(registry):
+    registry.commit("p2", 1, NESTED, "created", "c", None, [])
+    with pytest.raises(NotUniqueError):
+        PlanVersion(id=PlanVersion.key("p2", 1), plan_id="p2", n=1, kind="x", status="draft", summary="s",
+                    at="t", snapshot={"a": 1}).save(force_insert=True)
+
+
+def test_newest_version_first_and_headers_without_snapshots(registry):
+    for n in (1, 2, 3):
+        registry.commit("p3", n, {**NESTED, "status": f"s{n}"}, "frame", "c", None, [])
+    assert registry.latest("p3")[0] == 3
+    assert [v["version"] for v in registry.versions("p3")] == [1, 2, 3]
+    assert registry.versions("p3")[2]["status"] == "s3"
+
+
+def test_outbox_set_as_a_whole_list_reads_back_as_documents(registry):
+    events = [{"event_id": "e1", "type": "plan_created", "payload": {"nested": [{"a": 1}]}},
+              {"event_id": "e2", "type": "frame_changed", "payload": {}}]
+    registry.commit("p4", 1, NESTED, "created", "c", None, events)
+    pending = [(doc, env) for doc, env in registry.pending_events() if doc.id == PlanVersion.key("p4", 1)]
+    assert pending and pending[0][1] == events
+    registry.mark_published(pending[0][0], {"e1"})
+    doc = PlanVersion.objects.get(id=PlanVersion.key("p4", 1))
+    assert doc.outbox == [events[1]] and isinstance(doc.outbox[0], dict) and doc.outbox_pending == 1
+    registry.mark_published(doc, {"e2"})
+    assert PlanVersion.objects(id=PlanVersion.key("p4", 1), outbox_pending__gt=0).first() is None
+
+
+def test_compare_and_set_on_a_revision_counter(registry):
+    registry.put_municipality("m1", {"name": "A", "kind": "metropolitan", "parent": None, "locale": "tr",
+                                     "calendar": "gregorian"}, {"event_id": "x", "type": "t"})
+    doc = Municipality.objects.get(id="m1")
+    assert Municipality.objects(id="m1", rev=doc.rev).update_one(inc__rev=1, set__kind="provincial") == 1
+    assert Municipality.objects(id="m1", rev=doc.rev).update_one(inc__rev=1, set__kind="town") == 0
+    assert Municipality.objects.get(id="m1").kind == "provincial"
+    assert registry.put_municipality("m1", {"name": {"en": "B"}, "kind": "metropolitan", "parent": None,
+                                            "locale": "en", "calendar": "gregorian"}, {"event_id": "y"}) is False
+    assert registry.municipality("m1")["name"] == {"en": "B"}
+    assert [e["event_id"] for e in Municipality.objects.get(id="m1").outbox] == ["x", "y"]
+
+
+def test_heads_found_by_member_or_coordinator_and_never_moved_back(registry):
+    registry.commit("p5", 1, NESTED, "created", "c", None, [])
+    registry.commit("p5", 2, {**NESTED, "status": "adopted"}, "adoption", "c", None, [])
+    registry.refresh_head(PlanVersion.objects.get(id=PlanVersion.key("p5", 1)))  # a late repair
+    head = PlanHead.objects.get(id="p5")
+    assert (head.version, head.status) == (2, "adopted")
+    assert "p5" in [h["id"] for h in registry.heads(member="edremit")]
+    assert "p5" in [h["id"] for h in registry.heads(member="balikesir")]
+    assert "p5" not in [h["id"] for h in registry.heads(member="havran")]
+
+
+def test_tokens_by_unique_hash_and_revocation(registry):
+    value, token = registry.issue_token("viewer", None, "x", None)
+    assert registry.authenticate(value)["token_id"] == token["id"]
+    with pytest.raises(NotUniqueError):
+        Token(id="other", hash=Token.objects.get(id=token["id"]).hash, role="viewer", created_at="t").save(
+            force_insert=True)
+    registry.revoke_token(token["id"])
+    assert registry.authenticate(value) is None
+    registry.ensure_token("boot", "secret-1", "admin")
+    registry.ensure_token("boot", "secret-2", "admin")  # rotated from the environment
+    assert registry.authenticate("secret-1") is None and registry.authenticate("secret-2")["role"] == "admin"
