@@ -17,6 +17,7 @@ from .store import EmbeddedStore
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVICES = {
     "plan_registry": "services.plan_registry.service:PlanRegistry",
+    "consultation": "services.consultation.service:ConsultationService",
 }
 
 

@@ -80,6 +80,13 @@ class StaleVersion(OrtakError):
 
 
 @_register
+class RateLimited(OrtakError):
+    """Too many requests from one client (HTTP 429); ``extra["retry_after"]`` in seconds."""
+    title = "Too many requests"
+    slug = "rate-limited"
+
+
+@_register
 class Malformed(OrtakError):
     """The request could not be read: bad JSON, bad header (HTTP 400)."""
     title = "Malformed request"
@@ -94,6 +101,7 @@ HTTP_STATUS = {
     Unauthenticated: 401,
     Conflict: 409,
     StaleVersion: 412,
+    RateLimited: 429,
 }
 
 

@@ -21,11 +21,18 @@ PLAN_ADOPTED = "plan_adopted"
 REVISION_STARTED = "revision_started"
 PLAN_REVISED = "plan_revised"
 
+# consultation
+CONSULTATION_OPENED = "consultation_opened"
+INPUT_SUBMITTED = "input_submitted"
+INPUT_DECIDED = "input_decided"
+CONSULTATION_CLOSED = "consultation_closed"
+
 PRODUCERS = {
     "plan_registry": (
         MUNICIPALITY_REGISTERED, PLAN_CREATED, FRAME_CHANGED, CONTRIBUTION_SUBMITTED,
         PLAN_STATUS_CHANGED, PLAN_ADOPTED, REVISION_STARTED, PLAN_REVISED,
     ),
+    "consultation": (CONSULTATION_OPENED, INPUT_SUBMITTED, INPUT_DECIDED, CONSULTATION_CLOSED),
 }
 
 

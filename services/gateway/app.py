@@ -15,7 +15,7 @@ from shared import config
 from . import openapi
 from .auth import authenticate
 from .problems import from_exception
-from .routes import municipalities, operations, plans
+from .routes import consultations, municipalities, operations, plans
 from .rpc import RpcPool
 
 REQUESTS = Counter("ortak_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -45,6 +45,7 @@ def create_app(rpc_pool=None):
     openapi.register(api)
     api.register_blueprint(municipalities.blp)
     api.register_blueprint(plans.blp)
+    api.register_blueprint(consultations.blp)
     app.register_blueprint(operations.blp)
 
     @app.before_request

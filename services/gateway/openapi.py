@@ -1,4 +1,5 @@
 """How our own marshmallow fields appear in the OpenAPI document."""
+from services.consultation import schemas as consultation_schemas
 from services.plan_registry import schemas as registry_schemas
 from shared.text import LocalizedText, PlainText
 from shared.validation import Code, Identifier, Money, Number, YearMap
@@ -16,6 +17,10 @@ SCHEMAS = {
     "Adoption": registry_schemas.AdoptionSchema,
     "Revision": registry_schemas.RevisionSchema,
     "StatusChange": registry_schemas.StatusChangeSchema,
+    "Consultation": consultation_schemas.ConsultationSchema,
+    "Input": consultation_schemas.InputSchema,
+    "Decision": consultation_schemas.DecisionSchema,
+    "StakeholderRegister": consultation_schemas.RegisterSchema,
 }
 
 PROBLEM = {

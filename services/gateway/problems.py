@@ -4,7 +4,7 @@ import logging
 from flask import Response, json
 from werkzeug.exceptions import HTTPException
 
-from shared.errors import OrtakError, StaleVersion, http_status
+from shared.errors import OrtakError, RateLimited, StaleVersion, http_status
 
 from .rpc import ServiceUnavailable
 
@@ -17,10 +17,10 @@ TITLES = {400: "Malformed request", 401: "Unauthenticated", 403: "Forbidden", 40
           429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
 
 
-def problem(status, detail, errors=None, slug=None, headers=None, **extra):
+def problem(status, detail, errors=None, slug=None, headers=None, extra=None):
     body = {"type": TYPE_BASE + (slug or TITLES.get(status, "error").lower().replace(" ", "-")),
-            "title": TITLES.get(status, "Error"), "status": status, "detail": detail,
-            "errors": errors or {}, **extra}
+            "title": TITLES.get(status, "Error"), "status": status, "detail": detail, "errors": errors or {}}
+    body.update({k: v for k, v in (extra or {}).items() if k not in body})  # extension members
     response = Response(json.dumps(body, ensure_ascii=False), status=status,
                         content_type="application/problem+json; charset=utf-8")
     for key, value in (headers or {}).items():
@@ -35,9 +35,11 @@ def from_exception(exc):
         headers = {}
         if isinstance(exc, StaleVersion) and "version" in extra:
             headers["ETag"] = f'"{extra["version"]}"'
-        return problem(status, exc.detail, exc.errors, exc.slug, headers=headers, **extra)
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(extra.get("retry_after", 60))
+        return problem(status, exc.detail, exc.errors, exc.slug, headers=headers, extra=extra)
     if isinstance(exc, ServiceUnavailable):
-        return problem(503, str(exc), {}, "unavailable", headers={"Retry-After": "5"}, unavailable=exc.what)
+        return problem(503, str(exc), {}, "unavailable", headers={"Retry-After": "5"}, extra={"unavailable": exc.what})
     if isinstance(exc, HTTPException):
         return problem(exc.code, exc.description or TITLES.get(exc.code, ""))
     log.exception("unhandled error", exc_info=exc)

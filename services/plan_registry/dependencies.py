@@ -6,12 +6,13 @@ import secrets
 
 from mongoengine.errors import NotUniqueError
 
-from shared import config
+from shared import config, outbox
 from shared.clock import now_iso
 from shared.errors import NotFound, StaleVersion
+from shared.inbox import handle_once
 from shared.mongo import MongoStore, ping
 
-from .models import ALIAS, DOCUMENTS, OUTBOXES, Municipality, PlanHead, PlanVersion, Token
+from .models import ALIAS, DOCUMENTS, OUTBOXES, Municipality, PlanHead, PlanVersion, Provenance, Token
 
 BOOTSTRAP_ADMIN_ID = "bootstrap-admin"
 log = logging.getLogger(__name__)
@@ -150,19 +151,33 @@ class Registry:
             query = PlanHead.objects(coordinator=coordinator)
         return [h.as_dict() for h in query.order_by("id")]
 
-    # -- outbox -------------------------------------------------------------------------------
-    def pending_events(self, limit=100):
-        """Documents with events not yet confirmed as published: (document, envelopes)."""
-        for document in OUTBOXES:
-            for doc in document.objects(outbox_pending__gt=0).limit(limit):
-                yield doc, list(doc.outbox)
+    # -- provenance: where objectives came from ------------------------------------------------
+    def handle_once(self, consumer, body, effect):
+        return handle_once(Provenance._get_db(), consumer, body, effect)
 
-    def mark_published(self, doc, published_ids):
-        remaining = [e for e in doc.outbox if e["event_id"] not in published_ids]
-        type(doc).objects(id=doc.id, rev=doc.rev).update_one(
-            set__outbox=remaining, set__outbox_pending=len(remaining), inc__rev=1)
-        if isinstance(doc, PlanVersion):
-            self.refresh_head(doc)
+    def record_decision(self, envelope):
+        payload = envelope["payload"]
+        key = Provenance.key(envelope["plan_id"], payload["input_id"])
+        fields = dict(seq=payload["seq"], links=payload["links"] if payload["decision"] == "accepted" else [],
+                      source=payload["input"])
+        if Provenance.objects(id=key).first() is None:
+            try:
+                Provenance(id=key, plan_id=envelope["plan_id"], input_id=payload["input_id"], **fields).save(
+                    force_insert=True)
+                return
+            except NotUniqueError:
+                pass
+        Provenance.objects(id=key, seq__lt=payload["seq"]).update_one(**{f"set__{k}": v for k, v in fields.items()})
+
+    def provenance(self, plan_id):
+        return [{"input_id": p.input_id, "links": p.links, **p.source}
+                for p in Provenance.objects(plan_id=plan_id).order_by("input_id") if p.links]
+
+    # -- outbox -------------------------------------------------------------------------------
+    def relay(self, dispatch, now=False):
+        """Publish pending events; a plan version's head is refreshed once its events are out."""
+        after = lambda doc: self.refresh_head(doc) if isinstance(doc, PlanVersion) else None  # noqa: E731
+        (outbox.relay_now if now else outbox.relay)(OUTBOXES, dispatch, after)
 
 
 class RegistryStore(MongoStore):

@@ -6,6 +6,7 @@ because a district planner fixing a spreadsheet wants the whole list at once.
 import copy
 from decimal import Decimal
 
+from shared import guide
 from shared.calendars import PeriodKeyError, check_year, parse_period, plan_years
 from shared.text import pick
 
@@ -53,18 +54,7 @@ def municipality_problems(mid, data, municipalities, problems):
 
 # -- stakeholder analysis --------------------------------------------------------------------
 
-PRIORITIES = {
-    # (high influence, high importance) -> the guide's advice
-    (False, False): "watch",          # İzle
-    (True, False): "inform",          # Bilgilendir
-    (False, True): "consider",        # Çıkarlarını gözet
-    (True, True): "work_together",    # Birlikte çalış
-}
-HIGH = 3  # on the 1-5 scale, 3 and above counts as high
-
-
-def stakeholder_priority(influence, importance):
-    return PRIORITIES[(influence >= HIGH, importance >= HIGH)]
+stakeholder_priority = guide.stakeholder_priority
 
 
 # -- plans -------------------------------------------------------------------------------------
@@ -361,6 +351,25 @@ def linking_view(plan):
         "objectives": [{"code": o["code"], "goal": o["goal"], "municipality": m, "theme": o["theme"]}
                        for m, c in plan["contributions"].items() for o in c["objectives"]],
     }
+
+
+def with_provenance(plan, accepted_inputs):
+    """The plan as read: each goal and objective lists the accepted inputs it came from."""
+    by_goal, by_objective = {}, {}
+    for item in accepted_inputs:
+        source = {k: v for k, v in item.items() if k != "links"}
+        for link in item["links"]:
+            if link.get("objective"):
+                by_objective.setdefault((link["objective"], link.get("municipality")), []).append(source)
+            elif link.get("goal"):
+                by_goal.setdefault(link["goal"], []).append(source)
+    plan = copy.deepcopy(plan)
+    for goal in (plan["frame"] or {}).get("goals", []):
+        goal["inputs"] = by_goal.get(goal["code"], [])
+    for municipality, contribution in plan["contributions"].items():
+        for objective in contribution["objectives"]:
+            objective["inputs"] = by_objective.get((objective["code"], municipality), [])
+    return plan
 
 
 # -- versions ------------------------------------------------------------------------------------

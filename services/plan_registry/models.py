@@ -9,14 +9,9 @@ Times are ISO strings (see shared.clock) and dict keys never hold user codes (co
 """
 import mongoengine as me
 
+from shared.outbox import Outboxed
+
 ALIAS = "plan_registry"
-
-
-class Outboxed:
-    """Pending events (full envelopes) and a revision counter for compare-and-set."""
-    outbox = me.ListField(me.DictField())
-    outbox_pending = me.IntField(default=0)
-    rev = me.IntField(default=0)
 
 
 class Municipality(Outboxed, me.Document):
@@ -96,5 +91,21 @@ class PlanHead(me.Document):
                 "period": self.period, "updated_at": self.updated_at}
 
 
-DOCUMENTS = (Municipality, Token, PlanVersion, PlanHead)
+class Provenance(me.Document):
+    """A stakeholder input accepted into the plan, linked to goals or objectives (from consultation's
+    ``input_decided``); ``seq`` orders decisions so a late redelivery never undoes a newer one."""
+    meta = {"db_alias": ALIAS, "collection": "provenance", "indexes": ["plan_id"]}
+    id = me.StringField(primary_key=True)
+    plan_id = me.StringField(required=True)
+    input_id = me.StringField(required=True)
+    seq = me.IntField(required=True)
+    links = me.ListField(me.DictField())
+    source = me.DictField()
+
+    @staticmethod
+    def key(plan_id, input_id):
+        return f"{plan_id}:{input_id}"
+
+
+DOCUMENTS = (Municipality, Token, PlanVersion, PlanHead, Provenance)
 OUTBOXES = (Municipality, PlanVersion)

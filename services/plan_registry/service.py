@@ -7,7 +7,7 @@ import copy
 import logging
 from datetime import date
 
-from nameko.events import EventDispatcher
+from nameko.events import EventDispatcher, event_handler
 from nameko.timer import timer
 
 from shared import events as ev
@@ -40,22 +40,10 @@ class PlanRegistry:
     @timer(interval=1)
     def relay_outbox(self):
         """Publish events whose write committed but whose publish was not confirmed (crash, broker down)."""
-        self._relay()
-
-    def _relay(self):
-        for doc, envelopes in self.store.pending_events():
-            published = set()
-            for envelope in envelopes:
-                self.dispatch(envelope["type"], envelope)
-                published.add(envelope["event_id"])
-            self.store.mark_published(doc, published)
+        self.store.relay(self.dispatch)
 
     def _relay_now(self):
-        # Right after a commit; a failure here is repaired by the timer, never lost.
-        try:
-            self._relay()
-        except Exception:
-            log.warning("event relay deferred to the timer", exc_info=True)
+        self.store.relay(self.dispatch, now=True)
 
     # -- tokens -------------------------------------------------------------------------------
     @rpc
@@ -127,7 +115,18 @@ class PlanRegistry:
     @rpc
     def get_plan(self, actor, plan_id):
         n, plan = self._readable(actor, plan_id)
-        return {**plan, "version": n}
+        return {**domain.with_provenance(plan, self.store.provenance(plan_id)), "version": n}
+
+    @rpc
+    def linking_view(self, plan_id):
+        """For a service that has not yet seen the plan's events (consultation's read model)."""
+        n, plan = self._readable({"role": "admin"}, plan_id)
+        return {**domain.linking_view(plan), "version": n}
+
+    @event_handler("consultation", ev.INPUT_DECIDED)
+    def on_input_decided(self, body):
+        """Record on each linked goal or objective the stakeholder input it came from."""
+        self.store.handle_once("plan_registry.on_input_decided", body, self.store.record_decision)
 
     @rpc
     def list_plans(self, actor, member=None):

@@ -8,7 +8,8 @@ pytestmark = pytest.mark.stack
 def test_ready_names_every_check(stack):
     response = requests.get(stack.url + "/readyz", timeout=10)
     assert response.status_code == 200
-    assert response.json()["checks"] == {"broker": "ok", "plan_registry": "ok", "plan_registry.store": "ok"}
+    assert response.json()["checks"] == {"broker": "ok", "plan_registry": "ok", "plan_registry.store": "ok",
+                                         "consultation": "ok", "consultation.store": "ok"}
     assert requests.get(stack.url + "/healthz", timeout=5).json() == {"status": "ok"}
 
 

@@ -12,7 +12,7 @@ from mongoengine.errors import NotUniqueError
 
 from services.plan_registry.dependencies import Registry
 from services.plan_registry.models import ALIAS, DOCUMENTS, Municipality, PlanHead, PlanVersion, Token
-from shared import mongo
+from shared import mongo, outbox
 
 NESTED = {"title": {"tr": "Körfez", "fa": "خلیج"}, "frame": {"goals": [{"code": "A1", "theme": None}]},
           "contributions": {"edremit": {"objectives": [{"code": "H1.1", "indicators": [
@@ -56,12 +56,12 @@ def test_outbox_set_as_a_whole_list_reads_back_as_documents(registry):
     events = [{"event_id": "e1", "type": "plan_created", "payload": {"nested": [{"a": 1}]}},
               {"event_id": "e2", "type": "frame_changed", "payload": {}}]
     registry.commit("p4", 1, NESTED, "created", "c", None, events)
-    pending = [(doc, env) for doc, env in registry.pending_events() if doc.id == PlanVersion.key("p4", 1)]
-    assert pending and pending[0][1] == events
-    registry.mark_published(pending[0][0], {"e1"})
+    pending = [doc for doc in outbox.pending([PlanVersion]) if doc.id == PlanVersion.key("p4", 1)]
+    assert pending and pending[0].outbox == events
+    outbox.mark_published(pending[0], {"e1"})
     doc = PlanVersion.objects.get(id=PlanVersion.key("p4", 1))
     assert doc.outbox == [events[1]] and isinstance(doc.outbox[0], dict) and doc.outbox_pending == 1
-    registry.mark_published(doc, {"e2"})
+    outbox.mark_published(doc, {"e2"})
     assert PlanVersion.objects(id=PlanVersion.key("p4", 1), outbox_pending__gt=0).first() is None
 
 

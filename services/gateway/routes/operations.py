@@ -12,7 +12,7 @@ from ..problems import problem
 from ..rpc import ServiceUnavailable
 
 blp = Blueprint("operations", __name__)
-SERVICES = ("plan_registry",)
+SERVICES = ("plan_registry", "consultation")
 READY_TIMEOUT = 3.0
 
 DOCS_PAGE = """<!doctype html>
@@ -71,7 +71,7 @@ def readyz():
         checks["broker"] = "ok"
     if down:
         names = ", ".join(sorted(set(down)))
-        return problem(503, f"Not ready: {names} down.", checks=checks, unavailable=sorted(set(down)))
+        return problem(503, f"Not ready: {names} down.", extra={"checks": checks, "unavailable": sorted(set(down))})
     return {"status": "ready", "checks": checks}
 
 

@@ -1,0 +1,86 @@
+"""What the consultation service stores (its own database, alias ``consultation``).
+
+Times are ISO strings and flags are counters (see shared.clock and shared.outbox for why).
+"""
+import mongoengine as me
+
+from shared.outbox import Outboxed
+
+ALIAS = "consultation"
+
+
+class PlanView(me.Document):
+    """This service's read model of a plan (goals, objectives, themes, members), fed by the
+    registry's events and never read from the registry's database."""
+    meta = {"db_alias": ALIAS, "collection": "plans"}
+    id = me.StringField(primary_key=True)
+    version = me.IntField(required=True)
+    plan = me.DictField(required=True)
+
+
+class Consultation(Outboxed, me.Document):
+    meta = {"db_alias": ALIAS, "collection": "consultations", "indexes": ["plan_id", "outbox_pending", "announced"]}
+    id = me.StringField(primary_key=True)
+    plan_id = me.StringField(required=True)
+    title = me.DynamicField(required=True)
+    kind = me.StringField(required=True)
+    themes = me.ListField(me.StringField())
+    sessions = me.ListField(me.DictField())
+    opens_at = me.StringField(required=True)
+    closes_at = me.StringField(required=True)
+    public = me.BooleanField(default=False)
+    audience = me.DynamicField()
+    location = me.StringField(default="")
+    created_at = me.StringField(required=True)
+    created_by = me.StringField(null=True)
+    announced = me.IntField(default=0)  # 0 nothing yet, 1 consultation_opened sent, 2 consultation_closed sent
+
+    FIELDS = ("id", "plan_id", "title", "kind", "themes", "sessions", "opens_at", "closes_at", "public",
+              "audience", "location", "created_at")
+
+    def as_dict(self):
+        return {field: getattr(self, field) for field in self.FIELDS}
+
+
+class Input(Outboxed, me.Document):
+    meta = {"db_alias": ALIAS, "collection": "inputs",
+            "indexes": [{"fields": ["consultation_id", "fingerprint"], "unique": True}, "plan_id", "outbox_pending"]}
+    id = me.StringField(primary_key=True)
+    consultation_id = me.StringField(required=True)
+    plan_id = me.StringField(required=True)
+    fingerprint = me.StringField(required=True)
+    stakeholder = me.DictField(required=True)
+    kind = me.StringField(required=True)
+    theme = me.StringField(required=True)
+    text = me.DynamicField(required=True)
+    session = me.IntField(null=True)
+    submitted_at = me.StringField(required=True)
+    submitted_by = me.StringField(null=True)
+    decision = me.DictField(null=True)
+    decision_seq = me.IntField(default=0)
+    history = me.ListField(me.DictField())
+
+    FIELDS = ("id", "consultation_id", "plan_id", "stakeholder", "kind", "theme", "text", "session", "submitted_at",
+              "decision")
+
+    def as_dict(self):
+        return {field: getattr(self, field) for field in self.FIELDS}
+
+
+class Register(me.Document):
+    """The plan's stakeholder register as the coordinator analysed it."""
+    meta = {"db_alias": ALIAS, "collection": "registers"}
+    id = me.StringField(primary_key=True)
+    stakeholders = me.ListField(me.DictField())
+    updated_at = me.StringField()
+
+
+class RateWindow(me.Document):
+    meta = {"db_alias": ALIAS, "collection": "rate_windows", "indexes": ["window"]}
+    id = me.StringField(primary_key=True)
+    window = me.IntField()
+    count = me.IntField(default=0)
+
+
+DOCUMENTS = (PlanView, Consultation, Input, Register, RateWindow)
+OUTBOXES = (Consultation, Input)

@@ -1,0 +1,98 @@
+"""Shapes of what the consultation service accepts (marshmallow, JSON types in and out)."""
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from shared.text import LocalizedText, PlainText
+from shared.validation import Code, Identifier
+
+KINDS = ("workshop", "survey", "meeting", "public_comment", "search_conference")
+GROUPS = ("citizen", "muhtar", "city_council", "ngo", "chamber", "university", "public_institution",
+          "private_sector", "municipality")
+INPUT_KINDS = ("request", "suggestion", "complaint", "strength", "weakness", "opportunity", "threat")
+DECISIONS = ("accepted", "rejected", "merged")
+MAX_TEXT = 5000
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class SessionSchema(Strict):
+    theme = Code(required=True)
+    starts_at = fields.AwareDateTime(required=True, format="iso")
+    ends_at = fields.AwareDateTime(allow_none=True, load_default=None, format="iso")
+    facilitator = PlainText(load_default="", max_length=200)
+    title = LocalizedText(allow_none=True, load_default=None, max_length=300)
+
+
+class ConsultationSchema(Strict):
+    title = LocalizedText(required=True, max_length=500)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    themes = fields.List(Code(), required=True, validate=validate.Length(min=1, max=100))
+    sessions = fields.List(fields.Nested(SessionSchema), load_default=list, validate=validate.Length(max=200))
+    opens_at = fields.AwareDateTime(required=True, format="iso")
+    closes_at = fields.AwareDateTime(required=True, format="iso")
+    public = fields.Boolean(load_default=False)
+    audience = LocalizedText(allow_none=True, load_default=None, max_length=1000)
+    location = PlainText(load_default="", max_length=300)
+
+    @validates_schema
+    def ordered(self, data, **kwargs):
+        if data["closes_at"] <= data["opens_at"]:
+            raise ValidationError("A consultation closes after it opens.", "closes_at")
+
+
+class StakeholderRefSchema(Strict):
+    name = PlainText(required=True, max_length=200, validate=validate.Length(min=1))
+    group = fields.String(required=True, validate=validate.OneOf(GROUPS))
+    municipality = Identifier(allow_none=True, load_default=None)
+    contact = PlainText(allow_none=True, load_default=None, max_length=200)
+
+
+class InputSchema(Strict):
+    stakeholder = fields.Nested(StakeholderRefSchema, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(INPUT_KINDS))
+    theme = Code(required=True)
+    text = LocalizedText(required=True, max_length=MAX_TEXT)
+    session = fields.Integer(allow_none=True, load_default=None, strict=True, validate=validate.Range(0, 199))
+
+
+class LinkSchema(Strict):
+    objective = Code(allow_none=True, load_default=None)
+    goal = Code(allow_none=True, load_default=None)
+    municipality = Identifier(allow_none=True, load_default=None)
+
+    @validates_schema
+    def one_target(self, data, **kwargs):
+        if (data["objective"] is None) == (data["goal"] is None):
+            raise ValidationError('A link names an objective or a goal: {"objective": "H1.1", '
+                                  '"municipality": "edremit"} or {"goal": "A1"}.')
+
+
+class DecisionSchema(Strict):
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    reason = LocalizedText(allow_none=True, load_default=None, max_length=2000)
+    links = fields.List(fields.Nested(LinkSchema), load_default=list, validate=validate.Length(max=50))
+    merged_into = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64))
+
+
+class RegisterEntrySchema(Strict):
+    name = PlainText(required=True, max_length=200, validate=validate.Length(min=1))
+    group = fields.String(required=True, validate=validate.OneOf(GROUPS))
+    municipality = Identifier(allow_none=True, load_default=None)
+    internal = fields.Boolean(load_default=False)
+    influence = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
+    importance = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
+    note = LocalizedText(allow_none=True, load_default=None)
+
+
+class RegisterSchema(Strict):
+    stakeholders = fields.List(fields.Nested(RegisterEntrySchema), required=True,
+                               validate=validate.Length(max=2000))
+
+
+class InputFilterSchema(Strict):
+    theme = Code(load_default=None)
+    kind = fields.String(load_default=None, validate=validate.OneOf(INPUT_KINDS))
+    decision = fields.String(load_default=None, validate=validate.OneOf(("undecided",) + DECISIONS))
+    municipality = Identifier(load_default=None)

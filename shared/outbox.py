@@ -1,0 +1,56 @@
+"""The transactional outbox: events stored in the same document as the state they describe.
+
+A service's outboxed Documents mix in ``Outboxed``; the service relays pending events right after
+a write and on a timer, and removes them once the broker confirmed them. Publishing twice (a
+crash after the publish, before the removal) is harmless: consumers deduplicate by event_id.
+"""
+import logging
+
+import mongoengine as me
+
+log = logging.getLogger(__name__)
+
+
+class Outboxed:
+    """Pending events (full envelopes) and a revision counter for compare-and-set.
+
+    A counter, not a flag: the embedded store reads a boolean written by ``$set`` back as 1.
+    """
+    outbox = me.ListField(me.DictField())
+    outbox_pending = me.IntField(default=0)
+    rev = me.IntField(default=0)
+
+
+def pending(documents, limit=100):
+    for document in documents:
+        for doc in document.objects(outbox_pending__gt=0).limit(limit):
+            yield doc
+
+
+def mark_published(doc, published_ids):
+    remaining = [e for e in doc.outbox if e["event_id"] not in published_ids]
+    return type(doc).objects(id=doc.id, rev=doc.rev).update_one(
+        set__outbox=remaining, set__outbox_pending=len(remaining), inc__rev=1)
+
+
+def relay(documents, dispatch, after=None):
+    """Publish every pending event of ``documents``; ``after(doc)`` runs once a doc is cleared."""
+    count = 0
+    for doc in pending(documents):
+        published = set()
+        for envelope in doc.outbox:
+            dispatch(envelope["type"], envelope)
+            published.add(envelope["event_id"])
+            count += 1
+        mark_published(doc, published)
+        if after:
+            after(doc)
+    return count
+
+
+def relay_now(documents, dispatch, after=None):
+    """Right after a commit; a failure here is repaired by the timer, never lost."""
+    try:
+        relay(documents, dispatch, after)
+    except Exception:
+        log.warning("event relay deferred to the timer", exc_info=True)
