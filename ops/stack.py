@@ -18,6 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVICES = {
     "plan_registry": "services.plan_registry.service:PlanRegistry",
     "consultation": "services.consultation.service:ConsultationService",
+    "monitoring": "services.monitoring.service:MonitoringService",
 }
 
 

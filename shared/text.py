@@ -7,7 +7,7 @@ LANGUAGES = ("tr", "fa", "en")
 _BIDI_OVERRIDES = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e"}
 
 
-def _check_plain(value, max_length):
+def check_plain(value, max_length):
     if not isinstance(value, str):
         raise ValidationError("Not a valid string.")
     if "\x00" in value:
@@ -28,7 +28,7 @@ class LocalizedText(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
-            text = _check_plain(value, self.max_length).strip()
+            text = check_plain(value, self.max_length).strip()
             if not text:
                 raise ValidationError("Must not be empty.")
             return text
@@ -36,7 +36,7 @@ class LocalizedText(fields.Field):
             unknown = [k for k in value if k not in LANGUAGES]
             if unknown:
                 raise ValidationError(f"Unknown language {unknown[0]!r}: use {', '.join(LANGUAGES)}.")
-            texts = {k: _check_plain(v, self.max_length).strip() for k, v in value.items()}
+            texts = {k: check_plain(v, self.max_length).strip() for k, v in value.items()}
             texts = {k: v for k, v in texts.items() if v}
             if not texts:
                 raise ValidationError("Give the text in at least one language.")
@@ -55,7 +55,7 @@ class PlainText(fields.String):
         super().__init__(*args, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return _check_plain(super()._deserialize(value, attr, data, **kwargs), self.max_length).strip()
+        return check_plain(super()._deserialize(value, attr, data, **kwargs), self.max_length).strip()
 
 
 def pick(text, language, fallback=LANGUAGES):

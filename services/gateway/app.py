@@ -15,7 +15,7 @@ from shared import config
 from . import openapi
 from .auth import authenticate
 from .problems import from_exception
-from .routes import consultations, municipalities, operations, plans
+from .routes import consultations, monitoring, municipalities, operations, plans
 from .rpc import RpcPool
 
 REQUESTS = Counter("ortak_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -46,6 +46,7 @@ def create_app(rpc_pool=None):
     api.register_blueprint(municipalities.blp)
     api.register_blueprint(plans.blp)
     api.register_blueprint(consultations.blp)
+    api.register_blueprint(monitoring.blp)
     app.register_blueprint(operations.blp)
 
     @app.before_request

@@ -9,7 +9,8 @@ def test_ready_names_every_check(stack):
     response = requests.get(stack.url + "/readyz", timeout=10)
     assert response.status_code == 200
     assert response.json()["checks"] == {"broker": "ok", "plan_registry": "ok", "plan_registry.store": "ok",
-                                         "consultation": "ok", "consultation.store": "ok"}
+                                         "consultation": "ok", "consultation.store": "ok",
+                                         "monitoring": "ok", "monitoring.store": "ok"}
     assert requests.get(stack.url + "/healthz", timeout=5).json() == {"status": "ok"}
 
 

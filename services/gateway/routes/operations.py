@@ -12,7 +12,7 @@ from ..problems import problem
 from ..rpc import ServiceUnavailable
 
 blp = Blueprint("operations", __name__)
-SERVICES = ("plan_registry", "consultation")
+SERVICES = ("plan_registry", "consultation", "monitoring")
 READY_TIMEOUT = 3.0
 
 DOCS_PAGE = """<!doctype html>

@@ -1,0 +1,173 @@
+"""The monitoring service's store: the small interface its service needs.
+
+Readings go through pymongo's bulk calls (a batch is thousands of rows); everything else
+through mongoengine.
+"""
+import secrets
+
+from mongoengine.errors import NotUniqueError
+from pymongo import ReplaceOne
+
+from shared import outbox
+from shared.clock import now_iso
+from shared.errors import NotFound
+from shared.inbox import handle_once
+from shared.mongo import MongoStore, ping
+
+from . import domain
+from .models import ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, PlanModel, Progress, Reading
+from .readings import merged, reading_id
+
+
+class Monitoring:
+    def ping(self):
+        ping(ALIAS)
+
+    def handle_once(self, consumer, body, effect):
+        return handle_once(PlanModel._get_db(), consumer, body, effect)
+
+    def relay(self, dispatch, now=False):
+        (outbox.relay_now if now else outbox.relay)(OUTBOXES, dispatch)
+
+    # -- adopted plans ---------------------------------------------------------------------------
+    def keep_model(self, view, version, effective_from):
+        try:
+            PlanModel(id=PlanModel.key(view["id"], version), plan_id=view["id"], version=version,
+                      effective_from=effective_from, view=view).save(force_insert=True)
+        except NotUniqueError:
+            pass  # the same adoption delivered again
+
+    def models(self, plan_id):
+        found = list(PlanModel.objects(plan_id=plan_id).order_by("version"))
+        if not found:
+            raise NotFound(f"No adopted plan {plan_id!r}.")
+        return found
+
+    def model_for(self, plan_id, period_key=None):
+        """The adopted version whose targets apply to ``period_key`` (the newest one by default)."""
+        models = self.models(plan_id)
+        chosen = models[0]
+        if period_key is None:
+            return models[-1]
+        period = domain.period_of(models[-1].view, period_key)
+        for model in models[1:]:
+            start = domain.period_of(model.view, model.effective_from) if model.effective_from else None
+            if start is None or start.first_day <= period.first_day:
+                chosen = model
+        return chosen
+
+    # -- batches and readings --------------------------------------------------------------------
+    def batch(self, batch_id):
+        return Batch.objects(id=batch_id).first()
+
+    def save_batch(self, batch_id, plan_id, lines, answer, actor, events):
+        """One document holds the whole batch: it is stored entirely or not at all."""
+        batch = Batch(id=batch_id, plan_id=plan_id, readings=lines, answer=answer, submitted_by=actor or {},
+                      at=now_iso(), outbox=events, outbox_pending=len(events))
+        batch.save(force_insert=True)
+        return batch
+
+    def apply_batch(self, batch):
+        """Spread a stored batch into readings; repeatable, so a crash half-way is redone."""
+        collection = Reading._get_collection()
+        ids = [reading_id(batch.plan_id, line) for line in batch.readings]
+        existing = {doc["_id"]: doc for doc in collection.find({"_id": {"$in": ids}})}
+        now = now_iso()
+        operations = []
+        for line, rid in zip(batch.readings, ids):
+            previous = existing.get(rid)
+            if previous is not None and previous.get("batch") == batch.id:
+                continue  # applied before a crash
+            operations.append(ReplaceOne({"_id": rid}, merged(batch.plan_id, previous, line, batch.id, now),
+                                         upsert=True))
+        if operations:
+            collection.bulk_write(operations, ordered=False)
+        Batch.objects(id=batch.id).update_one(set__applied=1)
+
+    def unapplied_batches(self):
+        return list(Batch.objects(applied=0).only("id").limit(10))
+
+    def readings(self, plan_id, municipality=None, period=None, indicators=None):
+        query = {"plan_id": plan_id}
+        if municipality:
+            query["municipality"] = municipality
+        if period:
+            query["period"] = period
+        if indicators is not None:
+            query["indicator"] = {"$in": sorted(indicators)}
+        return list(Reading._get_collection().find(query).sort("_id"))
+
+    def approved(self, plan_id, indicators=None):
+        """(indicator, period) -> approved figures: the only readings that count."""
+        return {(r["indicator"], r["period"]): r["approved"] for r in self.readings(plan_id, indicators=indicators)
+                if r.get("approved")}
+
+    def approve(self, plan_id, municipality, period, actor, event_factory):
+        """Approve the submitted readings of a municipality and period; returns (count, indicators)."""
+        collection = Reading._get_collection()
+        pending = list(collection.find({"plan_id": plan_id, "municipality": municipality, "period": period,
+                                        "status": "submitted"}))
+        now = now_iso()
+        operations = [ReplaceOne({"_id": r["_id"]}, {**r, "status": "approved", "approved_at": now,
+                                                     "approved": {f: r.get(f) for f in
+                                                                  ("value", "numerator", "denominator", "weight")}})
+                      for r in pending]
+        if operations:
+            collection.bulk_write(operations, ordered=False)
+        indicators = sorted({r["indicator"] for r in pending})
+        events = event_factory(len(pending), indicators)
+        Approval(id="apr_" + secrets.token_hex(8), plan_id=plan_id, municipality=municipality, period=period,
+                 indicators=indicators, at=now, by=actor or {}, outbox=events,
+                 outbox_pending=len(events)).save(force_insert=True)
+        return len(pending), indicators
+
+    # -- progress --------------------------------------------------------------------------------
+    def progress(self, plan_id, period):
+        return Progress.objects(id=Progress.key(plan_id, period)).first()
+
+    def save_progress(self, plan_id, period, model_version, figures, previous=None):
+        """Compare-and-set on ``rev``: returns False when someone else updated it meanwhile."""
+        if previous is None:
+            try:
+                Progress(id=Progress.key(plan_id, period), plan_id=plan_id, period=period,
+                         model_version=model_version, figures=figures, updated_at=now_iso()).save(force_insert=True)
+                return True
+            except NotUniqueError:
+                return False
+        return bool(Progress.objects(id=previous.id, rev=previous.rev).update_one(
+            set__figures=figures, set__model_version=model_version, set__updated_at=now_iso(), inc__rev=1))
+
+    def drop_progress(self, plan_id):
+        Progress.objects(plan_id=plan_id).delete()
+
+    # -- alerts ----------------------------------------------------------------------------------
+    def open_alerts(self, plan_id):
+        return {a.indicator: a for a in Alert.objects(plan_id=plan_id, status="open")}
+
+    def alerts(self, plan_id, include_closed=False):
+        query = Alert.objects(plan_id=plan_id) if include_closed else Alert.objects(plan_id=plan_id, status="open")
+        return [a.as_dict() for a in query.order_by("opened_at")]
+
+    def open_alert(self, plan_id, figure, period, threshold, reason, events):
+        episode = Alert.objects(plan_id=plan_id, indicator=figure["code"]).count() + 1
+        try:
+            Alert(id=f"{plan_id}|{figure['code']}|{episode}", plan_id=plan_id, indicator=figure["code"],
+                  municipality=figure.get("municipality"), objective=figure.get("objective"), status="open",
+                  period=period, realization=figure["D"], threshold=threshold, reason=reason, opened_at=now_iso(),
+                  outbox=events, outbox_pending=len(events)).save(force_insert=True)
+        except NotUniqueError:
+            pass  # raised by a concurrent update of the same indicator: once is enough
+
+    def close_alert(self, alert, events):
+        pending = alert.outbox + events
+        Alert.objects(id=alert.id, rev=alert.rev, status="open").update_one(
+            set__status="closed", set__closed_at=now_iso(), set__outbox=pending, set__outbox_pending=len(pending),
+            inc__rev=1)
+
+
+class MonitoringStore(MongoStore):
+    alias = ALIAS
+    documents = DOCUMENTS
+
+    def make_dependency(self):
+        return Monitoring()

@@ -1,0 +1,102 @@
+"""What the monitoring service stores (its own database, alias ``monitoring``).
+
+The adopted plan arrives by events only (``PlanModel``, one per adopted version); readings are
+written in whole batches first (``Batch``, one document, so a batch is all or nothing) and then
+spread into one ``Reading`` per indicator, municipality and period; ``Progress`` holds the stored
+figures of one period, updated when readings are approved.
+"""
+import mongoengine as me
+
+from shared.outbox import Outboxed
+
+ALIAS = "monitoring"
+
+
+class PlanModel(me.Document):
+    meta = {"db_alias": ALIAS, "collection": "plan_models", "indexes": ["plan_id"]}
+    id = me.StringField(primary_key=True)
+    plan_id = me.StringField(required=True)
+    version = me.IntField(required=True)
+    effective_from = me.StringField(null=True)  # None: from the plan's first period
+    view = me.DictField(required=True)
+
+    @staticmethod
+    def key(plan_id, version):
+        return f"{plan_id}:{version:06d}"
+
+
+class Batch(Outboxed, me.Document):
+    meta = {"db_alias": ALIAS, "collection": "batches", "indexes": ["outbox_pending", "applied"]}
+    id = me.StringField(primary_key=True)
+    plan_id = me.StringField(required=True)
+    readings = me.ListField(me.DictField())
+    answer = me.DictField()
+    applied = me.IntField(default=0)
+    submitted_by = me.DictField()
+    at = me.StringField(required=True)
+
+
+class Reading(me.Document):
+    """``value``/``numerator``/``denominator``/``weight`` are the latest submitted figures;
+    ``approved`` holds the ones that count (only approved readings count)."""
+    meta = {"db_alias": ALIAS, "collection": "readings",
+            "strict": False,
+            "indexes": [{"fields": ["plan_id", "municipality", "period"]}, {"fields": ["plan_id", "indicator"]}]}
+    id = me.StringField(primary_key=True)
+    plan_id = me.StringField()
+    indicator = me.StringField()
+    municipality = me.StringField()
+    period = me.StringField()
+
+
+class Approval(Outboxed, me.Document):
+    meta = {"db_alias": ALIAS, "collection": "approvals", "indexes": ["plan_id", "outbox_pending"]}
+    id = me.StringField(primary_key=True)
+    plan_id = me.StringField(required=True)
+    municipality = me.StringField(required=True)
+    period = me.StringField(required=True)
+    indicators = me.ListField(me.StringField())
+    at = me.StringField(required=True)
+    by = me.DictField()
+
+
+class Progress(me.Document):
+    meta = {"db_alias": ALIAS, "collection": "progress", "indexes": ["plan_id"]}
+    id = me.StringField(primary_key=True)
+    plan_id = me.StringField(required=True)
+    period = me.StringField(required=True)
+    model_version = me.IntField(required=True)
+    figures = me.DictField(required=True)
+    rev = me.IntField(default=0)
+    updated_at = me.StringField()
+
+    @staticmethod
+    def key(plan_id, period):
+        return f"{plan_id}:{period}"
+
+
+class Alert(Outboxed, me.Document):
+    meta = {"db_alias": ALIAS, "collection": "alerts", "indexes": [{"fields": ["plan_id", "status"]},
+                                                                   "outbox_pending"]}
+    id = me.StringField(primary_key=True)
+    plan_id = me.StringField(required=True)
+    indicator = me.StringField(required=True)
+    municipality = me.StringField()
+    objective = me.StringField()
+    status = me.StringField(required=True)  # "open" until the indicator recovers, then "closed"
+    period = me.StringField()
+    realization = me.FloatField(null=True)
+    threshold = me.FloatField()
+    reason = me.StringField()
+    opened_at = me.StringField()
+    closed_at = me.StringField(null=True)
+
+    FIELDS = ("id", "plan_id", "indicator", "municipality", "objective", "status", "period", "realization",
+              "threshold", "reason", "opened_at", "closed_at")
+
+    def as_dict(self):
+        return {f: getattr(self, f) for f in self.FIELDS}
+
+
+DOCUMENTS = (PlanModel, Batch, Reading, Approval, Progress, Alert)
+OUTBOXES = (Batch, Approval, Alert)

@@ -1,0 +1,262 @@
+"""monitoring: districts' readings, the guide's realization figures, alerts.
+
+The adopted plan arrives only by the registry's events. An approval publishes
+``readings_approved``; this service's own handler of that event updates the stored figures of
+the affected indicators and their parents, so ``GET /progress`` only reads.
+"""
+import logging
+import secrets
+
+from nameko.events import EventDispatcher, event_handler
+from nameko.timer import timer
+
+from shared import events as ev
+from shared.calendars import PeriodKeyError, plan_periods
+from shared.entrypoints import rpc
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.validation import Identifier, Problems
+
+from . import domain
+from .dependencies import MonitoringStore
+from .readings import check_batch
+
+log = logging.getLogger(__name__)
+SERVICE = "monitoring"
+CAS_RETRIES = 8
+
+
+def role(actor):
+    return (actor or {}).get("role", "public")
+
+
+def is_coordinator(actor, plan):
+    return role(actor) == "admin" or (role(actor) == "coordinator" and actor["municipality"] == plan["coordinator"])
+
+
+def may_write(actor, plan, municipality):
+    return is_coordinator(actor, plan) or (role(actor) == "planner" and actor["municipality"] == municipality)
+
+
+def is_participant(actor, plan):
+    if role(actor) == "admin" or (role(actor) == "viewer" and actor.get("municipality") is None):
+        return True
+    return role(actor) != "public" and actor.get("municipality") in [plan["coordinator"], *plan["members"]]
+
+
+class MonitoringService:
+    name = SERVICE
+
+    store = MonitoringStore()
+    dispatch = EventDispatcher()
+
+    @rpc
+    def health(self):
+        self.store.ping()
+        return {"service": SERVICE, "store": "ok"}
+
+    @timer(interval=1)
+    def tick(self):
+        """Finish batches a crash left half-applied, and relay the outbox."""
+        for batch in self.store.unapplied_batches():
+            self.store.apply_batch(self.store.batch(batch.id))
+        self.store.relay(self.dispatch)
+
+    # -- the adopted plan, from the registry's events --------------------------------------------
+    @event_handler("plan_registry", ev.PLAN_ADOPTED)
+    def on_plan_adopted(self, body):
+        self.store.handle_once(f"{SERVICE}.plan_model", body, self._keep_model)
+
+    @event_handler("plan_registry", ev.PLAN_REVISED)
+    def on_plan_revised(self, body):
+        self.store.handle_once(f"{SERVICE}.plan_model", body, self._keep_model)
+
+    def _keep_model(self, envelope):
+        payload = envelope["payload"]
+        if "indicators" not in payload.get("plan", {}):
+            return  # a renewal: the old plan closes, the new one arrives when it is adopted
+        adoption = payload.get("adoption") or {}
+        self.store.keep_model(payload["plan"], payload["version"], adoption.get("effective_from"))
+        self._recompute(payload["plan"]["id"])  # new targets apply: every period is figured again
+
+    # -- readings --------------------------------------------------------------------------------
+    @rpc
+    def submit_readings(self, actor, plan_id, body, idempotency_key=None):
+        plan = self._plan(actor, plan_id)
+        if idempotency_key is not None:
+            if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= 200:
+                raise InvalidInput("Bad Idempotency-Key.", {"Idempotency-Key": ["1-200 characters."]})
+            batch_id = f"{plan_id}:key:{idempotency_key}"
+            earlier = self.store.batch(batch_id)
+            if earlier is not None:
+                return {**earlier.answer, "replayed": True}
+        else:
+            batch_id = f"{plan_id}:{secrets.token_hex(8)}"
+        lines = body.get("readings") if isinstance(body, dict) else None
+        checked, problems, forbidden = check_batch(plan, lines, lambda m: may_write(actor, plan, m))
+        if forbidden and not problems:
+            raise Forbidden(f"Readings of {', '.join(sorted(forbidden))} are reported by its planner or the "
+                            "plan's coordinator; nothing was stored.")
+        problems.raise_if_any(f"{len(problems.errors)} problems in the batch; nothing was stored.")
+        answer = {"batch": batch_id, "accepted": len(checked)}
+        event = ev.envelope(ev.READINGS_SUBMITTED, SERVICE, {
+            "batch": batch_id, "count": len(checked),
+            "municipalities": sorted({r["municipality"] for r in checked}),
+            "periods": sorted({r["period"] for r in checked})}, plan_id=plan_id, actor=actor)
+        try:
+            batch = self.store.save_batch(batch_id, plan_id, checked, answer, actor, [event])
+        except Exception as exc:
+            if idempotency_key is not None and self.store.batch(batch_id) is not None:
+                return {**self.store.batch(batch_id).answer, "replayed": True}  # a concurrent repeat won
+            raise exc
+        self.store.apply_batch(batch)
+        self.store.relay(self.dispatch, now=True)
+        return answer
+
+    @rpc
+    def list_readings(self, actor, plan_id, municipality=None, period=None):
+        plan = self._plan(actor, plan_id, participants_only=True)
+        if period is not None:
+            self._period(plan, period)
+        return [{k: v for k, v in r.items() if k != "_id"} | {"id": r["_id"]}
+                for r in self.store.readings(plan_id, municipality=municipality, period=period)]
+
+    @rpc
+    def approve(self, actor, plan_id, body):
+        plan = self._plan(actor, plan_id)
+        body = body if isinstance(body, dict) else {}
+        municipality, period = body.get("municipality"), body.get("period")
+        problems = Problems()
+        if municipality not in [plan["coordinator"], *plan["members"]]:
+            problems.add("municipality", f"{municipality!r} is not a member of plan {plan_id}.")
+        try:
+            period = self._period(plan, period)
+        except InvalidInput as exc:
+            problems.errors.update(exc.errors)
+        problems.raise_if_any("The approval cannot be made as sent.")
+        if not may_write(actor, plan, municipality):
+            raise Forbidden(f"Readings of {municipality} are approved by its planner or the plan's coordinator.")
+
+        def events(count, indicators):
+            return [ev.envelope(ev.READINGS_APPROVED, SERVICE, {
+                "municipality": municipality, "period": period, "count": count, "indicators": indicators},
+                plan_id=plan_id, municipality=municipality, actor=actor)] if count else []
+
+        count, _ = self.store.approve(plan_id, municipality, period, actor, events)
+        self.store.relay(self.dispatch, now=True)
+        return {"approved": count, "municipality": municipality, "period": period}
+
+    @event_handler(SERVICE, ev.READINGS_APPROVED)
+    def on_readings_approved(self, body):
+        """Update the figures the approval touches: its indicators, their parents, later periods."""
+        def effect(envelope):
+            payload = envelope["payload"]
+            self._update(envelope["plan_id"], payload["period"], set(payload["indicators"]))
+        self.store.handle_once(f"{SERVICE}.progress", body, effect)
+
+    def _update(self, plan_id, approved_key, affected):
+        latest = self.store.model_for(plan_id).view
+        for period in domain.affected_periods(latest, approved_key):
+            model = self.store.model_for(plan_id, period.key)
+            view = model.view
+            regional = {i.get("contributes_to") for i in view["indicators"] if i["code"] in affected} - {None}
+            needed = affected | {i["code"] for i in view["indicators"] if i.get("contributes_to") in regional}
+            for _ in range(CAS_RETRIES):
+                stored = self.store.progress(plan_id, period.key)
+                if stored is None or stored.model_version != model.version:
+                    figures = domain.compute_period(view, self.store.approved(plan_id), period)
+                else:
+                    figures = domain.update_period(stored.figures, view, self.store.approved(plan_id, needed),
+                                                   period, affected)
+                if self.store.save_progress(plan_id, period.key, model.version, figures, stored):
+                    break
+            else:
+                raise Conflict(f"Progress of {plan_id} {period.key} kept changing; the event is retried.")
+            if period.key == approved_key:
+                self._alerts(plan_id, view, figures, period.key, affected)
+
+    def _alerts(self, plan_id, view, figures, period_key, affected):
+        threshold = view["settings"].get("off_track_threshold", 70)
+        open_alerts = self.store.open_alerts(plan_id)
+        for figure in figures["indicators"]:
+            if figure["code"] not in affected or figure["D"] is None:
+                continue
+            payload = {"indicator": figure["code"], "municipality": figure["municipality"],
+                       "objective": figure["objective"], "period": period_key, "realization": figure["D"],
+                       "threshold": threshold}
+            if domain.off_track(figure, threshold) and figure["code"] not in open_alerts:
+                reason = f"Realization {figure['D']:.1f} % in {period_key} is below the plan's threshold {threshold} %."
+                self.store.open_alert(plan_id, figure, period_key, threshold, reason, [ev.envelope(
+                    ev.INDICATOR_OFF_TRACK, SERVICE, {**payload, "reason": reason}, plan_id=plan_id,
+                    municipality=figure["municipality"])])
+            elif not domain.off_track(figure, threshold) and figure["code"] in open_alerts:
+                self.store.close_alert(open_alerts[figure["code"]], [ev.envelope(
+                    ev.INDICATOR_RECOVERED, SERVICE, payload, plan_id=plan_id, municipality=figure["municipality"])])
+        self.store.relay(self.dispatch, now=True)
+
+    # -- reads -----------------------------------------------------------------------------------
+    @rpc
+    def progress(self, actor, plan_id, period, municipality=None, theme=None):
+        plan = self._plan(actor, plan_id)
+        key = self._period(plan, period)
+        model = self.store.model_for(plan_id, key)
+        stored = self.store.progress(plan_id, key)
+        if stored is None or stored.model_version != model.version:
+            figures = domain.compute_period(model.view, self.store.approved(plan_id), domain.period_of(model.view, key))
+        else:
+            figures = stored.figures
+        return {"plan_id": plan_id, "version": model.version, "period": domain.period_of(plan, key).as_dict(),
+                "settings": model.view["settings"], **_filtered(figures, municipality, theme)}
+
+    @rpc
+    def alerts(self, actor, plan_id, include_closed=False):
+        self._plan(actor, plan_id, participants_only=True)
+        return self.store.alerts(plan_id, include_closed)
+
+    @rpc
+    def recompute(self, plan_id):
+        """Repair: every period figured again from the approved readings (same numbers as the
+        incremental updates)."""
+        return {"plan_id": plan_id, "periods": self._recompute(plan_id)}
+
+    def _recompute(self, plan_id):
+        latest = self.store.model_for(plan_id).view
+        approved = self.store.approved(plan_id)
+        periods = plan_periods(latest["calendar"], latest["period"]["start"], latest["period"]["end"])
+        self.store.drop_progress(plan_id)
+        for period in periods:
+            model = self.store.model_for(plan_id, period.key)
+            self.store.save_progress(plan_id, period.key, model.version,
+                                     domain.compute_period(model.view, approved, period))
+        return len(periods)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _plan(self, actor, plan_id, participants_only=False):
+        if not Identifier.FORM.match(plan_id or ""):
+            raise NotFound(f"No adopted plan {plan_id!r}.")
+        plan = self.store.model_for(plan_id).view
+        if participants_only and not is_participant(actor, plan):
+            raise NotFound(f"No readings of plan {plan_id!r} for this caller.")
+        return plan
+
+    @staticmethod
+    def _period(plan, key):
+        try:
+            return domain.period_of(plan, key).key
+        except PeriodKeyError as exc:
+            raise InvalidInput(f"Bad period: {exc}.", {"period": [str(exc)]}) from None
+
+
+def _filtered(figures, municipality, theme):
+    """The figures of one municipality or theme (the plan-wide roll-up stays as stored)."""
+    if municipality is None and theme is None:
+        return figures
+    objectives = [o for o in figures["objectives"]
+                  if (municipality is None or o["municipality"] == municipality) and (theme is None or o["theme"] == theme)]
+    codes = {o["code"] for o in objectives}
+    goals = {o["goal"] for o in objectives}
+    return {**figures, "objectives": objectives,
+            "indicators": [i for i in figures["indicators"] if i["objective"] in codes],
+            "goals": [g for g in figures["goals"] if g["code"] in goals],
+            "municipalities": [m for m in figures["municipalities"]
+                               if municipality is None or m["municipality"] == municipality],
+            "regional": [r for r in figures["regional"] if r["goal"] in goals]}
