@@ -15,7 +15,7 @@ from shared.inbox import handle_once
 from shared.mongo import MongoStore, ping
 
 from . import domain
-from .models import ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, PlanModel, Progress, Reading
+from .models import ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, PlanModel, Progress, Publication, Reading
 from .readings import merged, reading_id
 
 
@@ -163,6 +163,14 @@ class Monitoring:
         Alert.objects(id=alert.id, rev=alert.rev, status="open").update_one(
             set__status="closed", set__closed_at=now_iso(), set__outbox=pending, set__outbox_pending=len(pending),
             inc__rev=1)
+
+
+    def published(self, plan_id, kind, period, fmt, municipality, event_factory):
+        pid = "rep_" + secrets.token_hex(8)
+        events = event_factory(pid)
+        Publication(id=pid, plan_id=plan_id, kind=kind, period=period, format=fmt, municipality=municipality,
+                    at=now_iso(), outbox=events, outbox_pending=len(events)).save(force_insert=True)
+        return pid
 
 
 class MonitoringStore(MongoStore):

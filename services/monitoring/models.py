@@ -98,5 +98,17 @@ class Alert(Outboxed, me.Document):
         return {f: getattr(self, f) for f in self.FIELDS}
 
 
-DOCUMENTS = (PlanModel, Batch, Reading, Approval, Progress, Alert)
-OUTBOXES = (Batch, Approval, Alert)
+class Publication(Outboxed, me.Document):
+    """A generated report, recorded so that ``report_published`` leaves through the outbox."""
+    meta = {"db_alias": ALIAS, "collection": "publications", "indexes": ["plan_id", "outbox_pending"]}
+    id = me.StringField(primary_key=True)
+    plan_id = me.StringField(required=True)
+    kind = me.StringField(required=True)
+    period = me.StringField(required=True)
+    format = me.StringField(required=True)
+    municipality = me.StringField(null=True)
+    at = me.StringField(required=True)
+
+
+DOCUMENTS = (PlanModel, Batch, Reading, Approval, Progress, Alert, Publication)
+OUTBOXES = (Batch, Approval, Alert, Publication)

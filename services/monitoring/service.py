@@ -4,6 +4,7 @@ The adopted plan arrives only by the registry's events. An approval publishes
 ``readings_approved``; this service's own handler of that event updates the stored figures of
 the affected indicators and their parents, so ``GET /progress`` only reads.
 """
+import base64
 import logging
 import secrets
 
@@ -16,7 +17,7 @@ from shared.entrypoints import rpc
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.validation import Identifier, Problems
 
-from . import domain
+from . import domain, reports
 from .dependencies import MonitoringStore
 from .readings import check_batch
 
@@ -206,6 +207,42 @@ class MonitoringService:
             figures = stored.figures
         return {"plan_id": plan_id, "version": model.version, "period": domain.period_of(plan, key).as_dict(),
                 "settings": model.view["settings"], **_filtered(figures, municipality, theme)}
+
+    @rpc
+    def report(self, actor, plan_id, kind, key, fmt="json", municipality=None):
+        """The six-monthly monitoring report (a half-year) or the yearly evaluation report (a year),
+        for the plan or one municipality, as json, xlsx or pdf; ``report_published`` is sent."""
+        plan = self._plan(actor, plan_id)
+        if fmt not in ("json", "xlsx", "pdf"):
+            raise InvalidInput("Unknown format.", {"format": ["Use json, xlsx or pdf."]})
+        key = self._period(plan, key)
+        half = domain.period_of(plan, key).half
+        if (kind == "monitoring") != (half is not None):
+            field = "period" if kind == "monitoring" else "year"
+            raise InvalidInput(f"A {kind} report covers a {'half-year' if kind == 'monitoring' else 'year'}.",
+                               {field: ["e.g. 2026-H1 or 1405-H1" if kind == "monitoring" else "e.g. 2026 or 1405"]})
+        if municipality is not None and municipality not in [plan["coordinator"], *plan["members"]]:
+            raise InvalidInput("Unknown municipality.", {"municipality": [f"Not a member of plan {plan_id}."]})
+        progress = self.progress(actor, plan_id, key, municipality)
+        halves = []
+        if kind == "evaluation":
+            for h in ("H1", "H2"):
+                figures = self.progress(actor, plan_id, f"{key}-{h}", municipality)
+                halves.append({"period": figures["period"]["key"], "plan": figures["plan"], "goals": figures["goals"]})
+        alerts = self.store.alerts(plan_id) if is_participant(actor, plan) else []
+        if municipality:
+            alerts = [a for a in alerts if a["municipality"] == municipality]
+        document = reports.document(kind, self.store.model_for(plan_id, key).view, progress, municipality, halves,
+                                    alerts)
+        self.store.published(plan_id, kind, key, fmt, municipality, lambda rid: [ev.envelope(
+            ev.REPORT_PUBLISHED, SERVICE, {"report": rid, "kind": kind, "period": key, "format": fmt,
+                                           "municipality": municipality}, plan_id=plan_id, actor=actor)])
+        self.store.relay(self.dispatch, now=True)
+        if fmt == "json":
+            return document
+        content = reports.xlsx(document) if fmt == "xlsx" else reports.pdf(document)
+        suffix = f"-{municipality}" if municipality else ""
+        return {"content_base64": base64.b64encode(content).decode(), "filename": f"{plan_id}-{kind}-{key}{suffix}.{fmt}"}
 
     @rpc
     def alerts(self, actor, plan_id, include_closed=False):

@@ -298,14 +298,15 @@ class PlanRegistry:
         self._relay_now()
         return {"id": plan["id"], "status": plan["status"], "version": n}
 
-    @staticmethod
-    def _event_payload(plan, n, kind, municipality):
+    def _event_payload(self, plan, n, kind, municipality):
         payload = {"version": n, "status": plan["status"], "plan": domain.linking_view(plan)}
         if kind == "contribution":
             payload["municipality"] = municipality
         if kind == "adoption":
             payload["adoption"] = plan["adoption"]
-            payload["plan"] = {**domain.linking_view(plan), **domain.monitoring_view(plan)}
+            payload["plan"] = {**domain.linking_view(plan), **domain.monitoring_view(plan),
+                               # reports speak the coordinator's language (Persian plans read right to left)
+                               "locale": self.store.municipality(plan["coordinator"])["locale"]}
         if kind == "revision":
             payload["revision"] = plan["revision"] or plan["revisions"][-1]
             payload["revision"] = {k: v for k, v in payload["revision"].items() if k != "adopted_frame"}

@@ -235,6 +235,18 @@ def test_a_solar_hijri_plan_end_to_end(admin, token_for):
     response = coordinator.request("POST", f"/plans/{plan_id}/readings", json={"readings": [
         {"indicator": "PG1.1.1", "municipality": "tehran-r1", "period": "2026-H1", "value": 1}]})
     assert response.status_code == 422 and "Solar Hijri" in response.json()["errors"]["readings[0].period"][0]
+    # the report reads right to left, with Persian digits and Solar Hijri dates
+    import io
+
+    import openpyxl
+    from pypdf import PdfReader
+
+    pdf = coordinator.request("GET", f"/plans/{plan_id}/reports/monitoring?period=1402-H1&format=pdf", expect=200)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "۸۷.۵" in text and "۱۴۰۲/۰۱/۰۱" in text and "۱۴۰۲/۰۶/۳۱" in text and "سرانه فضای سبز" in text
+    xlsx = coordinator.request("GET", f"/plans/{plan_id}/reports/monitoring?period=1402-H1&format=xlsx", expect=200)
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    assert book["Summary"].sheet_view.rightToLeft and book["Goal A1"].sheet_view.rightToLeft
 
 
 def test_the_repair_command_gives_the_same_figures(adopted, token_for, public, amqp_uri):
@@ -251,3 +263,34 @@ def test_the_repair_command_gives_the_same_figures(adopted, token_for, public, a
     assert result.returncode == 0, result.stderr
     assert "15 periods recomputed" in result.stdout                      # 5 years x (H1, H2, year)
     assert public.get(f"/plans/{adopted}/progress?period=2026-H1") == before
+
+
+def test_reports_carry_the_same_figures_in_json_xlsx_and_pdf(adopted, token_for, coordinator, listen):
+    import io
+
+    import openpyxl
+    from pypdf import PdfReader
+
+    published = listen("monitoring", "report_published")
+    report_and_approve(token_for, adopted, "2026-H1", H1, H1_ANSWERED)
+    settled(coordinator, adopted, "2026-H1")
+    url = f"/plans/{adopted}/reports/monitoring?period=2026-H1"
+    report = coordinator.get(url)
+    assert report["kind"] == "monitoring" and report["period"]["key"] == "2026-H1"
+    assert [a["indicator"] for a in report["alerts"]] == ["PG3.2.2"]
+    book = openpyxl.load_workbook(io.BytesIO(coordinator.request("GET", url + "&format=xlsx", expect=200).content))
+    assert book.sheetnames[0] == "Summary" and len(book.sheetnames) == 1 + len(report["goals"])
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
+    assert summary["Plan realization (%)"] == round(report["plan"]["realization"], 2)
+    goal3 = list(book["Goal A3"].iter_rows(min_row=4, values_only=True))
+    from_json = {i["code"]: round(i["D"], 2) for i in report["indicators"] if i["goal"] == "A3"}
+    assert {row[1]: row[8] for row in goal3 if row[1] in from_json} == from_json
+    response = coordinator.request("GET", url + "&format=pdf", expect=200)
+    assert response.headers["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert f"{report['plan']['realization']:.1f}" in text and "PG3.2.2" in text and "-125.0" in text
+    assert published.wait_for("report_published")["payload"]["kind"] == "monitoring"
+    evaluation = coordinator.get(f"/plans/{adopted}/reports/evaluation?year=2026&municipality=edremit")
+    assert [h["period"] for h in evaluation["halves"]] == ["2026-H1", "2026-H2"]
+    assert {o["municipality"] for o in evaluation["objectives"]} == {"edremit"}
+    assert coordinator.request("GET", f"/plans/{adopted}/reports/monitoring?period=2026").status_code == 422

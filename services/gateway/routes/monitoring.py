@@ -1,5 +1,7 @@
 """Monitoring: readings in batches, approvals, progress and alerts."""
-from flask import request
+import base64
+
+from flask import Response, request
 from flask_smorest import Blueprint
 
 from ..http import actor, call, json_body
@@ -61,3 +63,36 @@ def progress(plan_id):
 def alerts(plan_id):
     """Off-track indicators with the reason, until they recover (?all=true: with the closed ones)."""
     return monitoring("alerts", plan_id, request.args.get("all") == "true")
+
+
+CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 "pdf": "application/pdf"}
+
+
+def _report(plan_id, kind, key):
+    fmt = request.args.get("format", "json")
+    result = monitoring("report", plan_id, kind, key, fmt, request.args.get("municipality"))
+    if fmt == "json":
+        return result
+    return Response(base64.b64decode(result["content_base64"]), content_type=CONTENT_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{result["filename"]}"'})
+
+
+REPORT_PARAMS = [{"in": "query", "name": "format", "schema": {"type": "string", "enum": ["json", "xlsx", "pdf"]}},
+                 {"in": "query", "name": "municipality", "schema": {"type": "string"}}]
+
+
+@blp.route("/plans/<plan_id>/reports/monitoring", methods=["GET"])
+@blp.doc(parameters=[{"in": "query", "name": "period", "required": True, "schema": {"type": "string"}},
+                     *REPORT_PARAMS])
+def monitoring_report(plan_id):
+    """The six-monthly monitoring report (izleme raporu) of a half-year, e.g. ?period=2026-H1."""
+    return _report(plan_id, "monitoring", request.args.get("period"))
+
+
+@blp.route("/plans/<plan_id>/reports/evaluation", methods=["GET"])
+@blp.doc(parameters=[{"in": "query", "name": "year", "required": True, "schema": {"type": "string"}},
+                     *REPORT_PARAMS])
+def evaluation_report(plan_id):
+    """The yearly evaluation report (değerlendirme raporu), with both half-years, e.g. ?year=2026."""
+    return _report(plan_id, "evaluation", request.args.get("year"))
