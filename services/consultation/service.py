@@ -15,8 +15,9 @@ from nameko.timer import timer
 from shared import config
 from shared import events as ev
 from shared.clock import iso, now_iso, utcnow
-from shared.entrypoints import rpc
+from shared.entrypoints import HealthCheck, rpc
 from shared.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated
+from shared.roles import is_coordinator, is_participant, role
 from shared.validation import Problems, load
 
 from . import domain, report, schemas
@@ -29,31 +30,12 @@ PLAN_EVENTS = (ev.PLAN_CREATED, ev.FRAME_CHANGED, ev.CONTRIBUTION_SUBMITTED, ev.
 RATE_WINDOW = 60
 
 
-def role(actor):
-    return (actor or {}).get("role", "public")
-
-
-def is_coordinator(actor, plan):
-    return role(actor) == "admin" or (role(actor) == "coordinator" and actor["municipality"] == plan["coordinator"])
-
-
-def is_participant(actor, plan):
-    if role(actor) == "admin" or (role(actor) == "viewer" and actor.get("municipality") is None):
-        return True
-    return role(actor) != "public" and actor.get("municipality") in [plan["coordinator"], *plan["members"]]
-
-
-class ConsultationService:
+class ConsultationService(HealthCheck):
     name = SERVICE
 
     store = ConsultationStore()
     dispatch = EventDispatcher()
     registry = RpcProxy("plan_registry")
-
-    @rpc
-    def health(self):
-        self.store.ping()
-        return {"service": SERVICE, "store": "ok"}
 
     # -- the plan read model ---------------------------------------------------------------------
     def _keep(self, body):

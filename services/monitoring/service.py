@@ -13,8 +13,9 @@ from nameko.timer import timer
 
 from shared import events as ev
 from shared.calendars import PeriodKeyError, plan_periods
-from shared.entrypoints import rpc
+from shared.entrypoints import HealthCheck, rpc
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.roles import is_participant, speaks_for
 from shared.validation import Identifier, Problems
 
 from . import domain, reports
@@ -26,34 +27,11 @@ SERVICE = "monitoring"
 CAS_RETRIES = 8
 
 
-def role(actor):
-    return (actor or {}).get("role", "public")
-
-
-def is_coordinator(actor, plan):
-    return role(actor) == "admin" or (role(actor) == "coordinator" and actor["municipality"] == plan["coordinator"])
-
-
-def may_write(actor, plan, municipality):
-    return is_coordinator(actor, plan) or (role(actor) == "planner" and actor["municipality"] == municipality)
-
-
-def is_participant(actor, plan):
-    if role(actor) == "admin" or (role(actor) == "viewer" and actor.get("municipality") is None):
-        return True
-    return role(actor) != "public" and actor.get("municipality") in [plan["coordinator"], *plan["members"]]
-
-
-class MonitoringService:
+class MonitoringService(HealthCheck):
     name = SERVICE
 
     store = MonitoringStore()
     dispatch = EventDispatcher()
-
-    @rpc
-    def health(self):
-        self.store.ping()
-        return {"service": SERVICE, "store": "ok"}
 
     @timer(interval=1)
     def tick(self):
@@ -93,7 +71,7 @@ class MonitoringService:
         else:
             batch_id = f"{plan_id}:{secrets.token_hex(8)}"
         lines = body.get("readings") if isinstance(body, dict) else None
-        checked, problems, forbidden = check_batch(plan, lines, lambda m: may_write(actor, plan, m))
+        checked, problems, forbidden = check_batch(plan, lines, lambda m: speaks_for(actor, plan, m))
         if forbidden and not problems:
             raise Forbidden(f"Readings of {', '.join(sorted(forbidden))} are reported by its planner or the "
                             "plan's coordinator; nothing was stored.")
@@ -134,7 +112,7 @@ class MonitoringService:
         except InvalidInput as exc:
             problems.errors.update(exc.errors)
         problems.raise_if_any("The approval cannot be made as sent.")
-        if not may_write(actor, plan, municipality):
+        if not speaks_for(actor, plan, municipality):
             raise Forbidden(f"Readings of {municipality} are approved by its planner or the plan's coordinator.")
 
         def events(count, indicators):

@@ -2,12 +2,9 @@
 the public. Pure functions: the service asks before it writes and the rules stay in one place.
 """
 from shared.errors import Forbidden
+from shared.roles import is_coordinator, is_participant, role, speaks_for
 
 PUBLIC_STATUSES = ("adopted", "revising", "renewed")
-
-
-def role(actor):
-    return (actor or {}).get("role", "public")
 
 
 def require_admin(actor):
@@ -22,28 +19,16 @@ def require_plan_creator(actor, coordinator):
         raise Forbidden(f"Only a coordinator of {coordinator} may create its joint plans.")
 
 
-def is_coordinator(actor, plan):
-    return role(actor) == "admin" or (role(actor) == "coordinator"
-                                      and actor.get("municipality") == plan["coordinator"])
-
-
 def require_coordinator(actor, plan):
     if not is_coordinator(actor, plan):
         raise Forbidden(f"Only the coordinator of plan {plan['id']} ({plan['coordinator']}) may do this.")
 
 
 def require_contributor(actor, plan, municipality):
-    if is_coordinator(actor, plan):
-        return
-    if role(actor) == "planner" and actor.get("municipality") == municipality:
+    if speaks_for(actor, plan, municipality):
         return
     raise Forbidden(f"Only a planner of {municipality} or the plan's coordinator may write this contribution.")
 
 
 def can_read_plan(actor, plan):
-    if plan["status"] in PUBLIC_STATUSES or role(actor) == "admin":
-        return True
-    if role(actor) == "public":
-        return False
-    mine = actor.get("municipality")
-    return mine is None and role(actor) == "viewer" or mine == plan["coordinator"] or mine in plan["members"]
+    return plan["status"] in PUBLIC_STATUSES or is_participant(actor, plan)

@@ -144,10 +144,13 @@ def _indicator_owners(plan, skip_municipality=None):
     return owners
 
 
-def _objective_owners(plan, skip_municipality=None):
-    return {objective["code"]: municipality
-            for municipality, contribution in plan["contributions"].items() if municipality != skip_municipality
-            for objective in contribution["objectives"]}
+def _unique_code(problems, path, code, seen, owners, noun):
+    """A code is used once in the whole plan: not twice here, not by another part."""
+    if code in seen:
+        problems.add(f"{path}.code", f"{noun} {code} is listed twice.")
+    elif code in owners:
+        problems.add(f"{path}.code", f"{noun} code {code} is already used by {owners[code]}.")
+    seen.add(code)
 
 
 def frame_problems(plan, frame, problems):
@@ -162,13 +165,10 @@ def frame_problems(plan, frame, problems):
     years = years_of(plan)
     used = {code: owner for code, owner in _indicator_owners(plan).items()
             if owner != "the frame's regional indicators"}
-    regional = {}
+    regional, seen = {}, set()
     for i, indicator in enumerate(frame["regional_indicators"]):
         path, code = f"regional_indicators[{i}]", indicator["code"]
-        if code in regional:
-            problems.add(f"{path}.code", f"Indicator {code} is listed twice.")
-        elif code in used:
-            problems.add(f"{path}.code", f"Indicator code {code} is already used by {used[code]}.")
+        _unique_code(problems, path, code, seen, used, "Indicator")
         regional[code] = indicator
         if indicator["goal"] not in goal_codes:
             problems.add(f"{path}.goal", f"Unknown goal {indicator['goal']!r}.")
@@ -221,16 +221,13 @@ def contribution_problems(plan, municipality, contribution, problems):
     themes = {theme["code"] for theme in plan["themes"]}
     members = set(contributors(plan))
     years = years_of(plan)
-    objective_owners = _objective_owners(plan, skip_municipality=municipality)
+    objective_owners = {o["code"]: m for m, c in plan["contributions"].items() if m != municipality
+                        for o in c["objectives"]}
     indicator_owners = _indicator_owners(plan, skip_municipality=municipality)
     seen_objectives, seen_indicators = set(), set()
     for i, objective in enumerate(contribution["objectives"]):
         path, code = f"objectives[{i}]", objective["code"]
-        if code in seen_objectives:
-            problems.add(f"{path}.code", f"Objective {code} is listed twice.")
-        elif code in objective_owners:
-            problems.add(f"{path}.code", f"Objective code {code} is already used by {objective_owners[code]}.")
-        seen_objectives.add(code)
+        _unique_code(problems, path, code, seen_objectives, objective_owners, "Objective")
         if objective["goal"] not in goals:
             problems.add(f"{path}.goal", f"Unknown goal {objective['goal']!r}; the plan's goals are "
                                          f"{', '.join(goals) or 'none yet'}.")
@@ -256,12 +253,8 @@ def contribution_problems(plan, municipality, contribution, problems):
             problems.add(f"{path}.indicators[*].weight",
                          f"The weights of objective {code} total {total.normalize():f}; they must total exactly 100.")
         for j, indicator in enumerate(indicators):
-            ipath, icode = f"{path}.indicators[{j}]", indicator["code"]
-            if icode in seen_indicators:
-                problems.add(f"{ipath}.code", f"Indicator {icode} is listed twice.")
-            elif icode in indicator_owners:
-                problems.add(f"{ipath}.code", f"Indicator code {icode} is already used by {indicator_owners[icode]}.")
-            seen_indicators.add(icode)
+            ipath = f"{path}.indicators[{j}]"
+            _unique_code(problems, ipath, indicator["code"], seen_indicators, indicator_owners, "Indicator")
             if not indicator["unit"]:
                 problems.add(f"{ipath}.unit", "Every indicator needs a unit.")
             _targets_problems(ipath, indicator, years, problems)

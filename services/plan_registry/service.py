@@ -13,7 +13,7 @@ from nameko.timer import timer
 from shared import events as ev
 from shared.calendars import period_containing
 from shared.clock import now_iso
-from shared.entrypoints import rpc
+from shared.entrypoints import HealthCheck, rpc
 from shared.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from shared.validation import Problems, is_identifier, load
 
@@ -25,17 +25,11 @@ SERVICE = "plan_registry"
 EDITABLE = ("draft", "consultation", "revising")
 
 
-class PlanRegistry:
+class PlanRegistry(HealthCheck):
     name = SERVICE
 
     store = RegistryStore()
     dispatch = EventDispatcher()
-
-    # -- operations -----------------------------------------------------------------------------
-    @rpc
-    def health(self):
-        self.store.ping()
-        return {"service": SERVICE, "store": "ok"}
 
     @timer(interval=1)
     def relay_outbox(self):

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 import openpyxl
 import pytest
 
-from ops.client import Client
 from ops.demo import korfez
 from ops.processes import wait_until
 
