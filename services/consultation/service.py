@@ -6,7 +6,6 @@ registry's events, and asks the registry by RPC only for a plan it has not heard
 """
 import base64
 import hashlib
-import logging
 
 from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import RpcProxy
@@ -23,7 +22,6 @@ from shared.validation import Problems, load
 from . import domain, report, schemas
 from .dependencies import ConsultationStore
 
-log = logging.getLogger(__name__)
 SERVICE = "consultation"
 PLAN_EVENTS = (ev.PLAN_CREATED, ev.FRAME_CHANGED, ev.CONTRIBUTION_SUBMITTED, ev.PLAN_STATUS_CHANGED,
                ev.PLAN_ADOPTED, ev.REVISION_STARTED, ev.PLAN_REVISED)

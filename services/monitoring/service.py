@@ -5,7 +5,6 @@ The adopted plan arrives only by the registry's events. An approval publishes
 the affected indicators and their parents, so ``GET /progress`` only reads.
 """
 import base64
-import logging
 import secrets
 
 from nameko.events import EventDispatcher, event_handler
@@ -22,7 +21,6 @@ from . import domain, reports
 from .dependencies import MonitoringStore
 from .readings import check_batch
 
-log = logging.getLogger(__name__)
 SERVICE = "monitoring"
 CAS_RETRIES = 8
 

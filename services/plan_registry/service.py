@@ -4,7 +4,6 @@ Each entrypoint checks access, loads its input through schemas.py, applies domai
 a new version with its events in the same write, and relays the events.
 """
 import copy
-import logging
 from datetime import date
 
 from nameko.events import EventDispatcher, event_handler
@@ -20,7 +19,6 @@ from shared.validation import Problems, is_identifier, load
 from . import access, domain, schemas
 from .dependencies import RegistryStore
 
-log = logging.getLogger(__name__)
 SERVICE = "plan_registry"
 EDITABLE = ("draft", "consultation", "revising")
 

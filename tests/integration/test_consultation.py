@@ -128,10 +128,15 @@ def test_the_korfez_workshop_replayed(draft, coordinator, token_for, listen, pub
     assert public.request("GET", f"/plans/{draft}/stakeholders").status_code == 404
 
 
-def test_a_closed_consultation_refuses_inputs_and_stores_nothing(draft, coordinator, token_for):
+def test_a_closed_consultation_refuses_inputs_and_stores_nothing(draft, coordinator, token_for, listen):
+    lifecycle = listen("consultation", "consultation_opened", "consultation_closed")
     cid = coordinator.post(f"/plans/{draft}/consultations", workshop(), expect=201)["id"]
+    opened = lifecycle.wait_for("consultation_opened", lambda b: b["payload"]["consultation"]["id"] == cid)
+    assert opened["plan_id"] == draft
     closed = coordinator.post(f"/consultations/{cid}/close", {})
     assert closed["status"] == "closed"
+    announced = lifecycle.wait_for("consultation_closed", lambda b: b["payload"]["consultation"]["id"] == cid)
+    assert announced["payload"]["summary"]["total"] == 0
     response = token_for("planner", "havran").request("POST", f"/consultations/{cid}/inputs",
                                                       json=an_input("havran", 1))
     assert response.status_code == 409
