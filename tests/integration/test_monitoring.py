@@ -294,3 +294,50 @@ def test_reports_carry_the_same_figures_in_json_xlsx_and_pdf(adopted, token_for,
     assert [h["period"] for h in evaluation["halves"]] == ["2026-H1", "2026-H2"]
     assert {o["municipality"] for o in evaluation["objectives"]} == {"edremit"}
     assert coordinator.request("GET", f"/plans/{adopted}/reports/monitoring?period=2026").status_code == 422
+
+
+def test_service_quality_from_district_requests(admin, token_for):
+    """Manisa (seed 004): districts report citizens' requests received and answered, and the median
+    days to answer, as ordinary indicators; the regional response rate is Σanswered / Σreceived."""
+    for mid, body in {"manisa": {"name": "Manisa Büyükşehir Belediyesi", "kind": "metropolitan"},
+                      "yunusemre": {"name": "Yunusemre Belediyesi", "kind": "district", "parent": "manisa"},
+                      "sehzadeler": {"name": "Şehzadeler Belediyesi", "kind": "district", "parent": "manisa"}}.items():
+        admin.put(f"/municipalities/{mid}", body)
+    plan_id = "manisa-" + secrets.token_hex(3)
+    coordinator = token_for("coordinator", "manisa")
+    years = [str(y) for y in range(2025, 2030)]
+    coordinator.post("/plans", {"id": plan_id, "title": "Manisa Ortak Stratejik Planı", "coordinator": "manisa",
+                                "members": ["yunusemre", "sehzadeler"], "period": {"start": 2025, "end": 2029},
+                                "themes": [{"code": "T9", "name": "Kurumsal Kapasite"}]}, expect=201)
+    coordinator.put(f"/plans/{plan_id}/frame", {
+        "mission": "Talepleri hızla yanıtlamak", "vision": "Duyarlı belediye",
+        "goals": [{"code": "A1", "title": "Hizmet kalitesi", "theme": "T9"}],
+        "regional_indicators": [{"code": "RQ", "goal": "A1", "name": "Talep yanıtlama oranı", "unit": "%",
+                                 "aggregation": "ratio", "baseline": 60, "targets": {y: 80 for y in years}}]})
+    for n, district in enumerate(["yunusemre", "sehzadeler"], start=1):
+        coordinator.put(f"/plans/{plan_id}/contributions/{district}", {"objectives": [{
+            "code": f"H1.{n}", "goal": "A1", "title": "Muhtarlık taleplerini hızla yanıtlamak",
+            "responsible_unit": "Muhtarlık İşleri Müdürlüğü",
+            "indicators": [
+                {"code": f"Q{n}.1", "name": "Yanıtlanan talep oranı", "unit": "%", "weight": 50, "baseline": 60,
+                 "targets": {y: 80 for y in years}, "calculation": "increase", "contributes_to": "RQ"},
+                {"code": f"Q{n}.2", "name": "Medyan yanıt süresi", "unit": "gün", "weight": 50, "baseline": 10,
+                 "targets": {y: 5 for y in years}, "calculation": "decrease"}]}]})
+    coordinator.post(f"/plans/{plan_id}/adopt", {"decision_no": "2025/1", "decision_date": "2025-01-15"})
+    wait_until(lambda: coordinator.request("GET", f"/plans/{plan_id}/progress?period=2026").status_code == 200, 20,
+               what="monitoring knows the Manisa plan")
+    figures = {"yunusemre": ((350, 500), 8), "sehzadeler": ((180, 200), 4)}   # answered/received, median days
+    for n, (district, ((answered, received), days)) in enumerate(figures.items(), start=1):
+        planner = token_for("planner", district)
+        planner.post(f"/plans/{plan_id}/readings", {"readings": [
+            {"indicator": f"Q{n}.1", "municipality": district, "period": "2026-H1", "numerator": answered,
+             "denominator": received, "source": "CİMER ve muhtarlık talep kayıtları"},
+            {"indicator": f"Q{n}.2", "municipality": district, "period": "2026-H1", "value": days}]}, expect=202)
+        planner.post(f"/plans/{plan_id}/readings/approve", {"municipality": district, "period": "2026-H1"})
+    progress = settled(coordinator, plan_id, "2026-H1")
+    ind = by(progress["indicators"])
+    assert (ind["Q1.1"]["C"], ind["Q1.1"]["D"]) == (70, 50)        # 350/500 = 70 %: (70-60)/(80-60)
+    assert ind["Q1.2"]["D"] == 40                                  # (8-10)/(5-10): fewer days is better
+    assert ind["Q2.1"]["C"] == 90 and ind["Q2.2"]["D"] == 120
+    regional = by(progress["regional"])["RQ"]
+    assert regional["C"] == pytest.approx(530 / 700 * 100, abs=1e-3)  # not the mean of 70 % and 90 %
