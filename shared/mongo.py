@@ -6,6 +6,7 @@ Subclasses say which alias and database they own and what small interface to inj
 import logging
 
 import mongoengine
+from mongoengine.errors import NotUniqueError
 from nameko.extensions import DependencyProvider
 
 from shared import config
@@ -64,3 +65,16 @@ class MongoStore(DependencyProvider):
 
     def make_dependency(self):
         raise NotImplementedError
+
+
+def keep_newest(document, key, order_field, value, **fields):
+    """Create the document ``key``, or update it only if its ``order_field`` is below ``value``:
+    a late or repeated event never moves a read model back."""
+    if document.objects(id=key).first() is None:
+        try:
+            document(id=key, **{order_field: value}, **fields).save(force_insert=True)
+            return
+        except NotUniqueError:
+            pass  # created meanwhile: fall through to the ordered update
+    document.objects(id=key, **{f"{order_field}__lt": value}).update_one(
+        **{f"set__{order_field}": value}, **{f"set__{k}": v for k, v in fields.items()})

@@ -9,7 +9,7 @@ from shared import outbox
 from shared.clock import now_iso
 from shared.errors import NotFound
 from shared.inbox import handle_once
-from shared.mongo import MongoStore, ping
+from shared.mongo import MongoStore, keep_newest, ping
 
 from .models import ALIAS, DOCUMENTS, OUTBOXES, Consultation, Input, PlanView, RateWindow, Register
 
@@ -31,13 +31,7 @@ class Consultations:
 
     def keep_plan(self, plan, version):
         """Keep the newest version only: events may arrive late or twice."""
-        if PlanView.objects(id=plan["id"]).first() is None:
-            try:
-                PlanView(id=plan["id"], version=version, plan=plan).save(force_insert=True)
-                return
-            except NotUniqueError:
-                pass
-        PlanView.objects(id=plan["id"], version__lt=version).update_one(set__version=version, set__plan=plan)
+        keep_newest(PlanView, plan["id"], "version", version, plan=plan)
 
     # -- consultations --------------------------------------------------------------------------
     def create(self, data, event_factory):

@@ -10,7 +10,7 @@ from shared import config, outbox
 from shared.clock import now_iso
 from shared.errors import NotFound, StaleVersion
 from shared.inbox import handle_once
-from shared.mongo import MongoStore, ping
+from shared.mongo import MongoStore, keep_newest, ping
 
 from .models import ALIAS, DOCUMENTS, OUTBOXES, Municipality, PlanHead, PlanVersion, Provenance, Token
 
@@ -130,17 +130,9 @@ class Registry:
 
     def refresh_head(self, version):
         snap = version.snapshot
-        fields = dict(version=version.n, status=snap["status"], title=snap["title"], coordinator=snap["coordinator"],
-                      members=snap["members"], calendar=snap["calendar"], period=snap["period"],
-                      updated_at=snap["updated_at"])
-        if PlanHead.objects(id=version.plan_id).first() is None:
-            try:
-                PlanHead(id=version.plan_id, **fields).save(force_insert=True)
-                return
-            except NotUniqueError:
-                pass
-        PlanHead.objects(id=version.plan_id, version__lt=version.n).update_one(
-            **{f"set__{k}": v for k, v in fields.items()})
+        keep_newest(PlanHead, version.plan_id, "version", version.n, status=snap["status"], title=snap["title"],
+                    coordinator=snap["coordinator"], members=snap["members"], calendar=snap["calendar"],
+                    period=snap["period"], updated_at=snap["updated_at"])
 
     def heads(self, member=None, coordinator=None):
         query = PlanHead.objects
@@ -157,17 +149,9 @@ class Registry:
 
     def record_decision(self, envelope):
         payload = envelope["payload"]
-        key = Provenance.key(envelope["plan_id"], payload["input_id"])
-        fields = dict(seq=payload["seq"], links=payload["links"] if payload["decision"] == "accepted" else [],
-                      source=payload["input"])
-        if Provenance.objects(id=key).first() is None:
-            try:
-                Provenance(id=key, plan_id=envelope["plan_id"], input_id=payload["input_id"], **fields).save(
-                    force_insert=True)
-                return
-            except NotUniqueError:
-                pass
-        Provenance.objects(id=key, seq__lt=payload["seq"]).update_one(**{f"set__{k}": v for k, v in fields.items()})
+        keep_newest(Provenance, Provenance.key(envelope["plan_id"], payload["input_id"]), "seq", payload["seq"],
+                    plan_id=envelope["plan_id"], input_id=payload["input_id"], source=payload["input"],
+                    links=payload["links"] if payload["decision"] == "accepted" else [])
 
     def provenance(self, plan_id):
         return [{"input_id": p.input_id, "links": p.links, **p.source}
