@@ -45,7 +45,11 @@ class Monitoring:
 
     def model_for(self, plan_id, period_key=None):
         """The adopted version whose targets apply to ``period_key`` (the newest one by default)."""
-        models = self.models(plan_id)
+        return self.choose(self.models(plan_id), period_key)
+
+    @staticmethod
+    def choose(models, period_key=None):
+        """Of already loaded ``models``, the one whose targets apply to ``period_key``."""
         chosen = models[0]
         if period_key is None:
             return models[-1]

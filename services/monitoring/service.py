@@ -131,25 +131,31 @@ class MonitoringService(HealthCheck):
         self.store.handle_once(f"{SERVICE}.progress", body, effect)
 
     def _update(self, plan_id, approved_key, affected):
-        latest = self.store.model_for(plan_id).view
-        for period in domain.affected_periods(latest, approved_key):
-            model = self.store.model_for(plan_id, period.key)
-            view = model.view
-            regional = {i.get("contributes_to") for i in view["indicators"] if i["code"] in affected} - {None}
-            needed = affected | {i["code"] for i in view["indicators"] if i.get("contributes_to") in regional}
+        models = self.store.models(plan_id)  # loaded once for every period below
+        # the approved indicators and the other contributors of the regional indicators they feed
+        needed = set(affected)
+        for model in models:
+            indicators = model.view["indicators"]
+            regional = {i.get("contributes_to") for i in indicators if i["code"] in affected} - {None}
+            needed |= {i["code"] for i in indicators if i.get("contributes_to") in regional}
+        approved, everything = self.store.approved(plan_id, needed), None
+        for period in domain.affected_periods(models[-1].view, approved_key):
+            model = self.store.choose(models, period.key)
             for _ in range(CAS_RETRIES):
                 stored = self.store.progress(plan_id, period.key)
                 if stored is None or stored.model_version != model.version:
-                    figures = domain.compute_period(view, self.store.approved(plan_id), period)
+                    everything = everything or self.store.approved(plan_id)
+                    figures = domain.compute_period(model.view, everything, period)
                 else:
-                    figures = domain.update_period(stored.figures, view, self.store.approved(plan_id, needed),
-                                                   period, affected)
+                    figures = domain.update_period(stored.figures, model.view, approved, period, affected)
                 if self.store.save_progress(plan_id, period.key, model.version, figures, stored):
                     break
+                # another approval landed meanwhile: read the readings again
+                approved, everything = self.store.approved(plan_id, needed), None
             else:
                 raise Conflict(f"Progress of {plan_id} {period.key} kept changing; the event is retried.")
             if period.key == approved_key:
-                self._alerts(plan_id, view, figures, period.key, affected)
+                self._alerts(plan_id, model.view, figures, period.key, affected)
 
     def _alerts(self, plan_id, view, figures, period_key, affected):
         threshold = view["settings"].get("off_track_threshold", 70)
@@ -232,12 +238,13 @@ class MonitoringService(HealthCheck):
         return {"plan_id": plan_id, "periods": self._recompute(plan_id)}
 
     def _recompute(self, plan_id):
-        latest = self.store.model_for(plan_id).view
+        models = self.store.models(plan_id)
+        latest = models[-1].view
         approved = self.store.approved(plan_id)
         periods = plan_periods(latest["calendar"], latest["period"]["start"], latest["period"]["end"])
         self.store.drop_progress(plan_id)
         for period in periods:
-            model = self.store.model_for(plan_id, period.key)
+            model = self.store.choose(models, period.key)
             self.store.save_progress(plan_id, period.key, model.version,
                                      domain.compute_period(model.view, approved, period))
         return len(periods)
