@@ -35,17 +35,12 @@ def mark_published(doc, published_ids):
 
 def relay(documents, dispatch, after=None):
     """Publish every pending event of ``documents``; ``after(doc)`` runs once a doc is cleared."""
-    count = 0
     for doc in pending(documents):
-        published = set()
         for envelope in doc.outbox:
             dispatch(envelope["type"], envelope)
-            published.add(envelope["event_id"])
-            count += 1
-        mark_published(doc, published)
+        mark_published(doc, {envelope["event_id"] for envelope in doc.outbox})
         if after:
             after(doc)
-    return count
 
 
 def relay_now(documents, dispatch, after=None):

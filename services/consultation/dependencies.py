@@ -34,10 +34,9 @@ class Consultations:
         keep_newest(PlanView, plan["id"], "version", version, plan=plan)
 
     # -- consultations --------------------------------------------------------------------------
-    def create(self, data, event_factory):
+    def create(self, data):
+        """Its events (opened, closed) are added by the timer when its times come."""
         consultation = Consultation(id="c_" + secrets.token_hex(6), created_at=now_iso(), **data)
-        consultation.outbox = event_factory(consultation.id)
-        consultation.outbox_pending = len(consultation.outbox)
         consultation.save(force_insert=True)
         return consultation.as_dict()
 
@@ -55,8 +54,8 @@ class Consultations:
 
     def unannounced(self, stage, before):
         """Consultations whose opening (stage 1) or closing (stage 2) time has passed unannounced."""
-        field = "opens_at" if stage == 1 else "closes_at"
-        return [c for c in Consultation.objects(announced__lt=stage) if getattr(c, field) <= before]
+        field = "opens_at" if stage == 1 else "closes_at"  # ISO UTC strings order as times do
+        return list(Consultation.objects(announced__lt=stage, **{f"{field}__lte": before}))
 
     def announce(self, consultation, stage, events):
         pending = consultation.outbox + events

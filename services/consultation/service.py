@@ -26,6 +26,7 @@ SERVICE = "consultation"
 PLAN_EVENTS = (ev.PLAN_CREATED, ev.FRAME_CHANGED, ev.CONTRIBUTION_SUBMITTED, ev.PLAN_STATUS_CHANGED,
                ev.PLAN_ADOPTED, ev.REVISION_STARTED, ev.PLAN_REVISED)
 RATE_WINDOW = 60
+PLAN_VIEW = ("id", "status", "coordinator", "members", "themes", "goals", "objectives")
 
 
 class ConsultationService(HealthCheck):
@@ -37,10 +38,12 @@ class ConsultationService(HealthCheck):
 
     # -- the plan read model ---------------------------------------------------------------------
     def _keep(self, body):
-        self.store.handle_once(f"{SERVICE}.plan_view", body, lambda envelope: self.store.keep_plan(
-            {k: envelope["payload"]["plan"][k] for k in ("id", "status", "coordinator", "members", "themes",
-                                                        "goals", "objectives")},
-            envelope["payload"]["version"]))
+        self.store.handle_once(f"{SERVICE}.plan_view", body, lambda envelope: self._keep_view(
+            envelope["payload"]["plan"], envelope["payload"]["version"]))
+
+    def _keep_view(self, plan, version):
+        """Of the registry's plan, what consultation links to: goals, objectives, themes, members."""
+        self.store.keep_plan({k: plan[k] for k in PLAN_VIEW}, version)
 
     # nameko gives each (event type, handler) its own queue, so every plan event is one handler here
     @event_handler("plan_registry", ev.PLAN_CREATED)
@@ -77,7 +80,7 @@ class ConsultationService(HealthCheck):
         plan = self.store.plan(plan_id)
         if plan is None or fresh:
             view = self.registry.linking_view(plan_id)  # NotFound travels back as NotFound
-            self.store.keep_plan({k: v for k, v in view.items() if k != "version"}, view["version"])
+            self._keep_view(view, view["version"])
             plan = self.store.plan(plan_id)
         return plan
 
@@ -110,8 +113,7 @@ class ConsultationService(HealthCheck):
         data.update(opens_at=iso(data["opens_at"]), closes_at=iso(data["closes_at"]),
                     sessions=[{**s, "starts_at": iso(s["starts_at"]), "ends_at": s["ends_at"] and iso(s["ends_at"])}
                               for s in data["sessions"]])
-        consultation = self.store.create({**data, "plan_id": plan_id, "created_by": actor.get("token_id")},
-                                         lambda cid: [])
+        consultation = self.store.create({**data, "plan_id": plan_id, "created_by": actor.get("token_id")})
         return self._with_status(consultation)
 
     def _with_status(self, consultation):

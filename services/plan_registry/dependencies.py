@@ -159,9 +159,13 @@ class Registry:
 
     # -- outbox -------------------------------------------------------------------------------
     def relay(self, dispatch, now=False):
-        """Publish pending events; a plan version's head is refreshed once its events are out."""
-        after = lambda doc: self.refresh_head(doc) if isinstance(doc, PlanVersion) else None  # noqa: E731
-        (outbox.relay_now if now else outbox.relay)(OUTBOXES, dispatch, after)
+        """Publish pending events. Right after a commit (``now``) the head is fresh already; the
+        timer's pass repairs the head of a version whose commit stopped before refreshing it."""
+        if now:
+            outbox.relay_now(OUTBOXES, dispatch)
+        else:
+            outbox.relay(OUTBOXES, dispatch,
+                         after=lambda doc: self.refresh_head(doc) if isinstance(doc, PlanVersion) else None)
 
 
 class RegistryStore(MongoStore):

@@ -296,7 +296,7 @@ class PlanRegistry(HealthCheck):
             payload["municipality"] = municipality
         if kind == "adoption":
             payload["adoption"] = plan["adoption"]
-            payload["plan"] = {**domain.linking_view(plan), **domain.monitoring_view(plan),
+            payload["plan"] = {**payload["plan"], **domain.monitoring_view(plan),
                                # reports speak the coordinator's language (Persian plans read right to left)
                                "locale": self.store.municipality(plan["coordinator"])["locale"]}
         if kind == "revision":

@@ -100,3 +100,23 @@ def test_tokens_by_unique_hash_and_revocation(registry):
     registry.ensure_token("boot", "secret-1", "admin")
     registry.ensure_token("boot", "secret-2", "admin")  # rotated from the environment
     assert registry.authenticate("secret-1") is None and registry.authenticate("secret-2")["role"] == "admin"
+
+
+def test_times_as_iso_strings_compare_in_the_store(store_uri, run_id):
+    """Consultation's timer asks the store for consultations whose opening time has passed."""
+    from services.consultation.dependencies import Consultations
+    from services.consultation.models import ALIAS as CONSULTATION, Consultation
+
+    mongo.connect(CONSULTATION, f"ortak_{run_id}_conformance_consultation", store_uri)
+    try:
+        Consultation.drop_collection()
+        store = Consultations()
+        for n, opens in enumerate(["2026-06-12T07:00:00.000Z", "2026-06-12T09:30:00.000Z"]):
+            store.create({"plan_id": "p", "title": f"c{n}", "kind": "workshop", "themes": ["T1"],
+                          "opens_at": opens, "closes_at": "2026-06-12T16:00:00.000Z"})
+        due = store.unannounced(1, "2026-06-12T08:00:00.000Z")
+        assert [c.title for c in due] == ["c0"]
+        assert store.unannounced(2, "2026-06-12T08:00:00.000Z") == []
+        assert len(store.unannounced(1, "2026-06-12T09:30:00.000Z")) == 2
+    finally:
+        mongo.disconnect(CONSULTATION)
