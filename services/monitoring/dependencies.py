@@ -43,16 +43,10 @@ class Monitoring:
             raise NotFound(f"No adopted plan {plan_id!r}.")
         return found
 
-    def model_for(self, plan_id, period_key=None):
-        """The adopted version whose targets apply to ``period_key`` (the newest one by default)."""
-        return self.choose(self.models(plan_id), period_key)
-
     @staticmethod
-    def choose(models, period_key=None):
-        """Of already loaded ``models``, the one whose targets apply to ``period_key``."""
+    def choose(models, period_key):
+        """Of the loaded ``models``, the adopted version whose targets apply to ``period_key``."""
         chosen = models[0]
-        if period_key is None:
-            return models[-1]
         period = domain.period_of(models[-1].view, period_key)
         for model in models[1:]:
             start = domain.period_of(model.view, model.effective_from) if model.effective_from else None

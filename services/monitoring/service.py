@@ -179,22 +179,27 @@ class MonitoringService(HealthCheck):
     # -- reads -----------------------------------------------------------------------------------
     @rpc
     def progress(self, actor, plan_id, period, municipality=None, theme=None):
-        plan = self._plan(actor, plan_id)
-        key = self._period(plan, period)
-        model = self.store.model_for(plan_id, key)
+        models = self._models(actor, plan_id)
+        return self._progress(models, self._period(models[-1].view, period), municipality, theme)
+
+    def _progress(self, models, key, municipality=None, theme=None):
+        """The stored figures of a period (figured on the spot if none are stored for its targets)."""
+        model = self.store.choose(models, key)
+        plan_id = model.plan_id
         stored = self.store.progress(plan_id, key)
         if stored is None or stored.model_version != model.version:
             figures = domain.compute_period(model.view, self.store.approved(plan_id), domain.period_of(model.view, key))
         else:
             figures = stored.figures
-        return {"plan_id": plan_id, "version": model.version, "period": domain.period_of(plan, key).as_dict(),
+        return {"plan_id": plan_id, "version": model.version, "period": domain.period_of(model.view, key).as_dict(),
                 "settings": model.view["settings"], **_filtered(figures, municipality, theme)}
 
     @rpc
     def report(self, actor, plan_id, kind, key, fmt="json", municipality=None):
         """The six-monthly monitoring report (a half-year) or the yearly evaluation report (a year),
         for the plan or one municipality, as json, xlsx or pdf; ``report_published`` is sent."""
-        plan = self._plan(actor, plan_id)
+        models = self._models(actor, plan_id)
+        plan = models[-1].view
         if fmt not in ("json", "xlsx", "pdf"):
             raise InvalidInput("Unknown format.", {"format": ["Use json, xlsx or pdf."]})
         key = self._period(plan, key)
@@ -205,16 +210,16 @@ class MonitoringService(HealthCheck):
                                {field: ["e.g. 2026-H1 or 1405-H1" if kind == "monitoring" else "e.g. 2026 or 1405"]})
         if municipality is not None and municipality not in [plan["coordinator"], *plan["members"]]:
             raise InvalidInput("Unknown municipality.", {"municipality": [f"Not a member of plan {plan_id}."]})
-        progress = self.progress(actor, plan_id, key, municipality)
+        progress = self._progress(models, key, municipality)
         halves = []
         if kind == "evaluation":
             for h in ("H1", "H2"):
-                figures = self.progress(actor, plan_id, f"{key}-{h}", municipality)
+                figures = self._progress(models, f"{key}-{h}", municipality)
                 halves.append({"period": figures["period"]["key"], "plan": figures["plan"], "goals": figures["goals"]})
         alerts = self.store.alerts(plan_id) if is_participant(actor, plan) else []
         if municipality:
             alerts = [a for a in alerts if a["municipality"] == municipality]
-        document = reports.document(kind, self.store.model_for(plan_id, key).view, progress, municipality, halves,
+        document = reports.document(kind, self.store.choose(models, key).view, progress, municipality, halves,
                                     alerts)
         self.store.published(plan_id, kind, key, fmt, municipality, lambda rid: [ev.envelope(
             ev.REPORT_PUBLISHED, SERVICE, {"report": rid, "kind": kind, "period": key, "format": fmt,
@@ -250,13 +255,18 @@ class MonitoringService(HealthCheck):
         return len(periods)
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _plan(self, actor, plan_id, participants_only=False):
+    def _models(self, actor, plan_id, participants_only=False):
+        """The plan's adopted versions, oldest first, if this caller may read them."""
         if not Identifier.FORM.match(plan_id or ""):
             raise NotFound(f"No adopted plan {plan_id!r}.")
-        plan = self.store.model_for(plan_id).view
-        if participants_only and not is_participant(actor, plan):
+        models = self.store.models(plan_id)
+        if participants_only and not is_participant(actor, models[-1].view):
             raise NotFound(f"No readings of plan {plan_id!r} for this caller.")
-        return plan
+        return models
+
+    def _plan(self, actor, plan_id, participants_only=False):
+        """The newest adopted version's plan, if this caller may read it."""
+        return self._models(actor, plan_id, participants_only)[-1].view
 
     @staticmethod
     def _period(plan, key):
