@@ -61,14 +61,17 @@ class Problems:
             raise InvalidInput(detail, self.errors)
 
 
+def is_number(value):
+    """A JSON number: not a string, not a boolean, not NaN or infinity."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 class Number(fields.Field):
     """A JSON number: not a string, not a boolean, not NaN or infinity."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValidationError("Must be a number.")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValidationError("Must be a finite number.")
+        if not is_number(value):
+            raise ValidationError("Must be a finite number." if isinstance(value, float) else "Must be a number.")
         return value
 
     def _serialize(self, value, attr, obj, **kwargs):

@@ -59,11 +59,15 @@ class Monitoring:
         return Batch.objects(id=batch_id).first()
 
     def save_batch(self, batch_id, plan_id, lines, answer, actor, events):
-        """One document holds the whole batch: it is stored entirely or not at all."""
+        """One document holds the whole batch: it is stored entirely or not at all. Returns
+        (batch, created); a batch id taken already (the same Idempotency-Key) gives the stored one."""
         batch = Batch(id=batch_id, plan_id=plan_id, readings=lines, answer=answer, submitted_by=actor or {},
                       at=now_iso(), outbox=events, outbox_pending=len(events))
-        batch.save(force_insert=True)
-        return batch
+        try:
+            batch.save(force_insert=True)
+            return batch, True
+        except NotUniqueError:
+            return self.batch(batch_id), False
 
     def apply_batch(self, batch):
         """Spread a stored batch into readings; repeatable, so a crash half-way is redone."""

@@ -1,9 +1,9 @@
 """Rules for a batch of readings (pure): every bad line is found before anything is stored."""
-import math
+from marshmallow import ValidationError
 
 from shared.calendars import PeriodKeyError
 from shared.text import check_plain
-from shared.validation import Problems
+from shared.validation import Problems, is_number
 
 from .domain import period_of
 
@@ -11,17 +11,13 @@ MAX_BATCH = 10_000
 FIELDS = {"indicator", "municipality", "period", "value", "numerator", "denominator", "weight", "note", "source"}
 
 
-def _number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _text(problems, path, value, limit):
     if value is None:
         return None
     try:
         return check_plain(value, limit)
-    except Exception as exc:  # marshmallow.ValidationError with a readable message
-        problems.add(path, " ".join(getattr(exc, "messages", [str(exc)])))
+    except ValidationError as exc:
+        problems.add(path, " ".join(exc.messages))
 
 
 def check_batch(plan, lines, may_write):
@@ -62,16 +58,16 @@ def check_batch(plan, lines, may_write):
             period = None
         value, numerator, denominator = line.get("value"), line.get("numerator"), line.get("denominator")
         if value is not None:
-            if not _number(value):
+            if not is_number(value):
                 problems.add(f"{path}.value", "Must be a number.")
             if numerator is not None or denominator is not None:
                 problems.add(f"{path}.value", "Send a value or a numerator and denominator, not both.")
         elif numerator is None and denominator is None:
             problems.add(f"{path}.value", "Send a value, or a numerator and a denominator.")
         else:
-            if not _number(numerator):
+            if not is_number(numerator):
                 problems.add(f"{path}.numerator", "Must be a number.")
-            if not _number(denominator):
+            if not is_number(denominator):
                 problems.add(f"{path}.denominator", "Must be a number.")
             elif denominator == 0:
                 problems.add(f"{path}.denominator", "A ratio's denominator is not zero.")
@@ -79,7 +75,7 @@ def check_batch(plan, lines, may_write):
             problems.add(f"{path}.value", f"Indicator {code} feeds a ratio regional indicator: send its "
                                           "numerator and denominator.")
         weight = line.get("weight")
-        if weight is not None and (not _number(weight) or weight < 0):
+        if weight is not None and (not is_number(weight) or weight < 0):
             problems.add(f"{path}.weight", "Must be a non-negative number.")
         note = _text(problems, f"{path}.note", line.get("note"), 2000)
         source = _text(problems, f"{path}.source", line.get("source"), 500)

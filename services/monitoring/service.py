@@ -79,12 +79,9 @@ class MonitoringService(HealthCheck):
             "batch": batch_id, "count": len(checked),
             "municipalities": sorted({r["municipality"] for r in checked}),
             "periods": sorted({r["period"] for r in checked})}, plan_id=plan_id, actor=actor)
-        try:
-            batch = self.store.save_batch(batch_id, plan_id, checked, answer, actor, [event])
-        except Exception as exc:
-            if idempotency_key is not None and self.store.batch(batch_id) is not None:
-                return {**self.store.batch(batch_id).answer, "replayed": True}  # a concurrent repeat won
-            raise exc
+        batch, created = self.store.save_batch(batch_id, plan_id, checked, answer, actor, [event])
+        if not created:
+            return {**batch.answer, "replayed": True}  # a concurrent repeat of the same key came first
         self.store.apply_batch(batch)
         self.store.relay(self.dispatch, now=True)
         return answer
