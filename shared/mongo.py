@@ -9,7 +9,7 @@ import mongoengine
 from mongoengine.errors import NotUniqueError
 from nameko.extensions import DependencyProvider
 
-from shared import config
+from shared import config, inbox, outbox
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,21 @@ def disconnect(alias):
 
 def ping(alias):
     mongoengine.get_connection(alias).admin.command("ping")
+
+
+class ServiceStore:
+    """What every service's store offers: a ping, the inbox of its consumers, its outbox relay."""
+    alias = None     # the service's mongoengine alias
+    outboxes = ()    # its Documents that carry pending events
+
+    def ping(self):
+        ping(self.alias)
+
+    def handle_once(self, consumer, body, effect):
+        return inbox.handle_once(mongoengine.get_db(self.alias), consumer, body, effect)
+
+    def relay(self, dispatch, now=False):
+        (outbox.relay_now if now else outbox.relay)(self.outboxes, dispatch)
 
 
 class MongoStore(DependencyProvider):

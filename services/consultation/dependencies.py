@@ -5,24 +5,16 @@ import time
 from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 
-from shared import outbox
 from shared.clock import now_iso
 from shared.errors import NotFound
-from shared.inbox import handle_once
-from shared.mongo import MongoStore, keep_newest, ping
+from shared.mongo import MongoStore, ServiceStore, keep_newest
 
 from .models import ALIAS, DOCUMENTS, OUTBOXES, Consultation, Input, PlanView, RateWindow, Register
 
 
-class Consultations:
-    def ping(self):
-        ping(ALIAS)
-
-    def handle_once(self, consumer, body, effect):
-        return handle_once(PlanView._get_db(), consumer, body, effect)
-
-    def relay(self, dispatch, now=False):
-        (outbox.relay_now if now else outbox.relay)(OUTBOXES, dispatch)
+class Consultations(ServiceStore):
+    alias = ALIAS
+    outboxes = OUTBOXES
 
     # -- the plan read model --------------------------------------------------------------------
     def plan(self, plan_id):

@@ -8,26 +8,18 @@ import secrets
 from mongoengine.errors import NotUniqueError
 from pymongo import ReplaceOne
 
-from shared import outbox
 from shared.clock import now_iso
 from shared.errors import NotFound
-from shared.inbox import handle_once
-from shared.mongo import MongoStore, ping
+from shared.mongo import MongoStore, ServiceStore
 
 from . import domain
 from .models import ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, PlanModel, Progress, Publication, Reading
 from .readings import merged, reading_id
 
 
-class Monitoring:
-    def ping(self):
-        ping(ALIAS)
-
-    def handle_once(self, consumer, body, effect):
-        return handle_once(PlanModel._get_db(), consumer, body, effect)
-
-    def relay(self, dispatch, now=False):
-        (outbox.relay_now if now else outbox.relay)(OUTBOXES, dispatch)
+class Monitoring(ServiceStore):
+    alias = ALIAS
+    outboxes = OUTBOXES
 
     # -- adopted plans ---------------------------------------------------------------------------
     def keep_model(self, view, version, effective_from):

@@ -9,8 +9,7 @@ from mongoengine.errors import NotUniqueError
 from shared import config, outbox
 from shared.clock import now_iso
 from shared.errors import NotFound, StaleVersion
-from shared.inbox import handle_once
-from shared.mongo import MongoStore, keep_newest, ping
+from shared.mongo import MongoStore, ServiceStore, keep_newest
 
 from .models import ALIAS, DOCUMENTS, OUTBOXES, Municipality, PlanHead, PlanVersion, Provenance, Token
 
@@ -23,10 +22,9 @@ def token_hash(token):
     return hmac.new(pepper, token.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
-class Registry:
-    # -- health -------------------------------------------------------------------------------
-    def ping(self):
-        ping(ALIAS)
+class Registry(ServiceStore):
+    alias = ALIAS
+    outboxes = OUTBOXES
 
     # -- municipalities -----------------------------------------------------------------------
     def municipalities(self):
@@ -144,9 +142,6 @@ class Registry:
         return [h.as_dict() for h in query.order_by("id")]
 
     # -- provenance: where objectives came from ------------------------------------------------
-    def handle_once(self, consumer, body, effect):
-        return handle_once(Provenance._get_db(), consumer, body, effect)
-
     def record_decision(self, envelope):
         payload = envelope["payload"]
         keep_newest(Provenance, Provenance.key(envelope["plan_id"], payload["input_id"]), "seq", payload["seq"],
@@ -162,10 +157,8 @@ class Registry:
         """Publish pending events. Right after a commit (``now``) the head is fresh already; the
         timer's pass repairs the head of a version whose commit stopped before refreshing it."""
         if now:
-            outbox.relay_now(OUTBOXES, dispatch)
-        else:
-            outbox.relay(OUTBOXES, dispatch,
-                         after=lambda doc: self.refresh_head(doc) if isinstance(doc, PlanVersion) else None)
+            return super().relay(dispatch, now=True)
+        outbox.relay(OUTBOXES, dispatch, after=lambda doc: self.refresh_head(doc) if isinstance(doc, PlanVersion) else None)
 
 
 class RegistryStore(MongoStore):
