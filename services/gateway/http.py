@@ -1,8 +1,9 @@
-"""Request helpers the routes share: the JSON body, If-Match, the ETag of a plan."""
+"""Request helpers the routes share: the JSON body, If-Match, the ETag of a plan, files."""
+import base64
 import json
 import re
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 
 from shared.errors import Malformed as BadRequest
 
@@ -55,3 +56,13 @@ def actor():
 
 def with_etag(body, status=200):
     return body, status, {"ETag": f'"{body["version"]}"'}
+
+
+CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 "pdf": "application/pdf"}
+
+
+def attachment(result, fmt):
+    """A file a service rendered (sent over RPC as base64) as a download."""
+    return Response(base64.b64decode(result["content_base64"]), content_type=CONTENT_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{result["filename"]}"'})

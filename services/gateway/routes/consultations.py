@@ -1,18 +1,15 @@
 """Stakeholder consultation: consultations of a plan, inputs, decisions, register, summary."""
-import base64
-
-from flask import Response, request
+from flask import request
 from flask_smorest import Blueprint
 
 from shared.errors import InvalidInput
 
-from ..http import actor, call, json_body
+from ..http import actor, attachment, call, json_body
 from ..openapi import body
 from ..problems import problem
 
 blp = Blueprint("consultations", __name__, url_prefix="/api/v1", description="Stakeholder consultation")
 MAX_INPUT_BYTES = 64 * 1024
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def consultation(method, *args, **kwargs):
@@ -89,8 +86,7 @@ def summary(cid):
     result = consultation("summary", cid, fmt)
     if fmt == "json":
         return result
-    return Response(base64.b64decode(result["content_base64"]), content_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{result["filename"]}"'})
+    return attachment(result, fmt)
 
 
 @blp.route("/plans/<plan_id>/stakeholders", methods=["PUT"])

@@ -1,10 +1,8 @@
 """Monitoring: readings in batches, approvals, progress and alerts."""
-import base64
-
-from flask import Response, request
+from flask import request
 from flask_smorest import Blueprint
 
-from ..http import actor, call, json_body
+from ..http import actor, attachment, call, json_body
 
 blp = Blueprint("monitoring", __name__, url_prefix="/api/v1", description="Monitoring and evaluation")
 
@@ -65,17 +63,12 @@ def alerts(plan_id):
     return monitoring("alerts", plan_id, request.args.get("all") == "true")
 
 
-CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 "pdf": "application/pdf"}
-
-
 def _report(plan_id, kind, key):
     fmt = request.args.get("format", "json")
     result = monitoring("report", plan_id, kind, key, fmt, request.args.get("municipality"))
     if fmt == "json":
         return result
-    return Response(base64.b64decode(result["content_base64"]), content_type=CONTENT_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{result["filename"]}"'})
+    return attachment(result, fmt)
 
 
 REPORT_PARAMS = [{"in": "query", "name": "format", "schema": {"type": "string", "enum": ["json", "xlsx", "pdf"]}},
