@@ -145,7 +145,7 @@ def compute_period(plan, readings, period):
             by_indicator[code][key] = reading
     for code, indicator in indicators.items():
         figures["indicators"].append(indicator_entry(plan, indicator, by_indicator[code], period))
-    figures.update(parents(plan, figures["indicators"]))
+    figures.update(parents(plan, figures["indicators"], period))
     figures["regional"] = [regional_entry(plan, regional, by_indicator, period)
                            for regional in plan["regional_indicators"]]
     return figures
@@ -159,17 +159,18 @@ def indicator_entry(plan, indicator, readings_by_period, period):
             "name": indicator["name"]}
 
 
-def parents(plan, indicator_entries):
+def parents(plan, indicator_entries, period):
     """Objectives, goals, municipalities and the plan from the indicator figures."""
     by_objective = {}
     for entry in indicator_entries:
         by_objective.setdefault(entry["objective"], []).append(entry)
     objectives = [objective_figure(o, by_objective.get(o["code"], [])) for o in plan["objectives"]]
     weighted = plan["settings"].get("goal_rollup") == "weighted"
+    costs = objective_costs(plan, period.year) if weighted else None
     goals = []
     for goal in plan["goals"]:
         mine = [o for o in objectives if o["goal"] == goal["code"]]
-        weights = [_objective_weight(plan, o["code"]) for o in mine] if weighted else None
+        weights = [costs[o["code"]] for o in mine] if weighted else None
         figure = rollup(mine, weights)
         goals.append({"code": goal["code"], "theme": goal.get("theme"), "realization": _round(figure),
                       "band": band(figure), "missing_objectives": [o["code"] for o in mine if o["realization"] is None]})
@@ -186,8 +187,10 @@ def parents(plan, indicator_entries):
                      "missing_goals": [g["code"] for g in goals if g["realization"] is None]}}
 
 
-def _objective_weight(plan, code):
-    return plan.get("objective_weights", {}).get(code, 1)
+def objective_costs(plan, year):
+    """Each objective's cost estimate for ``year``: the weight of a "weighted" goal roll-up, so an
+    objective the plan spends more on counts more (without costs the roll-up is the mean)."""
+    return {o["code"]: float(o.get("costs", {}).get(str(year), 0)) for o in plan["objectives"]}
 
 
 def regional_entry(plan, regional, by_indicator, period):
@@ -229,7 +232,7 @@ def update_period(figures, plan, readings, period, affected):
         code = entry["code"]
         entries.append(indicator_entry(plan, indicators[code], by_indicator[code], period)
                        if code in affected else entry)
-    updated = {"indicators": entries, **parents(plan, entries)}
+    updated = {"indicators": entries, **parents(plan, entries, period)}
     touched = {indicators[c].get("contributes_to") for c in affected} - {None}
     updated["regional"] = [regional_entry(plan, r, by_indicator, period) if r["code"] in touched else old
                            for r, old in zip(plan["regional_indicators"], figures["regional"])]

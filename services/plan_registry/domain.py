@@ -313,7 +313,8 @@ def monitoring_view(plan):
     for municipality, contribution in sorted(plan["contributions"].items()):
         for objective in contribution["objectives"]:
             objectives.append({"code": objective["code"], "goal": objective["goal"], "theme": objective["theme"],
-                               "municipality": municipality, "title": objective["title"]})
+                               "municipality": municipality, "title": objective["title"],
+                               "costs": objective["costs"]})
             for indicator in objective["indicators"]:
                 indicators.append({
                     "code": indicator["code"], "objective": objective["code"], "goal": objective["goal"],

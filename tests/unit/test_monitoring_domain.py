@@ -104,6 +104,21 @@ def test_objective_goal_and_plan_roll_up_with_the_cap():
     assert {o["code"]: o for o in uncapped["objectives"]}["H1.1"]["realization"] > obj["H1.1"]["realization"]
 
 
+def test_a_weighted_goal_weighs_objectives_by_their_cost_for_the_year():
+    p = plan(goal_rollup="weighted")
+    p["objectives"][0]["costs"] = {"2026": "300000.00"}     # H1.1
+    p["objectives"][1]["costs"] = {"2026": "100000.00"}     # H1.2
+    approved = readings(inc__2026_H1=15, dec__2026_H1=90, ans0__2026_H1={"numerator": 1, "denominator": 1},
+                        green1__2026_H1=16000, ans1__2026_H1={"numerator": 95, "denominator": 100})
+    figures = domain.compute_period(p, approved, period("2026-H1"))
+    obj = {o["code"]: o["realization"] for o in figures["objectives"]}
+    assert figures["goals"][0]["realization"] == pytest.approx((obj["H1.1"] * 3 + obj["H1.2"]) / 4, abs=1e-4)
+    assert obj["H1.1"] != obj["H1.2"]                          # so the weighting shows
+    del p["objectives"][0]["costs"], p["objectives"][1]["costs"]
+    mean = domain.compute_period(p, approved, period("2026-H1"))["goals"][0]["realization"]
+    assert mean == pytest.approx((obj["H1.1"] + obj["H1.2"]) / 2, abs=1e-4)   # no costs: the mean
+
+
 def test_a_ratio_regional_indicator_is_sum_over_sum_never_the_mean_of_percentages():
     p = plan()
     approved = readings(ans1__2026_H1={"numerator": 45, "denominator": 50},     # 90 %
@@ -141,7 +156,9 @@ KEYS = [f"{y}{h}" for y in range(2025, 2028) for h in ("-H1", "-H2", "")]
        st.sampled_from(KEYS), st.data())
 def test_incremental_figures_equal_a_full_recompute(batches, key, data):
     """Apply readings one approval at a time with update_period; the result equals compute_period."""
-    p = plan()
+    p = plan(goal_rollup=data.draw(st.sampled_from(["mean", "weighted"])))
+    for objective, cost in zip(p["objectives"], ("300000.00", "100000.00")):
+        objective["costs"] = {"2025": cost, "2026": cost, "2027": cost}
     target = period(key)
     approved = {}
     figures = domain.compute_period(p, approved, target)
