@@ -8,18 +8,13 @@ import sys
 
 import requests
 
-from shared.config import DEFAULT_AMQP_URI
+from shared.config import DEFAULT_AMQP_URI, SERVICES
 
 from . import broker, topology
 from .processes import Child, wait_until
 from .store import EmbeddedStore
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SERVICES = {
-    "plan_registry": "services.plan_registry.service:PlanRegistry",
-    "consultation": "services.consultation.service:ConsultationService",
-    "monitoring": "services.monitoring.service:MonitoringService",
-}
 
 
 def bin_path(name):

@@ -2,6 +2,13 @@
 import os
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+
+# Every service by its nameko name, with the class `nameko run` starts.
+SERVICES = {
+    "plan_registry": "services.plan_registry.service:PlanRegistry",
+    "consultation": "services.consultation.service:ConsultationService",
+    "monitoring": "services.monitoring.service:MonitoringService",
+}
 DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/"
 
 

@@ -8,7 +8,8 @@ import sys
 
 import yaml
 
-from ops.stack import ROOT, SERVICES
+from ops.stack import ROOT
+from shared.config import SERVICES
 
 COMPOSE = os.path.join(ROOT, "docker-compose.yml")
 

@@ -12,7 +12,6 @@ from ..problems import problem
 from ..rpc import ServiceUnavailable
 
 blp = Blueprint("operations", __name__)
-SERVICES = ("plan_registry", "consultation", "monitoring")
 READY_TIMEOUT = 3.0
 
 DOCS_PAGE = """<!doctype html>
@@ -25,7 +24,7 @@ DOCS_PAGE = """<!doctype html>
 
 
 def services():
-    return tuple(config.env("ORTAK_SERVICES", ",".join(SERVICES)).split(","))
+    return tuple(config.env("ORTAK_SERVICES", ",".join(config.SERVICES)).split(","))
 
 
 @blp.route("/healthz")
