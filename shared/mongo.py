@@ -4,6 +4,7 @@ Subclasses say which alias and database they own and what small interface to inj
 (``make_dependency``); no I/O happens in ``__init__``.
 """
 import logging
+import threading
 
 import mongoengine
 from mongoengine.errors import NotUniqueError
@@ -12,6 +13,7 @@ from nameko.extensions import DependencyProvider
 from shared import config, inbox, outbox
 
 log = logging.getLogger(__name__)
+RELAYING = threading.Lock()  # green under `nameko run`, which patches threading before importing us
 
 
 def connect(alias, database, uri=None):
@@ -51,7 +53,10 @@ class ServiceStore:
         return inbox.handle_once(mongoengine.get_db(self.alias), consumer, body, effect)
 
     def relay(self, dispatch, now=False):
-        (outbox.relay_now if now else outbox.relay)(self.outboxes, dispatch)
+        # One relay at a time in a process: the timer and a write's own relay would otherwise both
+        # publish the same pending events (harmless, consumers deduplicate, but twice the traffic).
+        with RELAYING:
+            (outbox.relay_now if now else outbox.relay)(self.outboxes, dispatch)
 
 
 class MongoStore(DependencyProvider):

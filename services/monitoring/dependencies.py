@@ -131,26 +131,29 @@ class Monitoring(ServiceStore):
         return bool(Progress.objects(id=previous.id, rev=previous.rev).update_one(
             set__figures=figures, set__model_version=model_version, set__updated_at=now_iso(), inc__rev=1))
 
-    def drop_progress(self, plan_id):
-        Progress.objects(plan_id=plan_id).delete()
-
     # -- alerts ----------------------------------------------------------------------------------
-    def open_alerts(self, plan_id):
-        return {a.indicator: a for a in Alert.objects(plan_id=plan_id, status="open")}
+    def open_alerts(self, plan_id, kind):
+        return {a.indicator: a for a in Alert.objects(plan_id=plan_id, status="open") if a.kind == kind}
 
-    def alerts(self, plan_id, include_closed=False):
+    def alerts(self, plan_id, include_closed=False, kind=None):
         query = Alert.objects(plan_id=plan_id) if include_closed else Alert.objects(plan_id=plan_id, status="open")
-        return [a.as_dict() for a in query.order_by("opened_at")]
+        return [a.as_dict() for a in query.order_by("opened_at") if kind is None or a.kind == kind]
 
-    def open_alert(self, plan_id, figure, period, threshold, reason, events):
-        episode = Alert.objects(plan_id=plan_id, indicator=figure["code"]).count() + 1
+    def open_alert(self, plan_id, kind, indicator, period, reason, events, realization=None, threshold=None,
+                   periods=()):
+        """Raise an alert once: a concurrent raise of the same episode finds its id taken."""
+        episode = Alert.objects(plan_id=plan_id, indicator=indicator["code"], kind=kind).count() + 1
         try:
-            Alert(id=f"{plan_id}|{figure['code']}|{episode}", plan_id=plan_id, indicator=figure["code"],
-                  municipality=figure.get("municipality"), objective=figure.get("objective"), status="open",
-                  period=period, realization=figure["D"], threshold=threshold, reason=reason, opened_at=now_iso(),
-                  outbox=events, outbox_pending=len(events)).save(force_insert=True)
+            Alert(id=f"{plan_id}|{indicator['code']}|{kind}|{episode}", plan_id=plan_id, indicator=indicator["code"],
+                  municipality=indicator.get("municipality"), objective=indicator.get("objective"), status="open",
+                  kind=kind, period=period, periods=list(periods), realization=realization, threshold=threshold,
+                  reason=reason, opened_at=now_iso(), outbox=events, outbox_pending=len(events)).save(force_insert=True)
         except NotUniqueError:
-            pass  # raised by a concurrent update of the same indicator: once is enough
+            pass
+
+    def restate_alert(self, alert, periods, reason):
+        """An open overdue alert whose missing periods changed: no new event, it is the same episode."""
+        Alert.objects(id=alert.id, status="open").update_one(set__periods=list(periods), set__reason=reason)
 
     def close_alert(self, alert, events):
         pending = alert.outbox + events
@@ -158,6 +161,8 @@ class Monitoring(ServiceStore):
             set__status="closed", set__closed_at=now_iso(), set__outbox=pending, set__outbox_pending=len(pending),
             inc__rev=1)
 
+    def plan_ids(self):
+        return sorted({m.plan_id for m in PlanModel.objects.only("plan_id")})
 
     def published(self, plan_id, kind, period, fmt, municipality, event_factory):
         pid = "rep_" + secrets.token_hex(8)

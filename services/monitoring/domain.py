@@ -254,3 +254,34 @@ def period_of(plan, key):
 def off_track(figure, threshold):
     return figure["D"] is not None and figure["D"] < threshold
 
+
+
+# -- readings due --------------------------------------------------------------------------------
+HALF_YEARLY = ("monthly", "quarterly", "semiannual")  # reported by half-year (the finest period kept)
+
+
+def due_periods(plan, indicator):
+    """The periods ``indicator`` must be reported for: each half-year when it is monitored every
+    six months or more often, else each year."""
+    periods = plan_periods(plan["calendar"], plan["period"]["start"], plan["period"]["end"])
+    halves = indicator.get("monitoring_frequency", "semiannual") in HALF_YEARLY
+    return [p for p in periods if (p.half is not None) == halves]
+
+
+def overdue(plan, approved_keys, today, due_days, since=None):
+    """{indicator code: [period keys]} of ended periods with no approved reading ``due_days``
+    after their end. Periods that ended before ``since`` (the adoption decision's date) are not
+    due: nobody could report against a plan that did not exist yet. A year is answered by its
+    own reading or its second half's, as the figures read it."""
+    late = {}
+    for indicator in plan["indicators"]:
+        code = indicator["code"]
+        for period in due_periods(plan, indicator):
+            if since is not None and period.last_day < since:
+                continue
+            if (period.last_day - today).days + due_days >= 0:
+                break  # this and every later period are not due yet
+            answers = [period.key] if period.half is not None else [period.key, f"{period.year}-H2"]
+            if not any((code, key) in approved_keys for key in answers):
+                late.setdefault(code, []).append(period.key)
+    return late

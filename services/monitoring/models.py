@@ -84,18 +84,20 @@ class Alert(Outboxed, me.Document):
     municipality = me.StringField()
     objective = me.StringField()
     status = me.StringField(required=True)  # "open" until the indicator recovers, then "closed"
+    kind = me.StringField(default="below_threshold")  # or "overdue": no approved reading by the due date
     period = me.StringField()
+    periods = me.ListField(me.StringField())  # overdue: the periods still missing
     realization = me.FloatField(null=True)
     threshold = me.FloatField()
     reason = me.StringField()
     opened_at = me.StringField()
     closed_at = me.StringField(null=True)
 
-    FIELDS = ("id", "plan_id", "indicator", "municipality", "objective", "status", "period", "realization",
-              "threshold", "reason", "opened_at", "closed_at")
+    FIELDS = ("id", "plan_id", "indicator", "municipality", "objective", "status", "kind", "period", "periods",
+              "realization", "threshold", "reason", "opened_at", "closed_at")
 
     def as_dict(self):
-        return {f: getattr(self, f) for f in self.FIELDS}
+        return {f: getattr(self, f) for f in self.FIELDS} | {"periods": list(self.periods)}
 
 
 class Publication(Outboxed, me.Document):

@@ -4,12 +4,12 @@ All three formats are rendered from the same JSON document, so they carry the sa
 Persian plans read right to left, with Persian digits and Solar Hijri dates.
 """
 import base64
-import html
 import io
 
 import xlsxwriter
-from persiantools import digits
 
+from shared import documents
+from shared.documents import escape as e
 from shared.text import pick
 
 GUIDE_COLUMNS = ["Objective", "Indicator", "Name", "Unit", "Weight (%)", "A baseline", "B target", "C reached",
@@ -38,11 +38,8 @@ def xlsx(report):
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     bold = book.add_format({"bold": True})
-    rtl = report["locale"] == "fa"
     language = report["locale"]
-    summary = book.add_worksheet("Summary")
-    if rtl:
-        summary.right_to_left()
+    summary = documents.sheet(book, "Summary", language)
     rows = [("Plan", pick(report["title"], language)), ("Report", report["kind"]), ("Period", report["period"]["key"]),
             ("From", report["period"]["first_day_native"]), ("To", report["period"]["last_day_native"]),
             ("Municipality", report["municipality"] or "all"), ("Plan realization (%)", _fmt(report["plan"]["realization"])),
@@ -63,9 +60,7 @@ def xlsx(report):
     summary.set_column(0, 0, 24)
     summary.set_column(1, 2, 18)
     for goal in report["goals"]:
-        sheet = book.add_worksheet(f"Goal {goal['code']}"[:31])
-        if rtl:
-            sheet.right_to_left()
+        sheet = documents.sheet(book, f"Goal {goal['code']}", language)
         sheet.write(0, 0, f"{goal['code']} {pick(report['goal_titles'].get(goal['code']), language) or ''}", bold)
         sheet.write_row(2, 0, GUIDE_COLUMNS, bold)
         row = 2
@@ -112,17 +107,10 @@ def _chart(labels, values, title):
 
 
 def pdf(report):
-    from weasyprint import HTML
-
-    fa = report["locale"] == "fa"
     language = report["locale"]
 
     def n(value):
-        text = "–" if value is None else f"{value:.1f}" if isinstance(value, float) else str(value)
-        return digits.en_to_fa(text) if fa else text
-
-    def e(value):
-        return html.escape(str(value))
+        return documents.number(value, language)
 
     goal_chart = _chart([g["code"] for g in report["goals"]], [g["realization"] for g in report["goals"]],
                         "Realization by goal")
@@ -136,21 +124,11 @@ def pdf(report):
     goals = "".join(f"<tr><td>{e(g['code'])}</td><td>{e(pick(report['goal_titles'].get(g['code']), language) or '')}"
                     f"</td><td>{n(g['realization'])}</td><td>{e(g['band'] or '')}</td></tr>" for g in report["goals"])
     period = report["period"]
-    page = f"""<!doctype html><html lang="{language}" dir="{'rtl' if fa else 'ltr'}"><head><meta charset="utf-8">
-<style>
- @page {{ size: A4; margin: 1.5cm; }}
- body {{ font-family: "DejaVu Sans", sans-serif; font-size: 9pt; }}
- table {{ border-collapse: collapse; width: 100%; margin: 0.5em 0; }}
- td, th {{ border: 1px solid #bbb; padding: 2px 4px; }}
- th {{ background: #e8eef2; }} img {{ width: 100%; }}
-</style></head><body>
-<h1>{e(pick(report['title'], language))}</h1>
+    return documents.pdf(f"""<h1>{e(pick(report['title'], language))}</h1>
 <p>{e(report['kind'])} · {e(period['key'])} · {n(period['first_day_native'])} – {n(period['last_day_native'])}
  · {e(report['municipality'] or '')}</p>
 <h2>Plan realization: {n(report['plan']['realization'])} % ({e(report['plan']['band'] or '')})</h2>
 <img src="{goal_chart}"><img src="{municipality_chart}">
 <table><tr><th>Goal</th><th></th><th>%</th><th>Band</th></tr>{goals}</table>
 <table><tr><th>Objective</th><th>Indicator</th><th>Name</th><th>Unit</th><th>w</th><th>A</th><th>B</th><th>C</th>
-<th>D</th><th>Band</th></tr>{rows}</table>
-</body></html>"""
-    return HTML(string=page).write_pdf()
+<th>D</th><th>Band</th></tr>{rows}</table>""", language)

@@ -6,10 +6,12 @@ the affected indicators and their parents, so ``GET /progress`` only reads.
 """
 import base64
 import secrets
+from datetime import date
 
 from nameko.events import EventDispatcher, event_handler
 from nameko.timer import timer
 
+from shared import clock, config
 from shared import events as ev
 from shared.calendars import PeriodKeyError, plan_periods
 from shared.entrypoints import HealthCheck, rpc
@@ -23,6 +25,7 @@ from .readings import check_batch
 
 SERVICE = "monitoring"
 CAS_RETRIES = 8
+BELOW_THRESHOLD, OVERDUE = "below_threshold", "overdue"  # the two reasons an indicator is off track
 
 
 class MonitoringService(HealthCheck):
@@ -54,6 +57,7 @@ class MonitoringService(HealthCheck):
         adoption = payload.get("adoption") or {}
         self.store.keep_model(payload["plan"], payload["version"], adoption.get("effective_from"))
         self._recompute(payload["plan"]["id"])  # new targets apply: every period is figured again
+        self._overdue(payload["plan"]["id"])
 
     # -- readings --------------------------------------------------------------------------------
     @rpc
@@ -125,6 +129,7 @@ class MonitoringService(HealthCheck):
         def effect(envelope):
             payload = envelope["payload"]
             self._update(envelope["plan_id"], payload["period"], set(payload["indicators"]))
+            self._overdue(envelope["plan_id"], set(payload["indicators"]))
         self.store.handle_once(f"{SERVICE}.progress", body, effect)
 
     def _update(self, plan_id, approved_key, affected):
@@ -135,42 +140,96 @@ class MonitoringService(HealthCheck):
             indicators = model.view["indicators"]
             regional = {i.get("contributes_to") for i in indicators if i["code"] in affected} - {None}
             needed |= {i["code"] for i in indicators if i.get("contributes_to") in regional}
-        approved, everything = self.store.approved(plan_id, needed), None
-        for period in domain.affected_periods(models[-1].view, approved_key):
-            model = self.store.choose(models, period.key)
-            for _ in range(CAS_RETRIES):
-                stored = self.store.progress(plan_id, period.key)
-                if stored is None or stored.model_version != model.version:
-                    everything = everything or self.store.approved(plan_id)
+        periods = domain.affected_periods(models[-1].view, approved_key)
+        for period, figures in self._figure(plan_id, models, periods, affected, needed):
+            if period.key == approved_key:
+                self._alerts(plan_id, self.store.choose(models, period.key).view, figures, period.key, affected)
+
+    def _figure(self, plan_id, models, periods, affected=None, needed=None):
+        """Store the figures of ``periods``: only the ``affected`` indicators and their parents when
+        the stored figures are of the same plan version, else everything. Yields (period, figures).
+
+        Compare-and-set on each period, and the stored figures are read before the readings: an
+        approval that lands meanwhile either is in the readings read here, or its own update comes
+        after ours and fails our compare-and-set, so it is figured again and nothing goes stale."""
+        pending = list(periods)
+        for _ in range(CAS_RETRIES):
+            stored = {p.key: self.store.progress(plan_id, p.key) for p in pending}
+            approved = self.store.approved(plan_id, needed) if affected is not None else None
+            everything = None
+            conflicts = []
+            for period in pending:
+                model, previous = self.store.choose(models, period.key), stored[period.key]
+                if affected is None or previous is None or previous.model_version != model.version:
+                    if everything is None:
+                        everything = self.store.approved(plan_id)
                     figures = domain.compute_period(model.view, everything, period)
                 else:
-                    figures = domain.update_period(stored.figures, model.view, approved, period, affected)
-                if self.store.save_progress(plan_id, period.key, model.version, figures, stored):
-                    break
-                # another approval landed meanwhile: read the readings again
-                approved, everything = self.store.approved(plan_id, needed), None
-            else:
-                raise Conflict(f"Progress of {plan_id} {period.key} kept changing; the event is retried.")
-            if period.key == approved_key:
-                self._alerts(plan_id, model.view, figures, period.key, affected)
+                    figures = domain.update_period(previous.figures, model.view, approved, period, affected)
+                if self.store.save_progress(plan_id, period.key, model.version, figures, previous):
+                    yield period, figures
+                else:
+                    conflicts.append(period)  # another approval landed meanwhile: figure it again
+            pending = conflicts
+            if not pending:
+                return
+        raise Conflict(f"Progress of {plan_id} kept changing; the event is retried.")
 
     def _alerts(self, plan_id, view, figures, period_key, affected):
         threshold = view["settings"].get("off_track_threshold", 70)
-        open_alerts = self.store.open_alerts(plan_id)
+        open_alerts = self.store.open_alerts(plan_id, BELOW_THRESHOLD)
         for figure in figures["indicators"]:
             if figure["code"] not in affected or figure["D"] is None:
                 continue
-            payload = {"indicator": figure["code"], "municipality": figure["municipality"],
+            payload = {"kind": BELOW_THRESHOLD, "indicator": figure["code"], "municipality": figure["municipality"],
                        "objective": figure["objective"], "period": period_key, "realization": figure["D"],
                        "threshold": threshold}
             if domain.off_track(figure, threshold) and figure["code"] not in open_alerts:
                 reason = f"Realization {figure['D']:.1f} % in {period_key} is below the plan's threshold {threshold} %."
-                self.store.open_alert(plan_id, figure, period_key, threshold, reason, [ev.envelope(
+                self.store.open_alert(plan_id, BELOW_THRESHOLD, figure, period_key, reason, [ev.envelope(
                     ev.INDICATOR_OFF_TRACK, SERVICE, {**payload, "reason": reason}, plan_id=plan_id,
-                    municipality=figure["municipality"])])
+                    municipality=figure["municipality"])], realization=figure["D"], threshold=threshold)
             elif not domain.off_track(figure, threshold) and figure["code"] in open_alerts:
                 self.store.close_alert(open_alerts[figure["code"]], [ev.envelope(
                     ev.INDICATOR_RECOVERED, SERVICE, payload, plan_id=plan_id, municipality=figure["municipality"])])
+        self.store.relay(self.dispatch, now=True)
+
+    @timer(interval=float(config.env("ORTAK_DUE_CHECK_SECONDS", "600")))
+    def check_due(self):
+        """Periods end while nobody writes: look for readings past their due date now and then."""
+        for plan_id in self.store.plan_ids():
+            self._overdue(plan_id)
+
+    def _overdue(self, plan_id, codes=None):
+        """Raise an ``overdue`` alert (once) for each indicator (of ``codes``, or all) whose readings of
+        an ended period are not approved by the plan's due date; restate it as periods come and go;
+        close it when none is missing any more."""
+        view = self.store.models(plan_id)[-1].view
+        if codes is not None:
+            view = {**view, "indicators": [i for i in view["indicators"] if i["code"] in codes]}
+        decided = (view.get("adoption") or {}).get("decision_date")
+        late = domain.overdue(view, set(self.store.approved(plan_id, codes)), clock.utcnow().date(),
+                              view["settings"].get("readings_due_days", 30),
+                              date.fromisoformat(decided) if decided else None)
+        open_alerts = self.store.open_alerts(plan_id, OVERDUE)
+        for indicator in view["indicators"]:
+            code, periods, alert = indicator["code"], late.get(indicator["code"]), open_alerts.get(indicator["code"])
+            if periods and alert is None:
+                reason = f"No approved reading for {', '.join(periods)} after the due date."
+                self.store.open_alert(plan_id, OVERDUE, indicator, periods[-1], reason, [ev.envelope(
+                    ev.INDICATOR_OFF_TRACK, SERVICE, {"kind": OVERDUE, "indicator": code, "periods": periods,
+                                                      "municipality": indicator["municipality"],
+                                                      "objective": indicator["objective"], "reason": reason},
+                    plan_id=plan_id, municipality=indicator["municipality"])], periods=periods)
+            elif periods and list(alert.periods) != periods:
+                self.store.restate_alert(alert, periods, f"No approved reading for {', '.join(periods)} "
+                                                         "after the due date.")
+            elif not periods and alert is not None:
+                self.store.close_alert(alert, [ev.envelope(
+                    ev.INDICATOR_RECOVERED, SERVICE, {"kind": OVERDUE, "indicator": code,
+                                                      "municipality": indicator["municipality"],
+                                                      "objective": indicator["objective"]},
+                    plan_id=plan_id, municipality=indicator["municipality"])])
         self.store.relay(self.dispatch, now=True)
 
     # -- reads -----------------------------------------------------------------------------------
@@ -214,8 +273,9 @@ class MonitoringService(HealthCheck):
                 figures = self._progress(models, f"{key}-{h}", municipality)
                 halves.append({"period": figures["period"]["key"], "plan": figures["plan"], "goals": figures["goals"]})
         alerts = self.store.alerts(plan_id) if is_participant(actor, plan) else []
-        if municipality:
-            alerts = [a for a in alerts if a["municipality"] == municipality]
+        covered = {key, *(h["period"] for h in halves)}
+        alerts = [a for a in alerts if (municipality is None or a["municipality"] == municipality)
+                  and (a["period"] in covered or covered & set(a["periods"]))]
         document = reports.document(kind, self.store.choose(models, key).view, progress, municipality, halves,
                                     alerts)
         self.store.published(plan_id, kind, key, fmt, municipality, lambda rid: [ev.envelope(
@@ -229,9 +289,11 @@ class MonitoringService(HealthCheck):
         return {"content_base64": base64.b64encode(content).decode(), "filename": f"{plan_id}-{kind}-{key}{suffix}.{fmt}"}
 
     @rpc
-    def alerts(self, actor, plan_id, include_closed=False):
+    def alerts(self, actor, plan_id, include_closed=False, kind=None):
         self._plan(actor, plan_id, participants_only=True)
-        return self.store.alerts(plan_id, include_closed)
+        if kind not in (None, BELOW_THRESHOLD, OVERDUE):
+            raise InvalidInput("Unknown kind of alert.", {"kind": [f"Use {BELOW_THRESHOLD} or {OVERDUE}."]})
+        return self.store.alerts(plan_id, include_closed, kind)
 
     @rpc
     def recompute(self, plan_id):
@@ -242,14 +304,8 @@ class MonitoringService(HealthCheck):
     def _recompute(self, plan_id):
         models = self.store.models(plan_id)
         latest = models[-1].view
-        approved = self.store.approved(plan_id)
         periods = plan_periods(latest["calendar"], latest["period"]["start"], latest["period"]["end"])
-        self.store.drop_progress(plan_id)
-        for period in periods:
-            model = self.store.choose(models, period.key)
-            self.store.save_progress(plan_id, period.key, model.version,
-                                     domain.compute_period(model.view, approved, period))
-        return len(periods)
+        return sum(1 for _ in self._figure(plan_id, models, periods))
 
     # -- helpers ---------------------------------------------------------------------------------
     def _models(self, actor, plan_id, participants_only=False):

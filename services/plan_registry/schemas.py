@@ -69,6 +69,8 @@ class SettingsSchema(Strict):
     cap_at_100 = fields.Boolean(load_default=True)
     goal_rollup = fields.String(load_default="mean", validate=validate.OneOf(GOAL_ROLLUPS))
     off_track_threshold = Number(load_default=70, validate=validate.Range(0, 1000))
+    # days after a period's end by which its readings must be approved (then an alert is raised)
+    readings_due_days = fields.Integer(strict=True, load_default=30, validate=validate.Range(0, 366))
 
 
 class PlanCreateSchema(Strict):

@@ -3,6 +3,7 @@
 Each entrypoint checks access, loads its input through schemas.py, applies domain.py, commits
 a new version with its events in the same write, and relays the events.
 """
+import base64
 import copy
 from datetime import date
 
@@ -14,9 +15,10 @@ from shared.calendars import period_containing
 from shared.clock import now_iso
 from shared.entrypoints import HealthCheck, rpc
 from shared.errors import Conflict, InvalidInput, NotFound, StaleVersion
+from shared.text import LANGUAGES
 from shared.validation import Problems, is_identifier, load
 
-from . import access, domain, schemas
+from . import access, domain, schemas, target_cards
 from .dependencies import RegistryStore
 
 SERVICE = "plan_registry"
@@ -108,6 +110,27 @@ class PlanRegistry(HealthCheck):
     def get_plan(self, actor, plan_id):
         n, plan = self._readable(actor, plan_id)
         return {**domain.with_provenance(plan, self.store.provenance(plan_id)), "version": n}
+
+    @rpc
+    def target_cards(self, actor, plan_id, fmt="json", municipality=None, language=None):
+        """Every objective's target card (hedef kartı), or one municipality's, as json, xlsx or pdf."""
+        n, plan = self._readable(actor, plan_id)
+        problems = Problems()
+        if fmt not in ("json", "xlsx", "pdf"):
+            problems.add("format", "Use json, xlsx or pdf.")
+        if municipality is not None and municipality not in domain.contributors(plan):
+            problems.add("municipality", f"Not a member of plan {plan_id}.")
+        if language is not None and language not in LANGUAGES:
+            problems.add("lang", f"Use one of {', '.join(LANGUAGES)}.")
+        problems.raise_if_any("The target cards cannot be made as asked.")
+        language = language or self.store.municipality(plan["coordinator"])["locale"]
+        document = target_cards.document(plan, n, language, municipality)
+        if fmt == "json":
+            return document
+        content = target_cards.xlsx(document) if fmt == "xlsx" else target_cards.pdf(document)
+        suffix = f"-{municipality}" if municipality else ""
+        return {"content_base64": base64.b64encode(content).decode(),
+                "filename": f"{plan_id}-target-cards{suffix}.{fmt}"}
 
     @rpc
     def linking_view(self, plan_id):

@@ -72,6 +72,10 @@ def settled(client, plan_id, period):
     return client.get(f"/plans/{plan_id}/progress?period={period}")
 
 
+def below_threshold(event):
+    return event["payload"]["kind"] == "below_threshold"
+
+
 def by(items, key="code"):
     return {item[key]: item for item in items}
 
@@ -107,9 +111,9 @@ def test_korfez_two_half_years_match_the_hand_worked_figures(adopted, coordinato
     assert regional["BG2"]["D"] == pytest.approx(50, abs=1e-3)                         # not the mean (74.4 %)
 
     # Burhaniye's answered share is off track: one alert, listed with its reason
-    event = off_track.wait_for("indicator_off_track")
+    event = off_track.wait_for("indicator_off_track", below_threshold)
     assert event["payload"]["indicator"] == "PG3.2.2"
-    alerts = coordinator.get(f"/plans/{adopted}/alerts")
+    alerts = coordinator.get(f"/plans/{adopted}/alerts?kind=below_threshold")
     assert [a["indicator"] for a in alerts] == ["PG3.2.2"] and "below the plan's threshold 70" in alerts[0]["reason"]
     assert public.request("GET", f"/plans/{adopted}/alerts").status_code == 404
 
@@ -123,19 +127,20 @@ def test_korfez_two_half_years_match_the_hand_worked_figures(adopted, coordinato
     burhaniye.post(f"/plans/{adopted}/readings/approve", {"municipality": "burhaniye", "period": "2026-H1"})
     wait_until(lambda: by(public.get(f"/plans/{adopted}/progress?period=2026-H1")["indicators"])["PG3.2.2"]["D"]
                == pytest.approx(-112.5), 20, what="the correction figured in")
-    assert len(coordinator.get(f"/plans/{adopted}/alerts")) == 1
+    assert len(coordinator.get(f"/plans/{adopted}/alerts?kind=below_threshold")) == 1
 
     # the second half-year: everything on target, the alert clears
     report_and_approve(token_for, adopted, "2026-H2", H2)
-    wait_until(lambda: coordinator.get(f"/plans/{adopted}/alerts") == [], 30, what="the alert cleared")
-    assert off_track.wait_for("indicator_recovered")["payload"]["indicator"] == "PG3.2.2"
+    wait_until(lambda: coordinator.get(f"/plans/{adopted}/alerts?kind=below_threshold") == [], 30,
+               what="the alert cleared")
+    assert off_track.wait_for("indicator_recovered", below_threshold)["payload"]["indicator"] == "PG3.2.2"
     year = settled(public, adopted, "2026")
     ind = by(year["indicators"])
     assert ind["PG1.1.1"]["C"] == 16000 and ind["PG1.1.1"]["D"] == 100                # 12000 + 4000
     assert ind["PG2.1.1"]["C"] == 20                                                  # the year reads its H2
     assert year["plan"]["realization"] == pytest.approx(100, abs=1e-6) and year["plan"]["band"] == "very_good"
     assert by(year["regional"])["BG1"]["C"] == 80000
-    all_alerts = coordinator.get(f"/plans/{adopted}/alerts?all=true")
+    all_alerts = coordinator.get(f"/plans/{adopted}/alerts?all=true&kind=below_threshold")
     assert [(a["indicator"], a["status"]) for a in all_alerts] == [("PG3.2.2", "closed")]
 
     # filtered views
@@ -277,7 +282,7 @@ def test_reports_carry_the_same_figures_in_json_xlsx_and_pdf(adopted, token_for,
     url = f"/plans/{adopted}/reports/monitoring?period=2026-H1"
     report = coordinator.get(url)
     assert report["kind"] == "monitoring" and report["period"]["key"] == "2026-H1"
-    assert [a["indicator"] for a in report["alerts"]] == ["PG3.2.2"]
+    assert [a["indicator"] for a in report["alerts"] if a["kind"] == "below_threshold"] == ["PG3.2.2"]
     book = openpyxl.load_workbook(io.BytesIO(coordinator.request("GET", url + "&format=xlsx", expect=200).content))
     assert book.sheetnames[0] == "Summary" and len(book.sheetnames) == 1 + len(report["goals"])
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
@@ -341,3 +346,57 @@ def test_service_quality_from_district_requests(admin, token_for):
     assert ind["Q2.1"]["C"] == 90 and ind["Q2.2"]["D"] == 120
     regional = by(progress["regional"])["RQ"]
     assert regional["C"] == pytest.approx(530 / 700 * 100, abs=1e-3)  # not the mean of 70 % and 90 %
+
+
+def test_readings_past_their_due_date_raise_one_alert_until_they_arrive(draft, coordinator, token_for, listen):
+    """The Körfez plan was adopted in November 2024: every half-year that ended more than 30 days
+    ago (the plan's `readings_due_days`) with no approved reading is overdue, one alert an indicator."""
+    from datetime import date, timedelta
+
+    from shared.calendars import plan_periods
+    today = date.today()
+    due = [p.key for p in plan_periods("gregorian", 2025, 2029)
+           if p.half is not None and p.last_day + timedelta(days=30) < today]
+    assert due, "the demo plan has ended half-years by now"
+    events = listen("monitoring", "indicator_off_track", "indicator_recovered")
+    raised_events = listen("monitoring", "indicator_off_track")
+    coordinator.post(f"/plans/{draft}/adopt", korfez.ADOPTION)
+    codes = [i["code"] for c in korfez.CONTRIBUTIONS.values() for o in c["objectives"] for i in o["indicators"]]
+    overdue_url = f"/plans/{draft}/alerts?kind=overdue"
+    wait_until(lambda: len(coordinator.get(overdue_url)) == len(codes), 30, what="an overdue alert per indicator")
+    alerts = by(coordinator.get(overdue_url), "indicator")
+    assert set(alerts) == set(codes) and all(a["periods"] == due for a in alerts.values())
+    assert "after the due date" in alerts["PG3.2.2"]["reason"]
+    raised = events.wait_for("indicator_off_track", lambda e: overdue_in(e, draft))
+    assert raised["payload"]["kind"] == "overdue" and raised["payload"]["periods"] == due
+
+    # Edremit reports its first overdue half-year: its alerts are restated, not raised again
+    edremit = token_for("planner", "edremit")
+    edremit_codes = [i["code"] for o in korfez.CONTRIBUTIONS["edremit"]["objectives"] for i in o["indicators"]]
+    edremit.post(f"/plans/{draft}/readings", {"readings": readings_for("edremit", due[0], H2)}, expect=202)
+    edremit.post(f"/plans/{draft}/readings/approve", {"municipality": "edremit", "period": due[0]})
+    wait_until(lambda: by(coordinator.get(overdue_url), "indicator")[edremit_codes[0]]["periods"] == due[1:], 30,
+               what="the alert restated")
+    # ... then every other one: its alerts close, the other districts' stay open
+    for key in due[1:]:
+        edremit.post(f"/plans/{draft}/readings", {"readings": readings_for("edremit", key, H2)}, expect=202)
+        edremit.post(f"/plans/{draft}/readings/approve", {"municipality": "edremit", "period": key})
+    wait_until(lambda: set(by(coordinator.get(overdue_url), "indicator")) == set(codes) - set(edremit_codes), 30,
+               what="Edremit's overdue alerts closed")
+    recovered = events.wait_for("indicator_recovered", lambda e: e["payload"]["indicator"] == edremit_codes[0])
+    assert recovered["payload"]["kind"] == "overdue"
+    closed = [a for a in coordinator.get(f"/plans/{draft}/alerts?kind=overdue&all=true") if a["status"] == "closed"]
+    assert sorted(a["indicator"] for a in closed) == sorted(edremit_codes)
+    # one off-track event per indicator, however often its missing periods changed
+    raised = []
+    while True:
+        try:
+            raised.append(raised_events.wait_for("indicator_off_track", lambda e: overdue_in(e, draft), timeout=2))
+        except AssertionError:
+            break
+    once = {e["event_id"]: e["payload"]["indicator"] for e in raised}     # delivery is at least once
+    assert sorted(once.values()) == sorted(codes)
+
+
+def overdue_in(event, plan_id):
+    return event["plan_id"] == plan_id and event["payload"]["kind"] == "overdue"

@@ -225,3 +225,33 @@ def test_a_plan_is_created_only_by_its_coordinator(region, token_for):
     response = token_for("coordinator", "balikesir").request("POST", "/plans", json=bad)
     assert response.status_code == 422
     assert "period.end" in response.json()["errors"]
+
+
+def test_target_cards_in_json_xlsx_and_pdf(draft, coordinator, public, token_for):
+    import io
+
+    import openpyxl
+    from pypdf import PdfReader
+
+    cards = coordinator.get(f"/plans/{draft}/target-cards")
+    objectives = [o for c in korfez.CONTRIBUTIONS.values() for o in c["objectives"]]
+    assert len(cards["cards"]) == len(objectives) and cards["language"] == "tr"
+    first = cards["cards"][0]
+    assert first["responsible_unit"]["municipality"] == first["municipality"]
+    assert set(first["indicators"][0]["targets"]) == {"2025", "2026", "2027", "2028", "2029"}
+    havran = coordinator.get(f"/plans/{draft}/target-cards?municipality=havran&lang=en")
+    assert {c["municipality"] for c in havran["cards"]} == {"havran"} and havran["language"] == "en"
+
+    xlsx = coordinator.request("GET", f"/plans/{draft}/target-cards?format=xlsx", expect=200)
+    assert "target-cards.xlsx" in xlsx.headers["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    cells = {v for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None}
+    assert {i["code"] for c in cards["cards"] for i in c["indicators"]} <= cells
+    pdf = coordinator.request("GET", f"/plans/{draft}/target-cards?format=pdf&municipality=edremit", expect=200)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    edremit = [o["code"] for o in korfez.CONTRIBUTIONS["edremit"]["objectives"]]
+    assert all(code in text for code in edremit) and "Sorumlu Birim" in text
+
+    bad = coordinator.request("GET", f"/plans/{draft}/target-cards?format=doc&municipality=izmir&lang=de")
+    assert bad.status_code == 422 and set(bad.json()["errors"]) == {"format", "municipality", "lang"}
+    assert public.request("GET", f"/plans/{draft}/target-cards").status_code == 404   # a draft is private

@@ -57,10 +57,13 @@ def progress(plan_id):
 
 
 @blp.route("/plans/<plan_id>/alerts", methods=["GET"])
-@blp.doc(parameters=[{"in": "query", "name": "all", "schema": {"type": "boolean"}}])
+@blp.doc(parameters=[{"in": "query", "name": "all", "schema": {"type": "boolean"}},
+                     {"in": "query", "name": "kind", "schema": {"type": "string",
+                                                               "enum": ["below_threshold", "overdue"]}}])
 def alerts(plan_id):
-    """Off-track indicators with the reason, until they recover (?all=true: with the closed ones)."""
-    return monitoring("alerts", plan_id, request.args.get("all") == "true")
+    """Off-track indicators with the reason, until they recover (?all=true: with the closed ones):
+    realization below the plan's threshold, or no approved reading by the due date."""
+    return monitoring("alerts", plan_id, request.args.get("all") == "true", request.args.get("kind"))
 
 
 def _report(plan_id, kind, key):

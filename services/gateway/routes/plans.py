@@ -4,7 +4,7 @@ from flask_smorest import Blueprint
 
 from shared.errors import InvalidInput
 
-from ..http import actor, call, if_match, json_body, with_etag
+from ..http import actor, attachment, call, if_match, json_body, with_etag
 from ..openapi import body
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1", description="Joint strategic plans")
@@ -92,3 +92,16 @@ def _version_arg(name):
 def diff(plan_id):
     """What objectives, indicators and targets changed between two versions."""
     return registry("diff", plan_id, _version_arg("from"), _version_arg("to"))
+
+
+@blp.route("/plans/<plan_id>/target-cards", methods=["GET"])
+@blp.doc(parameters=[
+    {"in": "query", "name": "format", "schema": {"type": "string", "enum": ["json", "xlsx", "pdf"]}},
+    {"in": "query", "name": "municipality", "schema": {"type": "string"}},
+    {"in": "query", "name": "lang", "schema": {"type": "string", "enum": ["tr", "fa", "en"]},
+     "description": "the cards' language; the coordinating municipality's by default"}])
+def target_cards(plan_id):
+    """The guide's target cards (hedef kartı) of every objective, or of one municipality's."""
+    fmt = request.args.get("format", "json")
+    result = registry("target_cards", plan_id, fmt, request.args.get("municipality"), request.args.get("lang"))
+    return result if fmt == "json" else attachment(result, fmt)
