@@ -1,13 +1,20 @@
 """Declare the messaging topology before any producer publishes (idempotent).
 
-An event published to an exchange with no bound queue is dropped, so the exchanges exist
-before services start, with the same arguments nameko uses (topic, durable).
+An event published to an exchange with no bound queue is dropped, so before services start
+this declares every service's event exchange, every consumer queue with its binding (named and
+declared exactly as nameko declares them, so nameko finds them as it expects) and the
+dead-letter queue. `make run`, the tests and docker-compose run it first.
 
     python -m ops.topology
 """
-import kombu
+import importlib
 
-from shared import config
+import kombu
+from nameko.events import SERVICE_POOL
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+
+from shared import config, deadletters
+from shared.entrypoints import ReliableEventHandler
 from shared.events import PRODUCERS, exchange_name
 
 
@@ -15,13 +22,40 @@ def exchanges():
     return [kombu.Exchange(exchange_name(service), type="topic", durable=True) for service in PRODUCERS]
 
 
+def consumers():
+    """(queue name, source service, event type) of every event handler of every service."""
+    found = []
+    for service, target in config.SERVICES.items():
+        module, cls = target.split(":")
+        service_class = getattr(importlib.import_module(module), cls)
+        for name in dir(service_class):
+            for entrypoint in getattr(getattr(service_class, name), ENTRYPOINT_EXTENSIONS_ATTR, ()):
+                if isinstance(entrypoint, ReliableEventHandler) and entrypoint.handler_type is SERVICE_POOL:
+                    queue = f"evt-{entrypoint.source_service}-{entrypoint.event_type}--{service}.{name}"
+                    found.append((queue, entrypoint.source_service, entrypoint.event_type))
+    return sorted(found)
+
+
+def queues():
+    return [kombu.Queue(name, exchange=kombu.Exchange(exchange_name(source), type="topic", durable=True),
+                        routing_key=event_type, durable=True, auto_delete=False, exclusive=False)
+            for name, source, event_type in consumers()]
+
+
 def declare(uri=None):
     with kombu.Connection(uri or config.amqp_uri(), connect_timeout=5) as conn:
         channel = conn.channel()
         for exchange in exchanges():
             exchange(channel).declare()
-    return [e.name for e in exchanges()]
+        for queue in queues():
+            queue(channel).declare()
+        deadletters.queue(channel).declare()
+    return {"exchanges": [e.name for e in exchanges()], "queues": [q.name for q in queues()],
+            "dead_letters": deadletters.QUEUE}
 
 
 if __name__ == "__main__":
-    print("declared:", ", ".join(declare()))
+    declared = declare()
+    print("exchanges:", ", ".join(declared["exchanges"]))
+    print(f"consumer queues ({len(declared['queues'])}):", ", ".join(declared["queues"]))
+    print("dead letters:", declared["dead_letters"])

@@ -93,6 +93,13 @@ class Malformed(OrtakError):
     slug = "malformed-request"
 
 
+@_register
+class StoreUnavailable(OrtakError):
+    """The service's store did not answer (HTTP 503): nothing was written, try again shortly."""
+    title = "Service unavailable"
+    slug = "unavailable"
+
+
 HTTP_STATUS = {
     Malformed: 400,
     InvalidInput: 422,
@@ -102,6 +109,7 @@ HTTP_STATUS = {
     Conflict: 409,
     StaleVersion: 412,
     RateLimited: 429,
+    StoreUnavailable: 503,
 }
 
 

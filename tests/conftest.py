@@ -13,6 +13,8 @@ from ops.store import EmbeddedStore
 from shared import config
 
 RUN_ID = f"{os.getpid()}{secrets.token_hex(3)}"
+# The running system's fixtures, one session-wide stack for the integration and fault suites.
+pytest_plugins = ["tests.stack"]
 
 
 def free_port():
@@ -27,14 +29,20 @@ def run_id():
 
 
 @pytest.fixture(scope="session")
-def store_uri(tmp_path_factory):
-    """The embedded store on a free port, or the MongoDB named by ORTAK_TEST_MONGODB_URI."""
+def store(tmp_path_factory):
+    """The embedded store on a free port (the fault suite stops and starts it), or None when
+    ORTAK_TEST_MONGODB_URI names a MongoDB to run against."""
     if config.env("ORTAK_TEST_MONGODB_URI"):
-        yield config.env("ORTAK_TEST_MONGODB_URI")
+        yield None
         return
-    store = EmbeddedStore(str(tmp_path_factory.mktemp("store")), free_port()).start()
-    yield store.uri
-    store.stop()
+    embedded = EmbeddedStore(str(tmp_path_factory.mktemp("store")), free_port()).start()
+    yield embedded
+    embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def store_uri(store):
+    return store.uri if store is not None else config.env("ORTAK_TEST_MONGODB_URI")
 
 
 @pytest.fixture(scope="session")

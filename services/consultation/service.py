@@ -7,14 +7,14 @@ registry's events, and asks the registry by RPC only for a plan it has not heard
 import base64
 import hashlib
 
-from nameko.events import EventDispatcher, event_handler
+from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from shared import config
 from shared import events as ev
 from shared.clock import iso, now_iso, utcnow
-from shared.entrypoints import HealthCheck, rpc
+from shared.entrypoints import HealthCheck, event_handler, rpc
 from shared.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated
 from shared.roles import is_coordinator, is_participant, role
 from shared.validation import Problems, load

@@ -4,7 +4,7 @@ import logging
 from flask import Response, json
 from werkzeug.exceptions import HTTPException
 
-from shared.errors import OrtakError, RateLimited, StaleVersion, http_status
+from shared.errors import OrtakError, RateLimited, StaleVersion, StoreUnavailable, http_status
 
 from .rpc import ServiceUnavailable
 
@@ -37,6 +37,8 @@ def from_exception(exc):
             headers["ETag"] = f'"{extra["version"]}"'
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(extra.get("retry_after", 60))
+        if isinstance(exc, StoreUnavailable):
+            headers["Retry-After"] = "5"
         return problem(status, exc.detail, exc.errors, exc.slug, headers=headers, extra=extra)
     if isinstance(exc, ServiceUnavailable):
         return problem(503, str(exc), {}, "unavailable", headers={"Retry-After": "5"}, extra={"unavailable": exc.what})

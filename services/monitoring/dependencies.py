@@ -78,8 +78,9 @@ class Monitoring(ServiceStore):
             collection.bulk_write(operations, ordered=False)
         Batch.objects(id=batch.id).update_one(set__applied=1)
 
-    def unapplied_batches(self):
-        return list(Batch.objects(applied=0).only("id").limit(10))
+    def unapplied_batches(self, plan_id=None):
+        query = Batch.objects(applied=0) if plan_id is None else Batch.objects(plan_id=plan_id, applied=0)
+        return list(query.limit(10))
 
     def readings(self, plan_id, municipality=None, period=None, indicators=None):
         query = {"plan_id": plan_id}
@@ -97,23 +98,37 @@ class Monitoring(ServiceStore):
                 if r.get("approved")}
 
     def approve(self, plan_id, municipality, period, actor, event_factory):
-        """Approve the submitted readings of a municipality and period; returns (count, indicators)."""
+        """Approve the submitted readings of a municipality and period; returns (count, indicators).
+
+        The approval is written first, naming its readings and holding its event; applying it marks
+        the readings approved and releases the event in one write, so a crash in between is
+        finished by the timer and the figures never miss an approval."""
+        pending = list(Reading._get_collection().find(
+            {"plan_id": plan_id, "municipality": municipality, "period": period, "status": "submitted"},
+            {"_id": 1, "indicator": 1}))
+        indicators = sorted({r["indicator"] for r in pending})
+        approval = Approval(id="apr_" + secrets.token_hex(8), plan_id=plan_id, municipality=municipality,
+                            period=period, indicators=indicators, readings=[r["_id"] for r in pending],
+                            events=event_factory(len(pending), indicators), at=now_iso(), by=actor or {})
+        approval.save(force_insert=True)
+        self.apply_approval(approval)
+        return len(pending), indicators
+
+    def apply_approval(self, approval):
+        """Repeatable: readings approved before a crash are not approved twice."""
         collection = Reading._get_collection()
-        pending = list(collection.find({"plan_id": plan_id, "municipality": municipality, "period": period,
-                                        "status": "submitted"}))
         now = now_iso()
         operations = [ReplaceOne({"_id": r["_id"]}, {**r, "status": "approved", "approved_at": now,
                                                      "approved": {f: r.get(f) for f in
                                                                   ("value", "numerator", "denominator", "weight")}})
-                      for r in pending]
+                      for r in collection.find({"_id": {"$in": approval.readings}, "status": "submitted"})]
         if operations:
             collection.bulk_write(operations, ordered=False)
-        indicators = sorted({r["indicator"] for r in pending})
-        events = event_factory(len(pending), indicators)
-        Approval(id="apr_" + secrets.token_hex(8), plan_id=plan_id, municipality=municipality, period=period,
-                 indicators=indicators, at=now, by=actor or {}, outbox=events,
-                 outbox_pending=len(events)).save(force_insert=True)
-        return len(pending), indicators
+        Approval.objects(id=approval.id, applied=0).update_one(
+            set__applied=1, set__outbox=approval.events, set__outbox_pending=len(approval.events))
+
+    def unapplied_approvals(self):
+        return list(Approval.objects(applied=0).limit(10))
 
     # -- progress --------------------------------------------------------------------------------
     def progress(self, plan_id, period):

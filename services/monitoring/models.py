@@ -50,12 +50,17 @@ class Reading(me.Document):
 
 
 class Approval(Outboxed, me.Document):
-    meta = {"db_alias": ALIAS, "collection": "approvals", "indexes": ["plan_id", "outbox_pending"]}
+    """Written before its readings are marked approved; ``events`` move to the outbox only when
+    ``applied``, in the same write."""
+    meta = {"db_alias": ALIAS, "collection": "approvals", "indexes": ["plan_id", "outbox_pending", "applied"]}
     id = me.StringField(primary_key=True)
     plan_id = me.StringField(required=True)
     municipality = me.StringField(required=True)
     period = me.StringField(required=True)
     indicators = me.ListField(me.StringField())
+    readings = me.ListField(me.StringField())
+    events = me.ListField(me.DictField())
+    applied = me.IntField(default=0)
     at = me.StringField(required=True)
     by = me.DictField()
 

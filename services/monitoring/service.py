@@ -8,13 +8,13 @@ import base64
 import secrets
 from datetime import date
 
-from nameko.events import EventDispatcher, event_handler
+from nameko.events import EventDispatcher
 from nameko.timer import timer
 
 from shared import clock, config
 from shared import events as ev
 from shared.calendars import PeriodKeyError, plan_periods
-from shared.entrypoints import HealthCheck, rpc
+from shared.entrypoints import HealthCheck, event_handler, rpc
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.roles import is_participant, speaks_for
 from shared.validation import Identifier, Problems
@@ -36,9 +36,11 @@ class MonitoringService(HealthCheck):
 
     @timer(interval=1)
     def tick(self):
-        """Finish batches a crash left half-applied, and relay the outbox."""
+        """Finish batches and approvals a crash left half-applied, and relay the outbox."""
         for batch in self.store.unapplied_batches():
-            self.store.apply_batch(self.store.batch(batch.id))
+            self.store.apply_batch(batch)
+        for approval in self.store.unapplied_approvals():
+            self.store.apply_approval(approval)
         self.store.relay(self.dispatch)
 
     # -- the adopted plan, from the registry's events --------------------------------------------
@@ -113,6 +115,8 @@ class MonitoringService(HealthCheck):
         problems.raise_if_any("The approval cannot be made as sent.")
         if not speaks_for(actor, plan, municipality):
             raise Forbidden(f"Readings of {municipality} are approved by its planner or the plan's coordinator.")
+        for batch in self.store.unapplied_batches(plan_id):
+            self.store.apply_batch(batch)  # a batch answered 202 is approved with the rest, crash or not
 
         def events(count, indicators):
             return [ev.envelope(ev.READINGS_APPROVED, SERVICE, {

@@ -7,13 +7,13 @@ import base64
 import copy
 from datetime import date
 
-from nameko.events import EventDispatcher, event_handler
+from nameko.events import EventDispatcher
 from nameko.timer import timer
 
 from shared import events as ev
 from shared.calendars import period_containing
 from shared.clock import now_iso
-from shared.entrypoints import HealthCheck, rpc
+from shared.entrypoints import HealthCheck, event_handler, rpc
 from shared.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from shared.text import LANGUAGES
 from shared.validation import Problems, is_identifier, load

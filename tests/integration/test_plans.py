@@ -4,7 +4,7 @@ import copy
 import pytest
 
 from ops.demo import korfez
-from tests.integration.conftest import new_plan_id
+from tests.stack import new_plan_id
 
 pytestmark = pytest.mark.stack
 

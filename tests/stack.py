@@ -1,4 +1,5 @@
-"""The whole system running as real processes against the real broker and the embedded store."""
+"""The whole system running as real processes against the real broker and the embedded store:
+one stack per test session, shared by the integration and fault suites (tests/conftest.py)."""
 import copy
 import json
 import queue

@@ -1,0 +1,204 @@
+"""Nothing lost, nothing counted twice: crashes, failing handlers and the outbox, with real processes."""
+import copy
+import json
+import secrets
+import threading
+import time
+
+import kombu
+import pytest
+import requests
+
+from ops import dead_letters, topology
+from ops.client import Client
+from ops.demo import korfez, synthetic
+from ops.processes import wait_until
+from shared import events as ev
+from shared import failpoints
+
+pytestmark = pytest.mark.stack
+
+
+def publish_event(amqp_uri, service, envelope):
+    with kombu.Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        kombu.Producer(connection.channel()).publish(
+            json.dumps(envelope), exchange=kombu.Exchange(f"{service}.events", type="topic", durable=True),
+            routing_key=envelope["type"], content_type="application/json", content_encoding="utf-8",
+            delivery_mode=2)
+
+
+def read_store(stack, database, collection, query):
+    """What a service stored, read over the store's wire protocol (verification only)."""
+    import pymongo
+    with pymongo.MongoClient(stack.mongodb_uri, serverSelectionTimeoutMS=3000) as client:
+        return list(client[f"{stack.db_prefix}_{database}"][collection].find(query))
+
+
+def test_a_failing_handler_dead_letters_its_event_and_a_replay_handles_it_once(stack, draft, coordinator,
+                                                                              amqp_uri):
+    """An approval's event for a plan monitoring has not seen yet fails every attempt, lands in the
+    dead letters with its error, and once the plan is adopted a replay handles it exactly once."""
+    event = ev.envelope(ev.READINGS_APPROVED, "monitoring", {
+        "municipality": "edremit", "period": "2026-H1", "count": 2, "indicators": ["PG5.1.1", "PG5.1.2"]},
+        plan_id=draft, municipality="edremit")
+    publish_event(amqp_uri, "monitoring", event)
+
+    def dead():
+        return next((d for d in dead_letters.listing(amqp_uri) if d["event_id"] == event["event_id"]), None)
+    wait_until(dead, 30, interval=0.5, what="the event in the dead letters")
+    letter = dead()
+    assert letter["attempts"] == 5 and letter["queue"] == "evt-monitoring-readings_approved--monitoring.on_readings_approved"
+    assert f"No adopted plan '{draft}'" in letter["error"]
+    assert dead_letters.show(event["event_id"], amqp_uri)["event"] == event
+    assert dead() is not None                               # listing and showing leave it in the queue
+
+    # the fix: the plan is adopted; the replay is handled, once
+    coordinator.post(f"/plans/{draft}/adopt", korfez.ADOPTION)
+    wait_until(lambda: coordinator.request("GET", f"/plans/{draft}/progress?period=2026").status_code == 200, 20)
+    assert [r["event_id"] for r in dead_letters.replay(event["event_id"], amqp_uri)] == [event["event_id"]]
+    inbox = f"monitoring.progress:{event['event_id']}"
+    wait_until(lambda: read_store(stack, "monitoring", "inbox", {"_id": inbox}), 20, what="the replay handled")
+    assert dead() is None
+    # a second replay of the same event (say, an operator's mistake) changes nothing
+    publish_event(amqp_uri, "monitoring", event)
+    time.sleep(1)
+    assert len(read_store(stack, "monitoring", "inbox", {"_id": inbox})) == 1 and dead() is None
+
+
+def test_an_event_that_is_not_an_envelope_goes_straight_to_the_dead_letters(amqp_uri):
+    bad = {"event_id": secrets.token_hex(4), "type": ev.PLAN_ADOPTED}   # no payload, id not a uuid
+    publish_event(amqp_uri, "plan_registry", bad)
+    wait_until(lambda: any(d["event_id"] == bad["event_id"] and d["attempts"] == 1
+                           for d in dead_letters.listing(amqp_uri)), 20, what="dead-lettered at once")
+
+
+def test_events_published_before_their_consumer_ever_started_are_kept(amqp_uri, stack):
+    """The topology declares every consumer queue, so an event sent while its service is down waits."""
+    names = {q.name for q in topology.queues()}
+    assert "evt-plan_registry-plan_adopted--monitoring.on_plan_adopted" in names
+    assert "evt-consultation-input_decided--plan_registry.on_input_decided" in names
+    with kombu.Connection(amqp_uri) as connection:
+        for name in names:   # exists in the broker (passive declare raises if not)
+            kombu.Queue(name, channel=connection.channel()).queue_declare(passive=True)
+
+
+def test_the_registry_killed_between_its_write_and_its_publish_still_publishes_once(stack, region, coordinator,
+                                                                                   listen):
+    events = listen("plan_registry", ev.PLAN_CREATED)
+    registry = stack.services["plan_registry"]
+    registry.stop()
+    stack.services["plan_registry"] = stack.start_service(
+        "plan_registry", {**stack.env(), "ORTAK_FAILPOINTS": "outbox.before_relay"})
+    wait_until(stack.ready, 30, interval=0.25, what="the registry with its failpoint")
+    plan_id = "crash-" + secrets.token_hex(3)
+    response = coordinator.request("POST", "/plans", json={**korfez.PLAN, "id": plan_id})
+    assert response.status_code == 503                      # the registry died before it could answer
+    crashed = stack.services["plan_registry"]
+    wait_until(lambda: not crashed.alive(), 10, what="the registry crashed")
+    assert crashed.popen.returncode == failpoints.CRASHED
+    stack.restart_service("plan_registry")
+    created = events.wait_for(ev.PLAN_CREATED, lambda e: e["plan_id"] == plan_id, timeout=20)
+    assert coordinator.get(f"/plans/{plan_id}")["status"] == "draft"
+    with pytest.raises(AssertionError):                      # once: no second publish of it
+        events.wait_for(ev.PLAN_CREATED, lambda e: e["plan_id"] == plan_id, timeout=3)
+    assert created["payload"]["version"] == 1
+
+
+def submit_with_retries(client, path, body, key=None, attempts=30):
+    """What a careful district tool does: retry on 503 or a dropped connection, with the same key."""
+    headers = {"Idempotency-Key": key} if key else {}
+    for _ in range(attempts):
+        try:
+            response = client.request("POST", path, json=body, headers=headers)
+        except requests.RequestException:
+            time.sleep(0.5)
+            continue
+        if response.status_code != 503:
+            return response
+        time.sleep(0.5)
+    raise AssertionError(f"{path} kept failing")
+
+
+def test_ten_thousand_readings_counted_once_while_monitoring_is_killed_twice(stack, admin, token_for):
+    prefix = "kill" + secrets.token_hex(2)
+    districts, indicators = 5, 200
+    plan_id = synthetic.create(token_for, admin, prefix, districts, indicators)
+    wait_until(lambda: token_for("coordinator", f"{prefix}-metro").request(
+        "GET", f"/plans/{plan_id}/progress?period=2025").status_code == 200, 30, what="monitoring has the plan")
+
+    kills = []
+
+    def killer():
+        for delay in (4, 6):
+            time.sleep(delay)
+            stack.services["monitoring"].kill()
+            kills.append(time.monotonic())
+            stack.restart_service("monitoring")
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    sent = 0
+    for period in synthetic.half_years():
+        for n in range(1, districts + 1):
+            planner = token_for("planner", f"{prefix}-d{n}")
+            lines = synthetic.readings(prefix, n, indicators, period)
+            response = submit_with_retries(planner, f"/plans/{plan_id}/readings", {"readings": lines},
+                                           key=f"{prefix}-{n}-{period}")
+            assert response.status_code == 202, response.text
+            approval = submit_with_retries(planner, f"/plans/{plan_id}/readings/approve",
+                                           {"municipality": f"{prefix}-d{n}", "period": period})
+            assert approval.status_code == 200, approval.text
+            sent += len(lines)
+    thread.join()
+    assert sent == 10_000 and len(kills) == 2
+
+    public = Client(stack.url)
+    for key in ("2025-H1", "2026-H2", "2027", "2029-H1", "2029-H2", "2029"):
+        def settled():
+            return public.get(f"/plans/{plan_id}/progress?period={key}")["plan"]["realization"]
+        wait_until(lambda: settled() is not None and abs(settled() - synthetic.expected_realization(key)) < 1e-6,
+                   60, interval=0.5, what=f"progress of {key}")
+    stored = read_store(stack, "monitoring", "readings", {"plan_id": plan_id})
+    assert len(stored) == 10_000 and all(r["status"] == "approved" and r["approved"]["value"] == 1 for r in stored)
+    final = public.get(f"/plans/{plan_id}/progress?period=2029")
+    assert all(i["C"] == 10 and i["D"] == 100 for i in final["indicators"])   # 10 half-years, each once
+
+
+def test_the_store_stopped_during_writes(stack, store, draft, coordinator, amqp_uri):
+    """Clients get 503 within seconds, nothing half-written remains, and an event delivered during
+    the outage is handled once the store is back, with no service restarted."""
+    if store is None:
+        pytest.skip("the store is an outside MongoDB this suite does not stop")
+    before = coordinator.get(f"/plans/{draft}/versions")
+    contribution = copy.deepcopy(korfez.CONTRIBUTIONS["edremit"])
+    contribution["objectives"][0]["title"] = "Changed during the outage"
+    decided = ev.envelope(ev.INPUT_DECIDED, "consultation", {
+        "input_id": "inp_outage", "seq": 1, "decision": "accepted", "reason": None, "merged_into": None,
+        "links": [{"objective": "H5.1", "municipality": "edremit"}],
+        "input": {"kind": "request", "theme": "T5", "group": "ngo", "municipality": "edremit",
+                  "text": "Kıyı turizmine engelsiz erişim", "stakeholder": "Edremit Engelliler Derneği"}},
+        plan_id=draft, municipality="edremit")
+    pids = {name: child.pid for name, child in stack.services.items()}
+    store.stop()
+    try:
+        started = time.monotonic()
+        write = coordinator.request("PUT", f"/plans/{draft}/contributions/edremit", json=contribution)
+        assert write.status_code == 503 and time.monotonic() - started < 10
+        assert write.headers["Content-Type"].startswith("application/problem+json") and "store" in write.json()["detail"]
+        assert coordinator.request("GET", f"/plans/{draft}").status_code == 503
+        ready = requests.get(stack.url + "/readyz", timeout=15)
+        assert ready.status_code == 503 and "plan_registry.store" in ready.json()["unavailable"]
+        publish_event(amqp_uri, "consultation", decided)
+        time.sleep(3)                                         # the handler meets the outage
+    finally:
+        store.start()
+    wait_until(lambda: coordinator.request("GET", f"/plans/{draft}").status_code == 200, 30, what="reads again")
+    assert coordinator.get(f"/plans/{draft}/versions") == before          # the refused write left nothing
+
+    def provenance():
+        objectives = coordinator.get(f"/plans/{draft}")["contributions"]["edremit"]["objectives"]
+        return next(o for o in objectives if o["code"] == "H5.1")["inputs"]
+    wait_until(lambda: [i["input_id"] for i in provenance()] == ["inp_outage"], 30, what="the event handled")
+    assert {name: child.pid for name, child in stack.services.items()} == pids   # nobody was restarted
+    assert all(child.alive() for child in stack.services.values())
+    assert not any(d["event_id"] == decided["event_id"] for d in dead_letters.listing(amqp_uri))
