@@ -10,7 +10,7 @@ import mongoengine
 from mongoengine.errors import NotUniqueError
 from nameko.extensions import DependencyProvider
 
-from shared import config, inbox, outbox
+from shared import config, inbox, outbox, ratelimit
 
 log = logging.getLogger(__name__)
 RELAYING = threading.Lock()  # green under `nameko run`, which patches threading before importing us
@@ -42,7 +42,8 @@ def ping(alias):
 
 
 class ServiceStore:
-    """What every service's store offers: a ping, the inbox of its consumers, its outbox relay."""
+    """What every service's store offers: a ping, the inbox of its consumers, its outbox relay,
+    rate-limit counters."""
     alias = None     # the service's mongoengine alias
     outboxes = ()    # its Documents that carry pending events
 
@@ -51,6 +52,15 @@ class ServiceStore:
 
     def handle_once(self, consumer, body, effect):
         return inbox.handle_once(mongoengine.get_db(self.alias), consumer, body, effect)
+
+    def hit(self, key, window_seconds):
+        return ratelimit.hit(mongoengine.get_db(self.alias), key, window_seconds)
+
+    def rate_count(self, key, window_seconds):
+        return ratelimit.count(mongoengine.get_db(self.alias), key, window_seconds)
+
+    def forget_old_windows(self, window_seconds):
+        ratelimit.forget_old_windows(mongoengine.get_db(self.alias), window_seconds)
 
     def relay(self, dispatch, now=False):
         # One relay at a time in a process: the timer and a write's own relay would otherwise both

@@ -22,6 +22,8 @@ ADMIN_TOKEN = "ortak_test_admin_" + secrets.token_urlsafe(16)
 def stack(store_uri, amqp_uri, run_id, tmp_path_factory):
     system = Stack(str(tmp_path_factory.mktemp("stack")), port=free_port(), amqp_uri=amqp_uri,
                    mongodb_uri=store_uri, db_prefix=f"ortak_{run_id}", admin_token=ADMIN_TOKEN,
+                   # tests speak for several clients through X-Forwarded-For, as a reverse proxy would
+                   env={"ORTAK_TRUSTED_PROXIES": "1"},
                    log=lambda *_: None).start()
     yield system
     system.stop()

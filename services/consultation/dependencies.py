@@ -1,15 +1,13 @@
 """The consultation service's store: the small interface its service needs, over mongoengine."""
 import secrets
-import time
 
 from mongoengine.errors import NotUniqueError
-from pymongo import ReturnDocument
 
 from shared.clock import now_iso
 from shared.errors import NotFound
 from shared.mongo import MongoStore, ServiceStore, keep_newest
 
-from .models import ALIAS, DOCUMENTS, OUTBOXES, Consultation, Input, PlanView, RateWindow, Register
+from .models import ALIAS, DOCUMENTS, OUTBOXES, Consultation, Input, PlanView, Register
 
 
 class Consultations(ServiceStore):
@@ -100,22 +98,6 @@ class Consultations(ServiceStore):
     def put_register(self, plan_id, stakeholders):
         Register.objects(id=plan_id).update_one(upsert=True, set__stakeholders=stakeholders,
                                                 set__updated_at=now_iso())
-
-    # -- rate limits ----------------------------------------------------------------------------
-    def hit(self, client, limit, window_seconds):
-        """Count one request of ``client`` in the current window; returns seconds to wait or 0."""
-        window = int(time.time() // window_seconds)
-        doc = RateWindow._get_collection().find_one_and_update(
-            {"_id": f"{client}:{window}"}, {"$inc": {"count": 1}, "$setOnInsert": {"window": window}},
-            upsert=True, return_document=ReturnDocument.AFTER)
-        if doc["count"] > limit:
-            return int((window + 1) * window_seconds - time.time()) + 1
-        return 0
-
-
-    def forget_old_windows(self, window_seconds):
-        RateWindow.objects(window__lt=int(time.time() // window_seconds) - 1).delete()
-
 
 class ConsultationStore(MongoStore):
     alias = ALIAS

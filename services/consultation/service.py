@@ -5,17 +5,16 @@ It keeps its own read model of each plan (goals, objectives, themes, members) fr
 registry's events, and asks the registry by RPC only for a plan it has not heard of yet.
 """
 import base64
-import hashlib
 
 from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from shared import config
+from shared import config, ratelimit
 from shared import events as ev
 from shared.clock import iso, now_iso, utcnow
 from shared.entrypoints import HealthCheck, event_handler, rpc
-from shared.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated
+from shared.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from shared.roles import is_coordinator, is_participant, role
 from shared.validation import Problems, load
 
@@ -191,11 +190,8 @@ class ConsultationService(HealthCheck):
 
     def _rate_limit(self, client):
         limit = int(config.env("ORTAK_PUBLIC_INPUT_LIMIT", "30"))
-        key = hashlib.sha256((client or "unknown").encode()).hexdigest()[:32]  # no addresses stored
-        wait = self.store.hit(key, limit, RATE_WINDOW)
-        if wait:
-            raise RateLimited(f"At most {limit} public inputs a minute from one client; try again in {wait} s.",
-                              extra={"retry_after": wait})
+        counted = self.store.hit(ratelimit.client_key(client, "public-input"), RATE_WINDOW)
+        ratelimit.refuse_over(counted, limit, RATE_WINDOW, f"At most {limit} public inputs a minute from one client")
 
     @rpc
     def list_inputs(self, actor, cid, filters=None):

@@ -9,6 +9,7 @@ from flask import Flask, g, request
 from flask_smorest import Api
 from prometheus_client import Counter, Histogram
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared import config
 
@@ -42,6 +43,9 @@ def create_app(rpc_pool=None):
                                                         "municipality and its districts."},
                                 "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
                                 "security": [{"bearer": []}, {}]})
+    proxies = int(config.env("ORTAK_TRUSTED_PROXIES", "0"))
+    if proxies:  # behind that many reverse proxies, the client is the one they name in X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
     openapi.register(api)
     api.register_blueprint(municipalities.blp)
     api.register_blueprint(plans.blp)

@@ -12,7 +12,7 @@ def authenticate(rpc):
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Send 'Authorization: Bearer <token>', or no Authorization header at all.")
-    actor = rpc.call("plan_registry", "authenticate", token.strip())
+    actor = rpc.call("plan_registry", "authenticate", token.strip(), request.remote_addr)
     if actor is None:
         raise Unauthenticated("The token is unknown or revoked.")
     g.actor = actor

@@ -10,6 +10,7 @@ from datetime import date
 from nameko.events import EventDispatcher
 from nameko.timer import timer
 
+from shared import config, ratelimit
 from shared import events as ev
 from shared.calendars import period_containing
 from shared.clock import now_iso
@@ -23,6 +24,7 @@ from .dependencies import RegistryStore
 
 SERVICE = "plan_registry"
 EDITABLE = ("draft", "consultation", "revising")
+FAILURE_WINDOW = 60  # seconds over which bad tokens are counted per client
 
 
 class PlanRegistry(HealthCheck):
@@ -33,18 +35,27 @@ class PlanRegistry(HealthCheck):
 
     @timer(interval=1)
     def relay_outbox(self):
-        """Publish events whose write committed but whose publish was not confirmed (crash, broker down)."""
+        """Publish events whose write committed but whose publish was not confirmed (crash, broker
+        down), and forget rate windows that have passed."""
         self.store.relay(self.dispatch)
+        self.store.forget_old_windows(FAILURE_WINDOW)
 
     def _relay_now(self):
         self.store.relay(self.dispatch, now=True)
 
     # -- tokens -------------------------------------------------------------------------------
     @rpc
-    def authenticate(self, token):
-        if not isinstance(token, str) or not token or len(token) > 200:
-            return None
-        return self.store.authenticate(token)
+    def authenticate(self, token, client=None):
+        """The actor of a token, or None. A client that keeps sending bad tokens is refused for
+        the rest of the minute (429), good token or not, so tokens cannot be guessed."""
+        limit = int(config.env("ORTAK_TOKEN_FAILURE_LIMIT", "10"))
+        key = ratelimit.client_key(client, "token-failures")
+        what = f"More than {limit} bad tokens a minute from this client"
+        ratelimit.refuse_over(self.store.rate_count(key, FAILURE_WINDOW), limit, FAILURE_WINDOW, what)
+        actor = self.store.authenticate(token) if isinstance(token, str) and 0 < len(token) <= 200 else None
+        if actor is None:
+            ratelimit.refuse_over(self.store.hit(key, FAILURE_WINDOW), limit, FAILURE_WINDOW, what)
+        return actor
 
     @rpc
     def issue_token(self, actor, body):

@@ -202,3 +202,26 @@ def test_the_store_stopped_during_writes(stack, store, draft, coordinator, amqp_
     assert {name: child.pid for name, child in stack.services.items()} == pids   # nobody was restarted
     assert all(child.alive() for child in stack.services.values())
     assert not any(d["event_id"] == decided["event_id"] for d in dead_letters.listing(amqp_uri))
+
+
+def test_sigterm_lets_the_batch_in_flight_finish(stack, admin, token_for):
+    """A graceful stop: the 10,000-reading batch being stored when SIGTERM arrives is answered
+    and stored whole; the service exits cleanly and its successor carries on."""
+    prefix = "term" + secrets.token_hex(2)
+    plan_id = synthetic.create(token_for, admin, prefix, 5, 200)
+    coordinator = token_for("coordinator", f"{prefix}-metro")
+    wait_until(lambda: coordinator.request("GET", f"/plans/{plan_id}/progress?period=2025").status_code == 200, 30)
+    lines = [line for n in range(1, 6) for period in synthetic.half_years()
+             for line in synthetic.readings(prefix, n, 200, period)]
+    answers = []
+    sender = threading.Thread(target=lambda: answers.append(
+        coordinator.request("POST", f"/plans/{plan_id}/readings", json={"readings": lines})))
+    sender.start()
+    time.sleep(0.5)                                  # the batch is being checked and stored
+    monitoring = stack.services["monitoring"]
+    assert monitoring.stop() == 0                    # SIGTERM: a clean exit, not a kill
+    stack.restart_service("monitoring")
+    sender.join(30)
+    assert answers and answers[0].status_code == 202 and answers[0].json()["accepted"] == 10_000
+    stored = coordinator.get(f"/plans/{plan_id}/readings?municipality={prefix}-d3")
+    assert len(stored) == 2_000 and {r["status"] for r in stored} == {"submitted"}

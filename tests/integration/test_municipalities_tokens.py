@@ -53,3 +53,21 @@ def test_tokens_are_hashed_roles_enforced_and_revocation_immediate(stack, admin,
     assert response.status_code == 401 and response.json()["status"] == 401
     assert Client(stack.url, "not-a-token").request("GET", "/municipalities").status_code == 401
     assert admin.request("POST", "/tokens", json={"role": "planner"}).status_code == 422  # needs a municipality
+
+
+def test_a_client_guessing_tokens_is_stopped_for_the_minute(stack):
+    """After 10 bad tokens in a minute a client gets 429 with Retry-After, even with a good token;
+    other clients are not affected."""
+    from tests.stack import ADMIN_TOKEN
+
+    def call(token, client):
+        return Client(stack.url, token).request("GET", "/municipalities",
+                                                headers={"X-Forwarded-For": client})
+    guesser = f"203.0.113.{secrets.randbelow(250) + 1}"
+    answers = [call("ortak_" + secrets.token_urlsafe(32), guesser).status_code for _ in range(10)]
+    assert answers == [401] * 10
+    refused = call("ortak_" + secrets.token_urlsafe(32), guesser)
+    assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 61
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert call(ADMIN_TOKEN, guesser).status_code == 429                 # a good token does not help
+    assert call(ADMIN_TOKEN, "198.51.100.7").status_code == 200          # others carry on
