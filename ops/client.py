@@ -1,4 +1,4 @@
-"""A small HTTP client of Ortak's public API, for the demo seed and the tests."""
+"""A small HTTP client of Ortak's public API, for the demo seed, the tests and the benchmarks."""
 import requests
 
 
@@ -35,3 +35,17 @@ class Client:
 
     def post(self, path, body, **kwargs):
         return self.request("POST", path, json=body, expect=kwargs.pop("expect", (200, 201)), **kwargs).json()
+
+
+def token_maker(url, admin):
+    """A client for a role (and municipality), its token issued by ``admin`` the first time."""
+    issued = {}
+
+    def make(role, municipality=None):
+        key = (role, municipality)
+        if key not in issued:
+            body = {"role": role, "municipality": municipality, "label": "issued for a test run"}
+            issued[key] = admin.post("/tokens", body, expect=201)["token"]
+        return Client(url, issued[key])
+
+    return make

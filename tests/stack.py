@@ -9,8 +9,9 @@ import threading
 import kombu
 import pytest
 
-from ops.client import Client
+from ops.client import Client, token_maker
 from ops.demo import korfez
+from ops.processes import wait_until
 from ops.stack import Stack
 from shared.events import exchange_name
 from tests.conftest import free_port
@@ -49,16 +50,7 @@ def region(admin):
 
 @pytest.fixture(scope="session")
 def token_for(stack, admin):
-    issued = {}
-
-    def make(role, municipality=None):
-        key = (role, municipality)
-        if key not in issued:
-            body = {"role": role, "municipality": municipality, "label": "test"}
-            issued[key] = admin.post("/tokens", body, expect=201)["token"]
-        return Client(stack.url, issued[key])
-
-    return make
+    return token_maker(stack.url, admin)
 
 
 @pytest.fixture
@@ -79,6 +71,15 @@ def draft(region, coordinator):
     for district, contribution in korfez.CONTRIBUTIONS.items():
         coordinator.put(f"/plans/{plan_id}/contributions/{district}", contribution)
     return plan_id
+
+
+@pytest.fixture
+def adopted(draft, coordinator):
+    """The draft adopted, once monitoring has its read model."""
+    coordinator.post(f"/plans/{draft}/adopt", korfez.ADOPTION)
+    wait_until(lambda: coordinator.request("GET", f"/plans/{draft}/progress?period=2026").status_code == 200, 20,
+               what="monitoring knows the adopted plan")
+    return draft
 
 
 class EventListener:

@@ -163,12 +163,14 @@ class ConsultationService(HealthCheck):
     def submit_input(self, actor, cid, body, client=None):
         consultation = self.store.consultation(cid)
         plan = self._plan(consultation["plan_id"])
-        if role(actor) == "public":
-            if not consultation["public"]:
+        if not is_participant(actor, plan):
+            # an open call takes anyone's word, under the public rate limit, token or not
+            if consultation["public"]:
+                self._rate_limit(client)
+            elif role(actor) == "public":
                 raise Unauthenticated("This consultation takes inputs from the plan's municipalities: send a token.")
-            self._rate_limit(client)
-        elif not is_participant(actor, plan):
-            raise Forbidden(f"This consultation takes inputs from the municipalities of plan {plan['id']}.")
+            else:
+                raise Forbidden(f"This consultation takes inputs from the municipalities of plan {plan['id']}.")
         data = load(schemas.InputSchema(), body)
         problems = Problems()
         domain.input_problems(plan, consultation, data, problems)

@@ -3,7 +3,9 @@
 It holds no domain state. ``create_app()`` is the gunicorn entry (deploy/gunicorn.conf.py).
 """
 import logging
+import re
 import time
+import uuid
 
 from flask import Flask, g, request
 from flask_smorest import Api
@@ -22,6 +24,17 @@ from .rpc import RpcPool
 REQUESTS = Counter("ortak_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("ortak_http_request_seconds", "HTTP request latency", ["method", "route"])
 UNAUTHENTICATED_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/api/v1/openapi.json")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+
+
+def request_id():
+    """The caller's X-Request-Id when it is a plain token (a proxy's, or a district tool's), else a new one."""
+    offered = request.headers.get("X-Request-Id", "")
+    return offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+
+
+class OrtakApi(Api):
+    DEFAULT_ERROR_RESPONSE_NAME = None   # ours is problem+json (openapi.document_responses)
 
 
 def create_app(rpc_pool=None):
@@ -39,7 +52,7 @@ def create_app(rpc_pool=None):
     app.json.sort_keys = False
     app.extensions["ortak_rpc"] = rpc_pool or RpcPool()
 
-    api = Api(app, spec_kwargs={"info": {"description": "Joint strategic plans of a metropolitan "
+    api = OrtakApi(app, spec_kwargs={"info": {"description": "Joint strategic plans of a metropolitan "
                                                         "municipality and its districts."},
                                 "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
                                 "security": [{"bearer": []}, {}]})
@@ -52,10 +65,12 @@ def create_app(rpc_pool=None):
     api.register_blueprint(consultations.blp)
     api.register_blueprint(monitoring.blp)
     app.register_blueprint(operations.blp)
+    openapi.document_responses(api)
 
     @app.before_request
     def start():
         g.started = time.perf_counter()
+        g.request_id = request_id()
         if not request.path.startswith(UNAUTHENTICATED_PATHS):
             authenticate(app.extensions["ortak_rpc"])
 
@@ -65,6 +80,7 @@ def create_app(rpc_pool=None):
         REQUESTS.labels(request.method, route, response.status_code).inc()
         if "started" in g:
             LATENCY.labels(request.method, route).observe(time.perf_counter() - g.started)
+        response.headers["X-Request-Id"] = g.get("request_id") or request_id()
         return response
 
     @app.errorhandler(Exception)

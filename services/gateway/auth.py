@@ -15,4 +15,5 @@ def authenticate(rpc):
     actor = rpc.call("plan_registry", "authenticate", token.strip(), request.remote_addr)
     if actor is None:
         raise Unauthenticated("The token is unknown or revoked.")
-    g.actor = actor
+    # the request id travels with the actor into every change and event it causes (the audit trail)
+    g.actor = {**actor, "request_id": g.request_id}

@@ -64,3 +64,50 @@ def register(api):
 def body(name):
     """The requestBody of an operation, by component name."""
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": name}}}}
+
+
+def _object(required, **properties):
+    return {"type": "object", "required": required, "properties": properties}
+
+
+STRING, INTEGER = {"type": "string"}, {"type": "integer"}
+NULLABLE_STRING = {"type": "string", "nullable": True}
+VERSION_REF = _object(["id", "status", "version"], id=STRING, status=STRING, version=INTEGER)
+AUDIT_ENTRY = _object(["at", "action", "by", "request_id"], at=STRING, action=STRING, request_id=NULLABLE_STRING,
+                      by={"type": "object", "nullable": True, "properties": {
+                          "token_id": STRING, "role": STRING, "municipality": NULLABLE_STRING}})
+# The answers API.md promises a shape for; other successes are documented as JSON of any shape.
+SUCCESS = {
+    "POST /plans": (201, VERSION_REF),
+    "PUT /plans/{plan_id}/frame": (200, VERSION_REF),
+    "PUT /plans/{plan_id}/contributions/{municipality}": (200, VERSION_REF),
+    "POST /plans/{plan_id}/status": (200, VERSION_REF),
+    "POST /plans/{plan_id}/adopt": (200, VERSION_REF),
+    "POST /tokens": (201, _object(["token", "role", "municipality"], token=STRING, role=STRING,
+                                  municipality=NULLABLE_STRING)),
+    "POST /plans/{plan_id}/readings": (202, _object(["batch", "accepted"], batch=STRING, accepted=INTEGER)),
+    "POST /plans/{plan_id}/readings/approve": (200, _object(["approved", "municipality", "period"],
+                                                            approved=INTEGER, municipality=STRING, period=STRING)),
+    "GET /plans/{plan_id}/audit": (200, {"type": "array", "items": AUDIT_ENTRY}),
+    "GET /plans/{plan_id}/progress": (200, _object(["plan_id", "version", "period", "plan", "indicators"])),
+}
+FILES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string",
+                                                                                         "format": "binary"}},
+         "application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+
+
+def document_responses(api):
+    """Every operation answers problem+json on any error, and its success as SUCCESS says, so a
+    client (and schemathesis) can check each answer against this document."""
+    api.spec.components.response("Problem", {"description": "A problem (RFC 9457)", "content": {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+    for path, operations in api.spec._paths.items():
+        for method, operation in operations.items():
+            if method not in ("get", "put", "post", "delete", "patch"):
+                continue
+            status, schema = SUCCESS.get(f"{method.upper()} {path.removeprefix('/api/v1')}", ("2XX", {}))
+            content = {"application/json": {"schema": schema}}
+            if any(p.get("name") == "format" for p in operation.get("parameters", [])):
+                content.update(FILES)
+            operation["responses"] = {str(status): {"description": "Success", "content": content},
+                                      "default": {"$ref": "#/components/responses/Problem"}}

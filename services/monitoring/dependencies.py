@@ -8,6 +8,7 @@ import secrets
 from mongoengine.errors import NotUniqueError
 from pymongo import ReplaceOne
 
+from shared import audit
 from shared.clock import now_iso
 from shared.errors import NotFound
 from shared.mongo import MongoStore, ServiceStore
@@ -54,6 +55,8 @@ class Monitoring(ServiceStore):
         """One document holds the whole batch: it is stored entirely or not at all. Returns
         (batch, created); a batch id taken already (the same Idempotency-Key) gives the stored one."""
         batch = Batch(id=batch_id, plan_id=plan_id, readings=lines, answer=answer, submitted_by=actor or {},
+                      municipalities=sorted({r["municipality"] for r in lines}),
+                      periods=sorted({r["period"] for r in lines}),
                       at=now_iso(), outbox=events, outbox_pending=len(events))
         try:
             batch.save(force_insert=True)
@@ -126,6 +129,16 @@ class Monitoring(ServiceStore):
             collection.bulk_write(operations, ordered=False)
         Approval.objects(id=approval.id, applied=0).update_one(
             set__applied=1, set__outbox=approval.events, set__outbox_pending=len(approval.events))
+
+    def audit(self, plan_id):
+        """Each batch submitted and each approval that changed readings, without their lines."""
+        batches = [audit.entry(b.at, "readings.submitted", b.submitted_by, batch=b.id,
+                               count=b.answer.get("accepted"), municipalities=b.municipalities, periods=b.periods)
+                   for b in Batch.objects(plan_id=plan_id).exclude("readings", "outbox")]
+        approvals = [audit.entry(a.at, "readings.approved", a.by, municipality=a.municipality, period=a.period,
+                                 count=len(a.readings))
+                     for a in Approval.objects(plan_id=plan_id).exclude("events", "outbox") if a.readings]
+        return batches + approvals
 
     def unapplied_approvals(self):
         return list(Approval.objects(applied=0).limit(10))

@@ -26,10 +26,12 @@ class PlanModel(me.Document):
 
 
 class Batch(Outboxed, me.Document):
-    meta = {"db_alias": ALIAS, "collection": "batches", "indexes": ["outbox_pending", "applied"]}
+    meta = {"db_alias": ALIAS, "collection": "batches", "indexes": ["plan_id", "outbox_pending", "applied"]}
     id = me.StringField(primary_key=True)
     plan_id = me.StringField(required=True)
     readings = me.ListField(me.DictField())
+    municipalities = me.ListField(me.StringField())   # what the batch touched, for the audit trail
+    periods = me.ListField(me.StringField())
     answer = me.DictField()
     applied = me.IntField(default=0)
     submitted_by = me.DictField()

@@ -79,10 +79,11 @@ def check_batch(plan, lines, may_write):
             problems.add(f"{path}.weight", "Must be a non-negative number.")
         note = _text(problems, f"{path}.note", line.get("note"), 2000)
         source = _text(problems, f"{path}.source", line.get("source"), 500)
-        key = (code, municipality, period)
-        if period is not None and key in seen:
-            problems.add(path, f"Same indicator, municipality and period as readings[{seen[key]}].")
-        seen.setdefault(key, i)
+        if period is not None and isinstance(code, str) and isinstance(municipality, str):
+            key = (code, municipality, period)
+            if key in seen:
+                problems.add(path, f"Same indicator, municipality and period as readings[{seen[key]}].")
+            seen.setdefault(key, i)
         out.append({"indicator": code, "municipality": municipality, "period": period, "value": value,
                     "numerator": numerator, "denominator": denominator, "weight": weight, "note": note,
                     "source": source})

@@ -101,6 +101,16 @@ class MonitoringService(HealthCheck):
                 for r in self.store.readings(plan_id, municipality=municipality, period=period)]
 
     @rpc
+    def audit(self, actor, plan_id):
+        """Readings submitted and approved: who, when, what, from which request. The registry
+        decides who may read a plan's trail; a plan never adopted has no readings to show."""
+        try:
+            self._plan(actor, plan_id, participants_only=True)
+        except NotFound:
+            return []
+        return self.store.audit(plan_id)
+
+    @rpc
     def approve(self, actor, plan_id, body):
         plan = self._plan(actor, plan_id)
         body = body if isinstance(body, dict) else {}
@@ -294,7 +304,7 @@ class MonitoringService(HealthCheck):
 
     @rpc
     def alerts(self, actor, plan_id, include_closed=False, kind=None):
-        self._plan(actor, plan_id, participants_only=True)
+        self._plan(actor, plan_id)  # public, as the progress they are read from
         if kind not in (None, BELOW_THRESHOLD, OVERDUE):
             raise InvalidInput("Unknown kind of alert.", {"kind": [f"Use {BELOW_THRESHOLD} or {OVERDUE}."]})
         return self.store.alerts(plan_id, include_closed, kind)

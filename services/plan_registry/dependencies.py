@@ -6,7 +6,7 @@ import secrets
 
 from mongoengine.errors import NotUniqueError
 
-from shared import config, outbox
+from shared import audit, config, outbox
 from shared.clock import now_iso
 from shared.errors import NotFound, StaleVersion
 from shared.mongo import MongoStore, ServiceStore, keep_newest
@@ -146,11 +146,20 @@ class Registry(ServiceStore):
         payload = envelope["payload"]
         keep_newest(Provenance, Provenance.key(envelope["plan_id"], payload["input_id"]), "seq", payload["seq"],
                     plan_id=envelope["plan_id"], input_id=payload["input_id"], source=payload["input"],
-                    links=payload["links"] if payload["decision"] == "accepted" else [])
+                    links=payload["links"] if payload["decision"] == "accepted" else [],
+                    decided_at=envelope["occurred_at"], decided_by=envelope.get("actor") or {})
 
     def provenance(self, plan_id):
         return [{"input_id": p.input_id, "links": p.links, **p.source}
                 for p in Provenance.objects(plan_id=plan_id).order_by("input_id") if p.links]
+
+    def audit(self, plan_id):
+        versions = [audit.entry(v.at, f"plan.{v.kind}", v.author, version=v.n, status=v.status, summary=v.summary)
+                    for v in PlanVersion.objects(plan_id=plan_id).exclude("snapshot", "outbox")]
+        decisions = [audit.entry(p.decided_at, "plan.input_decided", p.decided_by, input_id=p.input_id,
+                                 links=p.links)
+                     for p in Provenance.objects(plan_id=plan_id) if p.decided_at]
+        return versions + decisions
 
     # -- outbox -------------------------------------------------------------------------------
     def relay(self, dispatch, now=False):

@@ -101,6 +101,8 @@ class Provenance(me.Document):
     seq = me.IntField(required=True)
     links = me.ListField(me.DictField())
     source = me.DictField()
+    decided_at = me.StringField()
+    decided_by = me.DictField()
 
     @staticmethod
     def key(plan_id, input_id):

@@ -16,6 +16,7 @@ from shared.calendars import period_containing
 from shared.clock import now_iso
 from shared.entrypoints import HealthCheck, event_handler, rpc
 from shared.errors import Conflict, InvalidInput, NotFound, StaleVersion
+from shared.roles import is_participant
 from shared.text import LANGUAGES
 from shared.validation import Problems, is_identifier, load
 
@@ -167,6 +168,14 @@ class PlanRegistry(HealthCheck):
     def list_versions(self, actor, plan_id):
         self._readable(actor, plan_id)
         return self.store.versions(plan_id)
+
+    @rpc
+    def audit(self, actor, plan_id):
+        """Every change to the plan: who, when, what and from which request (its participants)."""
+        _, plan = self.store.latest(plan_id)
+        if not is_participant(actor, plan):
+            raise NotFound(f"No audit trail of plan {plan_id!r} for this caller.")
+        return self.store.audit(plan_id)
 
     @rpc
     def get_version(self, actor, plan_id, n):

@@ -2,6 +2,7 @@
 from flask import request
 from flask_smorest import Blueprint
 
+from shared import audit
 from shared.errors import InvalidInput
 
 from ..http import actor, attachment, call, if_match, json_body, with_etag
@@ -79,11 +80,17 @@ def get_version(plan_id, n):
     return registry("get_version", plan_id, n)
 
 
-def _version_arg(name):
-    value = request.args.get(name, "")
-    if not value.isdigit() or not 0 < int(value) < 10**9:
-        raise InvalidInput("Name two versions: ?from=n&to=m.", {name: ["A version number (1, 2, ...)."]})
+def _count_arg(name, message, default=None, most=10**9):
+    value = request.args.get(name)
+    if value is None and default is not None:
+        return default
+    if value is None or not value.isdigit() or not 0 < int(value) <= most:
+        raise InvalidInput(message, {name: [f"A whole number from 1 to {most}."]})
     return int(value)
+
+
+def _version_arg(name):
+    return _count_arg(name, "Name two versions: ?from=n&to=m.")
 
 
 @blp.route("/plans/<plan_id>/diff", methods=["GET"])
@@ -92,6 +99,17 @@ def _version_arg(name):
 def diff(plan_id):
     """What objectives, indicators and targets changed between two versions."""
     return registry("diff", plan_id, _version_arg("from"), _version_arg("to"))
+
+
+@blp.route("/plans/<plan_id>/audit", methods=["GET"])
+@blp.doc(parameters=[{"in": "query", "name": "limit", "schema": {"type": "integer", "minimum": 1, "maximum": 10000,
+                                                                 "default": 1000}}])
+def audit_trail(plan_id):
+    """Every change to the plan and its readings, newest first: who (token, role, municipality),
+    when, what, and the X-Request-Id of the request that made it (the plan's participants)."""
+    limit = _count_arg("limit", "Bad limit.", default=1000, most=10_000)
+    changes = registry("audit", plan_id)   # the registry decides who may read the trail
+    return audit.newest_first(changes, call("monitoring", "audit", actor(), plan_id), limit=limit)
 
 
 @blp.route("/plans/<plan_id>/target-cards", methods=["GET"])
