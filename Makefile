@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 
-.PHONY: install run test topology clean
+.PHONY: install run test bench bench-full topology clean
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Ortak needs Python 3.11")'
@@ -19,6 +19,12 @@ run: install
 
 test: install
 	PYTHONPATH=$(CURDIR) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	PYTHONPATH=$(CURDIR) $(BIN)/python -m bench.run
+
+bench-full: install
+	PYTHONPATH=$(CURDIR) $(BIN)/python -m bench.run --full
 
 topology: install
 	PYTHONPATH=$(CURDIR) $(BIN)/python -m ops.topology

@@ -1,0 +1,81 @@
+"""The benchmark table: each figure, its baseline from the same run, the ratio, and the target
+it is held to, saying plainly when a target is missed."""
+import datetime
+
+
+class Report:
+    def __init__(self, command, machine):
+        self.command, self.machine = command, machine
+        self.rows = []        # (what, figure, baseline, ratio, target, met)
+
+    def add(self, what, figure, base="", ratio="", target="", met=None):
+        self.rows.append((what, figure, base, ratio, target, "" if met is None else ("met" if met else "MISSED")))
+
+    def ingest(self, rate, store_rate, broker_rate, total, batch):
+        self.add(f"ingest, {total:,} readings in batches of {batch:,}, approved, end to end",
+                 f"{rate:,.0f} readings/s", f"store bulk insert {store_rate:,.0f}/s", f"{rate / store_rate:.2f}",
+                 ">= 0.5 of the store's rate", rate >= 0.5 * store_rate)
+        self.add("", "", f"broker publish+consume {broker_rate:,.0f}/s", f"{rate / broker_rate:.2f}")
+
+    def latency(self, what, measured, bare):
+        for p, most in (("p50", 1.5), ("p99", 3.0)):
+            ratio = measured[p] / bare[p]
+            self.add(f"{what}, 16 clients, {p}" + (f" ({measured['requests']:,} requests)" if p == "p50" else ""),
+                     f"{measured[p]:.1f} ms", f"bare RPC {bare[p]:.1f} ms", f"{ratio:.2f}", f"<= {most}x bare RPC",
+                     ratio <= most and measured["errors"] == 0)
+
+    def propagation(self, measured):
+        self.add(f"propagation, approval to progress, p50 ({measured['samples']} approvals)",
+                 f"{measured['p50']:.0f} ms")
+        self.add("propagation, p99", f"{measured['p99']:.0f} ms", target="< 250 ms", met=measured["p99"] < 250)
+
+    def resources(self, memory, store_mib, when):
+        for name, mib in memory.items():
+            self.add(f"resident memory of {name} ({when})", f"{mib:.0f} MB", target="< 200 MB", met=mib < 200)
+        self.add(f"store size ({when})", f"{store_mib:.0f} MB")
+
+    def national(self, found):
+        self.add(f"national: ingest of {found['readings']:,} readings ({found['regions']} regions, "
+                 f"{found['districts']} districts)", f"{found['ingest_seconds']:.0f} s",
+                 f"{found['readings'] / found['ingest_seconds']:,.0f} readings/s")
+        by_size = found["progress_by_size"]
+        smallest, largest = min(by_size), max(by_size)
+        for districts in sorted(by_size):
+            timing = by_size[districts]
+            flat = timing["p50"] / by_size[smallest]["p50"]
+            self.add(f"national: progress of a {districts}-district region, p50 / p99",
+                     f"{timing['p50']:.1f} / {timing['p99']:.1f} ms", f"{smallest} districts", f"{flat:.2f}",
+                     "< 50 ms p50" if districts == largest else "", timing["p50"] < 50 if districts == largest else None)
+        self.add(f"national: full recompute of the {largest}-district region", f"{found['recompute_seconds']:.1f} s",
+                 target="< 60 s", met=found["recompute_seconds"] < 60)
+        self.resources(found["memory"], found["store_mib"], "national scale")
+
+    def table(self):
+        header = ("what", "figure", "baseline (same run)", "ratio", "target", "")
+        widths = [max(len(str(r[i])) for r in [header, *self.rows]) for i in range(6)]
+        lines = [" | ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in [header, *self.rows]]
+        lines.insert(1, "-+-".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    def write(self, path):
+        """The figures are replaced; the hand-written notes from "## Notes" on are kept."""
+        try:
+            with open(path) as f:
+                kept = f.read()
+            kept = kept[kept.index("## Notes"):].rstrip("\n").split("\n")
+        except (OSError, ValueError):
+            kept = []
+        m = self.machine
+        missed = [r[0] or "(row above)" for r in self.rows if r[5] == "MISSED"]
+        text = [
+            "# Benchmarks", "",
+            f"Produced by `{self.command}` on {datetime.date.today().isoformat()}; machine: {m['cores']} cores, "
+            f"{m['memory_gib']} GiB, {m['cpu']}, Python {m['python']}. Every ratio is to a baseline measured "
+            "in the same run on the same machine (absolute times drift on shared machines).", "",
+            "| what | figure | baseline (same run) | ratio | target | |", "|---|---|---|---|---|---|",
+            *("| " + " | ".join(str(c) for c in row) + " |" for row in self.rows), "",
+            "Missed targets: " + ("; ".join(missed) if missed else "none") + ".", "",
+            *kept,
+        ]
+        with open(path, "w") as f:
+            f.write("\n".join(text) + "\n")

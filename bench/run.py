@@ -1,0 +1,213 @@
+"""Ortak's benchmarks: every figure next to a baseline measured in the same run on this machine.
+
+    python -m bench.run            # quick (make bench): a few minutes
+    python -m bench.run --full     # make bench-full: 100,000 readings, 30 s loads, national scale
+
+Starts its own stack (embedded store on a free port, a vhost of its own on the broker), prints a
+table and writes docs/benchmarks.md.
+"""
+import argparse
+import os
+import platform
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from ops import broker
+from ops.client import Client, token_maker
+from ops.demo import synthetic
+from ops.processes import Child, wait_until
+from ops.stack import ROOT, Stack, bin_path
+from shared import config
+
+from . import baseline, load, national
+from .load import percentile
+from .report import Report
+
+ADMIN_TOKEN = "ortak_bench_admin_" + secrets.token_urlsafe(12)
+QUICK = {"districts": 5, "indicators": 1000, "halves": 2, "seconds": 10, "propagations": 40}
+FULL = {"districts": 10, "indicators": 1000, "halves": 10, "seconds": 30, "propagations": 200}
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def machine():
+    with open("/proc/meminfo") as f:
+        total_kb = int(next(line for line in f if line.startswith("MemTotal")).split()[1])
+    return {"cores": os.cpu_count(), "memory_gib": round(total_kb / 1024 / 1024, 1),
+            "cpu": platform.processor() or platform.machine(), "python": platform.python_version()}
+
+
+def settled(client, plan_id, period, check, timeout=600):
+    def ready():
+        response = client.request("GET", f"/plans/{plan_id}/progress?period={period}")
+        return response.status_code == 200 and check(response.json())
+    wait_until(ready, timeout, interval=0.05, what=f"progress of {period}")
+
+
+def ingest(stack, token_for, admin, districts, indicators, halves):
+    """Readings through the API in batches of `indicators` (one district, one half-year),
+    each approved, until the progress of the last half-year counts every one of them."""
+    prefix = "ing" + secrets.token_hex(2)
+    plan_id = synthetic.create(token_for, admin, prefix, districts, indicators)
+    coordinator = token_for("coordinator", f"{prefix}-metro")
+    settled(coordinator, plan_id, "2025", lambda p: True, timeout=120)
+    periods = synthetic.half_years()[:halves]
+    batches = [(n, period, synthetic.readings(prefix, n, indicators, period))
+               for period in periods for n in range(1, districts + 1)]
+    planners = {n: token_for("planner", f"{prefix}-d{n}") for n in range(1, districts + 1)}
+    started = time.perf_counter()
+    for n, period, lines in batches:
+        planners[n].post(f"/plans/{plan_id}/readings", {"readings": lines}, expect=202)
+        planners[n].post(f"/plans/{plan_id}/readings/approve", {"municipality": f"{prefix}-d{n}", "period": period})
+    settled(coordinator, plan_id, periods[-1],
+            lambda p: len(p["indicators"]) == districts * indicators and all(i["C"] == halves for i in p["indicators"]))
+    elapsed = time.perf_counter() - started
+    total = districts * indicators * halves
+    return plan_id, prefix, periods[-1], total / elapsed, [lines for _, _, lines in batches]
+
+
+def propagation(token_for, admin, samples):
+    """Milliseconds from sending an approval to the progress figure showing it."""
+    prefix = "prop" + secrets.token_hex(2)
+    indicators = 50
+    plan_id = synthetic.create(token_for, admin, prefix, 1, indicators)
+    planner, public = token_for("planner", f"{prefix}-d1"), token_for("viewer")
+    settled(public, plan_id, "2025", lambda p: True, timeout=60)
+    times = []
+    for i in range(samples):
+        period = synthetic.half_years()[i // indicators]
+        code = f"D1.{i % indicators + 1}"
+        planner.post(f"/plans/{plan_id}/readings", {"readings": [
+            {"indicator": code, "municipality": f"{prefix}-d1", "period": period, "value": 1}]}, expect=202)
+        started = time.perf_counter()
+        planner.post(f"/plans/{plan_id}/readings/approve", {"municipality": f"{prefix}-d1", "period": period})
+        settled(public, plan_id, period,
+                lambda p: next(x for x in p["indicators"] if x["code"] == code)["C"] is not None, timeout=30)
+        times.append((time.perf_counter() - started) * 1000)
+    return {"p50": percentile(times, 50), "p99": percentile(times, 99), "samples": len(times)}
+
+
+def bare_rpc_endpoint(stack, workdir):
+    """The no-op service and the bare gunicorn endpoint in front of it, on the same broker."""
+    env = dict(stack.env(), PORT=str(free_port()))
+    service = Child("bench_noop", [bin_path("nameko"), "run", "--config", os.path.join(ROOT, "deploy/nameko.yml"),
+                                   "bench.noop:Noop"], env=env, log_path=os.path.join(workdir, "noop.log"),
+                    cwd=ROOT).start()
+    gateway = Child("bench_bare", [bin_path("gunicorn"), "-c", os.path.join(ROOT, "deploy/gunicorn.conf.py"),
+                                   "bench.bare:app"], env=env, log_path=os.path.join(workdir, "bare.log"),
+                    cwd=ROOT).start()
+    url = f"http://127.0.0.1:{env['PORT']}/noop"
+
+    def answers():
+        import requests
+        return requests.get(url, timeout=5).status_code == 200
+    wait_until(answers, 60, interval=0.25, what="the bare endpoint")
+    return url, [gateway, service]
+
+
+def recompute_seconds(stack, plan_id):
+    started = time.perf_counter()
+    with ClusterRpcProxy({**config.nameko_config(), "AMQP_URI": stack.amqp_uri}, timeout=3600) as rpc:
+        rpc.monitoring.recompute(plan_id)
+    return time.perf_counter() - started
+
+
+def rss_mib(pid):
+    """Resident memory of a process and its children (a gunicorn master and its workers)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            total += int(next(line for line in f if line.startswith("VmRSS")).split()[1])
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = [int(c) for c in f.read().split()]
+    except (OSError, StopIteration):
+        return 0
+    return total / 1024 + sum(rss_mib(child) for child in children)
+
+
+def memory(stack):
+    found = {name: rss_mib(child.pid) for name, child in stack.services.items()}
+    found["gateway"] = rss_mib(stack.gateway.pid)
+    return found
+
+
+def store_mib(stack):
+    path = os.path.join(stack.var_dir, "store")
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files) / 2**20
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="the full run, national scale included")
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks.md"))
+    args = parser.parse_args(argv)
+    size = FULL if args.full else QUICK
+    command = "make bench-full" if args.full else "make bench"
+    report = Report(command, machine())
+    workdir = tempfile.mkdtemp(prefix="ortak-bench-")
+    base_uri = config.amqp_uri()
+    started_broker = broker.ensure(base_uri)
+    vhost = f"ortak-bench-{secrets.token_hex(3)}"
+    amqp_uri = broker.add_vhost(base_uri, vhost) or base_uri
+    stack = Stack(workdir, port=free_port(), amqp_uri=amqp_uri, store_port=free_port(), db_prefix="bench",
+                  admin_token=ADMIN_TOKEN, env={"GATEWAY_ACCESS_LOG": os.path.join(workdir, "access.log")},
+                  log=lambda message: print(f"  {message}"))
+    extras = []
+    try:
+        stack.start()
+        admin = Client(stack.url, ADMIN_TOKEN)
+        token_for = token_maker(stack.url, admin)
+
+        print(f"ingest: {size['districts'] * size['indicators'] * size['halves']:,} readings ...")
+        plan_id, prefix, last, rate, batches = ingest(stack, token_for, admin, size["districts"], size["indicators"],
+                                                      size["halves"])
+        store_rate = baseline.store_bulk_insert(stack.mongodb_uri, batches)
+        broker_rate = baseline.broker_round_trip(amqp_uri, batches)
+        report.ingest(rate, store_rate, broker_rate, sum(len(b) for b in batches), len(batches[0]))
+
+        print(f"latency: {size['seconds']} s at 16 clients each ...")
+        bare_url, extras = bare_rpc_endpoint(stack, workdir)
+        bare = load.measure(bare_url, seconds=size["seconds"])
+        viewer = token_for("viewer")
+        auth = dict(viewer.session.headers)
+        for name, path, headers in [
+                ("GET /plans/{id}/progress (public)", f"/plans/{plan_id}/progress?period={last}", {}),
+                ("GET /plans/{id} (public)", f"/plans/{plan_id}", {}),
+                ("GET /plans/{id}/progress (token)", f"/plans/{plan_id}/progress?period={last}", auth)]:
+            report.latency(name, load.measure(stack.url + "/api/v1" + path, headers, seconds=size["seconds"]), bare)
+
+        print(f"propagation: {size['propagations']} approvals ...")
+        report.propagation(propagation(token_for, admin, size["propagations"]))
+        report.resources(memory(stack), store_mib(stack), "after the runs above")
+
+        if args.full:
+            print("national scale ...")
+            report.national(national.run(stack, token_for, admin, recompute_seconds, memory, store_mib))
+    finally:
+        for child in extras:
+            child.stop()
+        stack.stop()
+        if amqp_uri != base_uri:
+            broker.delete_vhost(vhost)
+        if started_broker:
+            broker.stop_started()
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(report.table())
+    report.write(args.out)
+    print(f"written to {os.path.relpath(args.out, ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

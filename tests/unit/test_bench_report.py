@@ -1,0 +1,24 @@
+"""The benchmark report says plainly when a target is missed, and keeps the hand-written notes."""
+from bench.load import percentile
+from bench.report import Report
+
+
+def test_percentiles_of_a_known_list():
+    values = list(range(1, 101))
+    assert (percentile(values, 50), percentile(values, 99), percentile(values, 100)) == (51, 99, 100)
+
+
+def test_a_missed_target_is_named_and_notes_survive_a_rewrite(tmp_path):
+    out = tmp_path / "benchmarks.md"
+    out.write_text("# Benchmarks\n\nold figures\n\n## Notes\n\nWhy ingest is slow.\n")
+    report = Report("make bench", {"cores": 2, "memory_gib": 24.0, "cpu": "x86_64", "python": "3.11.7"})
+    report.ingest(rate=1000, store_rate=4000, broker_rate=2000, total=20_000, batch=1_000)
+    report.latency("GET /plans/{id}", {"p50": 3.0, "p99": 9.0, "requests": 100, "errors": 0},
+                   {"p50": 2.5, "p99": 5.0})
+    report.write(out)
+    text = out.read_text()
+    assert "| 0.25 | >= 0.5 of the store's rate | MISSED |" in text
+    assert "| 1.20 | <= 1.5x bare RPC | met |" in text and "| 1.80 | <= 3.0x bare RPC | met |" in text
+    assert "Missed targets: ingest, 20,000 readings in batches of 1,000, approved, end to end." in text
+    assert text.endswith("## Notes\n\nWhy ingest is slow.\n") and "old figures" not in text
+    assert "2 cores, 24.0 GiB" in text
