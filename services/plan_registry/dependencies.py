@@ -90,10 +90,12 @@ class Registry(ServiceStore):
     # -- plans --------------------------------------------------------------------------------
     def latest(self, plan_id):
         """(version, snapshot) of the newest version; the versions, not the head, are the truth."""
-        found = PlanVersion.objects(plan_id=plan_id).order_by("-n").first()
+        # raw: mongoengine's DictField makes objects of every nested value of a large snapshot
+        found = PlanVersion._get_collection().find_one({"plan_id": plan_id}, {"n": 1, "snapshot": 1},
+                                                       sort=[("n", -1)])
         if found is None:
             raise NotFound(f"No plan {plan_id!r}.")
-        return found.n, found.snapshot
+        return found["n"], found["snapshot"]
 
     def exists(self, plan_id):
         return PlanVersion.objects(id=PlanVersion.key(plan_id, 1)).first() is not None

@@ -357,13 +357,13 @@ def with_provenance(plan, accepted_inputs):
                 by_objective.setdefault((link["objective"], link.get("municipality")), []).append(source)
             elif link.get("goal"):
                 by_goal.setdefault(link["goal"], []).append(source)
-    plan = copy.deepcopy(plan)
-    for goal in (plan["frame"] or {}).get("goals", []):
-        goal["inputs"] = by_goal.get(goal["code"], [])
-    for municipality, contribution in plan["contributions"].items():
-        for objective in contribution["objectives"]:
-            objective["inputs"] = by_objective.get((objective["code"], municipality), [])
-    return plan
+    frame = plan["frame"]
+    if frame is not None and "goals" in frame:
+        frame = {**frame, "goals": [{**goal, "inputs": by_goal.get(goal["code"], [])} for goal in frame["goals"]]}
+    contributions = {municipality: {**contribution, "objectives": [
+        {**objective, "inputs": by_objective.get((objective["code"], municipality), [])}
+        for objective in contribution["objectives"]]} for municipality, contribution in plan["contributions"].items()}
+    return {**plan, "frame": frame, "contributions": contributions}
 
 
 # -- versions ------------------------------------------------------------------------------------
