@@ -48,8 +48,11 @@ class Child:
             self._log = None
         return self.popen.returncode
 
-    def kill(self):
-        """SIGKILL, as a crash would."""
+    def kill(self, group=False):
+        """SIGKILL, as a crash would; ``group``: with the children it started (a gunicorn master's
+        workers keep serving otherwise)."""
+        if group and self.alive():
+            os.killpg(self.popen.pid, signal.SIGKILL)  # its own session: the group id is its pid
         self.signal(signal.SIGKILL)
         self.popen.wait(5)
         return self.popen.returncode

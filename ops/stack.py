@@ -77,9 +77,12 @@ class Stack:
         env = self.env()
         for name in SERVICES:
             self.services[name] = self.start_service(name, env)
-        self.gateway = Child("gateway", [bin_path("gunicorn"), "-c", os.path.join(ROOT, "deploy/gunicorn.conf.py")],
-                             env=env, log_path=self.log_path("gateway"), cwd=ROOT).start()
+        self.start_gateway(env)
         self.wait_ready()
+
+    def start_gateway(self, env=None):
+        self.gateway = Child("gateway", [bin_path("gunicorn"), "-c", os.path.join(ROOT, "deploy/gunicorn.conf.py")],
+                             env=env or self.env(), log_path=self.log_path("gateway"), cwd=ROOT).start()
 
     def start_service(self, name, env=None):
         argv = [bin_path("nameko"), "run", "--config", os.path.join(ROOT, "deploy/nameko.yml"), SERVICES[name]]

@@ -1,0 +1,312 @@
+"""A district's contribution as a workbook in the guide's target-card columns, and back.
+
+Three sheets a planner fills (objectives, indicators, risks: one row each, indicators and risks
+naming their objective), a reference sheet with the plan's goals, themes and regional indicators,
+and a hidden sheet with the lists behind the drop-downs and what the book is (plan, municipality,
+version, the field of each column). Texts are in the municipality's language; Persian sheets run
+right to left; the target and cost columns are the plan's own years (Solar Hijri for such plans).
+
+Reading a book back gives the contribution as the API takes it and, for every field path the
+server's rules may name, the cell it came from, so errors are reported by sheet and cell.
+"""
+import io
+from decimal import Decimal, InvalidOperation
+
+import openpyxl
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from services.plan_registry.schemas import CALCULATIONS, FREQUENCIES, INDICATOR_CLASSES
+from shared.documents import right_to_left
+from shared.text import pick
+
+META = "ortak"
+SHEETS = {
+    "tr": {"objectives": "Hedefler", "indicators": "Göstergeler", "risks": "Riskler", "plan": "Plan"},
+    "fa": {"objectives": "اهداف", "indicators": "شاخص‌ها", "risks": "ریسک‌ها", "plan": "برنامه"},
+    "en": {"objectives": "Objectives", "indicators": "Indicators", "risks": "Risks", "plan": "Plan"},
+}
+HEADERS = {
+    "tr": {"code": "Kod", "goal": "Amaç", "theme": "Tema", "title": "Hedef", "responsible_unit": "Sorumlu Birim",
+           "collaborators": "İşbirliği Yapılacak Birimler (belediye: birim; ...)",
+           "activities": "Faaliyet ve Projeler (satır başına bir)", "findings": "Tespitler", "needs": "İhtiyaçlar",
+           "cost": "Maliyet", "objective": "Hedef Kodu", "name": "Gösterge", "unit": "Birim",
+           "weight": "Hedefe Etkisi (%)", "baseline": "Başlangıç Değeri", "target": "Hedef",
+           "calculation": "Hesaplama", "class": "Gösterge Türü", "monitoring_frequency": "İzleme Sıklığı",
+           "reporting_frequency": "Rapor Sıklığı", "data_source": "Veri Kaynağı",
+           "contributes_to": "Bölgesel Gösterge", "text": "Risk", "control": "Kontrol Faaliyeti",
+           "aggregation": "Toplama Kuralı"},
+    "fa": {"code": "کد", "goal": "هدف کلان", "theme": "موضوع", "title": "هدف", "responsible_unit": "واحد مسئول",
+           "collaborators": "واحدهای همکار (شهرداری: واحد؛ ...)", "activities": "فعالیت‌ها و پروژه‌ها (هر سطر یکی)",
+           "findings": "یافته‌ها", "needs": "نیازها", "cost": "هزینه", "objective": "کد هدف", "name": "شاخص",
+           "unit": "واحد", "weight": "وزن در هدف (٪)", "baseline": "مقدار پایه", "target": "هدف",
+           "calculation": "نحوه محاسبه", "class": "نوع شاخص", "monitoring_frequency": "تناوب پایش",
+           "reporting_frequency": "تناوب گزارش‌دهی", "data_source": "منبع داده", "contributes_to": "شاخص منطقه‌ای",
+           "text": "ریسک", "control": "فعالیت کنترلی", "aggregation": "قاعده تجمیع"},
+    "en": {"code": "Code", "goal": "Goal", "theme": "Theme", "title": "Objective", "responsible_unit": "Responsible unit",
+           "collaborators": "Collaborating units (municipality: unit; ...)",
+           "activities": "Activities and projects (one a line)", "findings": "Findings", "needs": "Needs",
+           "cost": "Cost", "objective": "Objective code", "name": "Indicator", "unit": "Unit",
+           "weight": "Weight in objective (%)", "baseline": "Baseline", "target": "Target",
+           "calculation": "Calculation", "class": "Class", "monitoring_frequency": "Monitoring frequency",
+           "reporting_frequency": "Reporting frequency", "data_source": "Data source",
+           "contributes_to": "Regional indicator", "text": "Risk", "control": "Control activity",
+           "aggregation": "Aggregation"},
+}
+LISTS = {"calculation": CALCULATIONS, "class": INDICATOR_CLASSES, "monitoring_frequency": FREQUENCIES,
+         "reporting_frequency": FREQUENCIES}
+PROJECT = "[project] "
+
+
+def columns(plan):
+    """The field behind each column of each sheet ("targets.2026", "costs.2026" for the years)."""
+    years = [str(y) for y in range(plan["period"]["start"], plan["period"]["end"] + 1)]
+    return {
+        "objectives": ["code", "goal", "theme", "title", "responsible_unit", "collaborators", "activities",
+                       *[f"costs.{y}" for y in years], "findings", "needs"],
+        "indicators": ["objective", "code", "name", "unit", "weight", "baseline", *[f"targets.{y}" for y in years],
+                       "calculation", "class", "monitoring_frequency", "reporting_frequency", "data_source",
+                       "contributes_to"],
+        "risks": ["objective", "text", "control"],
+    }
+
+
+def _header(field, language):
+    labels = HEADERS[language]
+    if "." in field:
+        kind, year = field.split(".")
+        return f"{labels['target' if kind == 'targets' else 'cost']} {year}"
+    return labels[field]
+
+
+def _rows(contribution, language):
+    """The contribution's rows, sheet by sheet, as {field: cell value}."""
+    objectives, indicators, risks = [], [], []
+    for objective in contribution.get("objectives", []):
+        unit = objective.get("responsible_unit") or {}
+        objectives.append({
+            "code": objective["code"], "goal": objective["goal"], "theme": objective.get("theme"),
+            "title": pick(objective["title"], language),
+            "responsible_unit": unit.get("unit") if isinstance(unit, dict) else unit,
+            "collaborators": "; ".join(f"{c['municipality']}: {c['unit']}" for c in objective.get("collaborators", [])),
+            "activities": "\n".join((PROJECT if a.get("kind") == "project" else "") + pick(a["title"], language)
+                                    for a in objective.get("activities", [])),
+            **{f"costs.{y}": float(c) for y, c in objective.get("costs", {}).items()},
+            "findings": "\n".join(pick(f, language) for f in objective.get("findings", [])),
+            "needs": "\n".join(pick(n, language) for n in objective.get("needs", []))})
+        for indicator in objective["indicators"]:
+            indicators.append({
+                "objective": objective["code"], **{k: indicator.get(k) for k in (
+                    "code", "unit", "weight", "baseline", "calculation", "class", "monitoring_frequency",
+                    "reporting_frequency", "contributes_to")},
+                "name": pick(indicator["name"], language), "data_source": pick(indicator.get("data_source"), language),
+                **{f"targets.{y}": t for y, t in indicator["targets"].items()}})
+        for risk in objective.get("risks", []):
+            risks.append({"objective": objective["code"], "text": pick(risk["text"], language),
+                          "control": pick(risk["control"], language)})
+    return {"objectives": objectives, "indicators": indicators, "risks": risks}
+
+
+def write(plan, municipality, language, contribution=None, version=None):
+    """The workbook (bytes), filled with ``contribution`` when given."""
+    language = language if language in SHEETS else "en"
+    names, cols = SHEETS[language], columns(plan)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    head = book.add_format({"bold": True, "bg_color": "#e8eef2", "border": 1, "text_wrap": True, "valign": "top"})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    meta = book.add_worksheet(META)
+    meta.hide()
+    meta.write_row(0, 0, ["plan", plan["id"], "municipality", municipality, "version", version or plan.get("version"),
+                          "language", language])
+    lists = {}
+    for c, (field, values) in enumerate(sorted({**LISTS, "goal": [g["code"] for g in plan["frame"]["goals"]],
+                                                "theme": [t["code"] for t in plan["themes"]],
+                                                "contributes_to": [r["code"] for r in plan["frame"].get(
+                                                    "regional_indicators", [])]}.items())):
+        meta.write(2, c, field)
+        meta.write_column(3, c, list(values))
+        column = xl_rowcol_to_cell(0, c, col_abs=True).rstrip("1")
+        lists[field] = f"={META}!${column}$4:${column}${3 + max(len(values), 1)}"
+    rows = _rows(contribution or {"objectives": []}, language)
+    for n, sheet in enumerate(("objectives", "indicators", "risks")):
+        meta.write_row(10 + n, 0, [sheet, names[sheet], *cols[sheet]])
+        ws = book.add_worksheet(names[sheet])
+        if right_to_left(language):
+            ws.right_to_left()
+        ws.freeze_panes(1, 1)
+        ws.set_row(0, 45)
+        for c, field in enumerate(cols[sheet]):
+            ws.write(0, c, _header(field, language), head)
+            ws.set_column(c, c, 40 if field in ("title", "name", "activities", "text", "control") else 14, wrap)
+            if field in lists:
+                ws.data_validation(1, c, 5000, c, {"validate": "list", "source": lists[field]})
+            elif field in ("weight", "baseline") or "." in field:
+                ws.data_validation(1, c, 5000, c, {"validate": "decimal", "criteria": "between", "minimum": -1e15,
+                                                   "maximum": 1e15, "error_type": "warning"})
+        for r, row in enumerate(rows[sheet], start=1):
+            for c, field in enumerate(cols[sheet]):
+                if row.get(field) is not None:
+                    ws.write(r, c, row[field])
+    _reference(book, plan, language, names["plan"], head)
+    book.close()
+    return buffer.getvalue()
+
+
+def _reference(book, plan, language, name, head):
+    ws = book.add_worksheet(name)
+    if right_to_left(language):
+        ws.right_to_left()
+    labels = HEADERS[language]
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, 60)
+    ws.write_row(0, 0, [labels["goal"], labels["title"], labels["theme"]], head)
+    r = 1
+    for goal in plan["frame"]["goals"]:
+        ws.write_row(r, 0, [goal["code"], pick(goal["title"], language), goal.get("theme")])
+        r += 1
+    r += 1
+    ws.write_row(r, 0, [labels["theme"], labels["name"]], head)
+    for theme in plan["themes"]:
+        r += 1
+        ws.write_row(r, 0, [theme["code"], pick(theme["name"], language)])
+    r += 2
+    ws.write_row(r, 0, [labels["contributes_to"], labels["name"], labels["unit"], labels["aggregation"],
+                        labels["goal"]], head)
+    for regional in plan["frame"].get("regional_indicators", []):
+        r += 1
+        ws.write_row(r, 0, [regional["code"], pick(regional["name"], language), regional["unit"],
+                            regional["aggregation"], regional["goal"]])
+
+
+# -- reading back ---------------------------------------------------------------------------------
+def read(data):
+    """(about, contribution, cells, errors): what the book is, the contribution as the API takes
+    it, field path -> "Sheet!B3", and the cells that cannot be read at all (text in a number cell)."""
+    book = openpyxl.load_workbook(io.BytesIO(data) if isinstance(data, bytes) else data, data_only=True)
+    if META not in book.sheetnames:
+        raise ValueError("This is not an ortak contribution workbook (its hidden 'ortak' sheet is missing).")
+    meta = book[META]
+    first = [c.value for c in meta[1]]
+    about = {k: v for k, v in zip(first[0::2], first[1::2]) if k}
+    layout = {}
+    for row in meta.iter_rows(min_row=11, max_row=13, values_only=True):
+        layout[row[0]] = (row[1], [v for v in row[2:] if v])
+    cells, errors, rows = {}, {}, {}
+    for sheet, (name, fields) in layout.items():
+        rows[sheet] = []
+        for r, values in enumerate(book[name].iter_rows(min_row=2, max_col=len(fields), values_only=True), start=2):
+            if all(v is None or str(v).strip() == "" for v in values):
+                continue
+            row = {"_cell": lambda field, r=r, name=name, fields=fields: _cell(name, r, fields.index(field))}
+            for c, (field, value) in enumerate(zip(fields, values)):
+                row[field] = value.strip() if isinstance(value, str) else value
+                if _numeric(field) and value is not None and not isinstance(value, (int, float)):
+                    number = _number(value)
+                    if number is None:
+                        errors[_cell(name, r, c)] = [f"{_header(field, about['language'])}: {value!r} is not a number."]
+                        number = 0  # the book is refused for this cell; 0 lets the other rules be checked too
+                    row[field] = number
+            rows[sheet].append(row)
+    contribution = _contribution(rows, cells)
+    return about, contribution, cells, errors
+
+
+def _numeric(field):
+    return field in ("weight", "baseline") or "." in field
+
+
+def _number(value):
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def _cell(sheet, row, column):
+    return f"{sheet}!{xl_rowcol_to_cell(row - 1, column)}"
+
+
+def _text(value):
+    return None if value is None or value == "" else str(value)
+
+
+def _lines(value):
+    return [line.strip() for line in str(value or "").splitlines() if line.strip()]
+
+
+def _contribution(rows, cells):
+    objectives, by_code = [], {}
+    for i, row in enumerate(rows.get("objectives", [])):
+        path = f"objectives[{i}]"
+        for field in ("code", "goal", "theme", "title", "responsible_unit", "collaborators", "activities"):
+            cells[f"{path}.{field}"] = row["_cell"](field)
+        collaborators = []
+        for part in (row.get("collaborators") or "").split(";"):
+            if part.strip():
+                municipality, _, unit = part.partition(":")
+                collaborators.append({"municipality": municipality.strip(), "unit": unit.strip()})
+        costs = {}
+        for field, value in row.items():
+            if field.startswith("costs.") and value is not None:
+                costs[field[6:]] = f"{Decimal(str(value)):.2f}"
+                cells[f"{path}.{field}"] = row["_cell"](field)
+        objective = {
+            "code": _text(row.get("code")), "goal": _text(row.get("goal")), "theme": _text(row.get("theme")),
+            "title": _text(row.get("title")), "responsible_unit": _text(row.get("responsible_unit")),
+            "collaborators": collaborators,
+            "activities": [{"title": a[len(PROJECT):], "kind": "project"} if a.startswith(PROJECT) else
+                           {"title": a, "kind": "activity"} for a in _lines(row.get("activities"))],
+            "costs": costs, "findings": _lines(row.get("findings")), "needs": _lines(row.get("needs")),
+            "indicators": [], "risks": []}
+        objectives.append(objective)
+        by_code[objective["code"]] = (i, objective)
+    for sheet, key in (("indicators", "indicators"), ("risks", "risks")):
+        for row in rows.get(sheet, []):
+            code = _text(row.get("objective"))
+            if code not in by_code:
+                cells[f"{sheet}:{row['_cell']('objective')}"] = row["_cell"]("objective")
+                continue
+            i, objective = by_code[code]
+            j = len(objective[key])
+            path = f"objectives[{i}].{key}[{j}]"
+            if key == "risks":
+                objective[key].append({"text": _text(row.get("text")), "control": _text(row.get("control"))})
+                for field in ("text", "control"):
+                    cells[f"{path}.{field}"] = row["_cell"](field)
+                continue
+            indicator = {field: row.get(field) for field in ("weight", "baseline")}
+            indicator.update({field: _text(row.get(field)) for field in (
+                "code", "name", "unit", "calculation", "class", "monitoring_frequency", "reporting_frequency",
+                "data_source", "contributes_to")})
+            indicator["targets"] = {f[8:]: v for f, v in row.items() if f.startswith("targets.") and v is not None}
+            for field in row:
+                if field != "_cell" and field != "objective":
+                    cells[f"{path}.{field}"] = row["_cell"](field)
+            for field in ("class", "monitoring_frequency", "reporting_frequency", "data_source", "contributes_to"):
+                if indicator[field] is None:
+                    del indicator[field]  # the server's defaults
+            objective[key].append(indicator)
+    return {"objectives": objectives}
+
+
+def locate(path, cells):
+    """The cell (or cells) a server field path names: an exact field, a list of fields
+    (``indicators[*].weight``), or the row of the nearest enclosing item."""
+    if path in cells:
+        return [cells[path]]
+    if "[*]" in path:
+        prefix, _, field = path.partition("[*]")
+        found = [cell for key, cell in cells.items() if key.startswith(prefix + "[") and key.endswith(field)
+                 and key[len(prefix):].count(".") == field.count(".")]
+        if found:
+            return found
+    parent = path
+    while "." in parent or "[" in parent:
+        parent = parent.rsplit(".", 1)[0] if "." in parent else parent.rsplit("[", 1)[0]
+        found = [cell for key, cell in cells.items() if key.startswith(parent + ".") and key.endswith(".code")
+                 and key.count(".") == parent.count(".") + 1]
+        if found:
+            return found[:1]
+    return []

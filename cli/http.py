@@ -1,0 +1,65 @@
+"""The public API over HTTP, patient with poor connections: a request that the network or the
+gateway fails (connection errors, timeouts, 429, 502-504) is tried again with growing pauses;
+what the server refuses becomes a CliError carrying its problem+json errors."""
+import random
+import time
+
+import requests
+
+from .errors import AUTH, CONFLICT, CliError, Unreachable
+
+RETRYABLE = {429, 502, 503, 504}
+
+
+class Api:
+    def __init__(self, url, token=None, attempts=6, pause=0.5, timeout=60, sleep=time.sleep):
+        self.url, self.attempts, self.pause, self.timeout, self.sleep = url, attempts, pause, timeout, sleep
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = "ortak-cli"
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def request(self, method, path, expect=(200, 201, 202), on_retry=None, **kwargs):
+        """The response once the server answers for good. Only safe requests are retried: the
+        caller sends writes with an Idempotency-Key or an If-Match."""
+        last = None
+        for attempt in range(self.attempts):
+            try:
+                response = self.session.request(method, f"{self.url}/api/v1{path}", timeout=self.timeout, **kwargs)
+            except requests.RequestException as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            else:
+                if response.status_code in expect:
+                    return response
+                if response.status_code not in RETRYABLE:
+                    raise refusal(response)
+                last = f"{response.status_code} {problem(response).get('detail', '')}".strip()
+                retry_after = response.headers.get("Retry-After")
+                if retry_after and retry_after.isdigit():
+                    self.sleep(min(int(retry_after), 60))
+                    continue
+            if attempt + 1 < self.attempts:
+                if on_retry:
+                    on_retry(last)
+                self.sleep(min(self.pause * 2 ** attempt, 30) * (0.5 + random.random() / 2))
+        raise Unreachable(f"{self.url} did not answer {method} {path} after {self.attempts} attempts ({last}).")
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs).json()
+
+
+def problem(response):
+    try:
+        body = response.json()
+        return body if isinstance(body, dict) else {}
+    except ValueError:
+        return {}
+
+
+def refusal(response):
+    body = problem(response)
+    message = f"{response.status_code} {body.get('title', response.reason)}: {body.get('detail', response.text[:200])}"
+    code = AUTH if response.status_code in (401, 403) else CONFLICT if response.status_code in (409, 412) else None
+    error = CliError(message, body.get("errors"), code)
+    error.status, error.body = response.status_code, body
+    return error

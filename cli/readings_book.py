@@ -1,0 +1,85 @@
+"""Readings as a workbook or CSV: one row per indicator, municipality and period, the field names
+as the header row (so a script can write the same file), the indicator's name beside its code."""
+import csv
+import io
+
+import openpyxl
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from shared.documents import right_to_left
+from shared.text import pick
+
+from .contribution_book import _number
+
+FIELDS = ["indicator", "name", "municipality", "period", "value", "numerator", "denominator", "note", "source"]
+NUMBERS = ("value", "numerator", "denominator")
+
+
+def template(plan, period, language, municipalities):
+    """A workbook with a row for each indicator of ``municipalities`` in ``period``."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = book.add_worksheet(period)
+    if right_to_left(language):
+        ws.right_to_left()
+    head = book.add_format({"bold": True, "bg_color": "#e8eef2", "border": 1})
+    ws.write_row(0, 0, FIELDS, head)
+    ws.freeze_panes(1, 1)
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, 50)
+    ws.set_column(2, len(FIELDS), 14)
+    r = 1
+    for municipality in municipalities:
+        for objective in plan["contributions"].get(municipality, {}).get("objectives", []):
+            for indicator in objective["indicators"]:
+                ws.write_row(r, 0, [indicator["code"], pick(indicator["name"], language), municipality, period])
+                r += 1
+    for c, field in enumerate(FIELDS):
+        if field in NUMBERS:
+            ws.data_validation(1, c, max(r, 2), c, {"validate": "decimal", "criteria": "between",
+                                                    "minimum": -1e15, "maximum": 1e15})
+    book.close()
+    return buffer.getvalue()
+
+
+def read(path):
+    """(lines, errors): the readings as the API takes them, each with the place it came from
+    ("Sheet!E3" or "line 3"), and the cells that are not numbers where numbers belong."""
+    rows = _xlsx_rows(path) if path.lower().endswith((".xlsx", ".xlsm")) else _csv_rows(path)
+    lines, errors = [], {}
+    for place, row in rows:
+        if all(v in (None, "") for v in row.values()):
+            continue
+        line = {}
+        for field in FIELDS:
+            value = row.get(field)
+            if field == "name" or value in (None, ""):
+                continue
+            if field in NUMBERS and not isinstance(value, (int, float)):
+                number = _number(value)
+                if number is None:
+                    errors[place(field)] = [f"{field}: {value!r} is not a number."]
+                value = number
+            line[field] = value if field in NUMBERS else str(value).strip()
+        lines.append((place(None), line))
+    return lines, errors
+
+
+def _xlsx_rows(path):
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    found = []
+    for ws in book.worksheets:
+        rows = ws.iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(rows, [])]
+        for r, values in enumerate(rows, start=2):
+            row = dict(zip(header, values))
+            found.append((lambda field, r=r, title=ws.title, header=header: f"{title}!" + xl_rowcol_to_cell(
+                r - 1, header.index(field) if field in header else 0), row))
+    return found
+
+
+def _csv_rows(path):
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return [(lambda field, n=n: f"line {n}" + (f", {field}" if field else ""), row)
+                for n, row in enumerate(csv.DictReader(f), start=2)]

@@ -1,0 +1,115 @@
+"""The contribution and readings workbooks, read back, and the local check naming cells."""
+import copy
+
+import openpyxl
+import pytest
+
+from cli import contribution_book, readings_book
+from cli.main import check_contribution
+from ops.demo import korfez
+from services.plan_registry import domain
+from services.plan_registry.schemas import ContributionSchema, FrameSchema, PlanCreateSchema
+from shared.validation import load
+
+
+def stored_plan(calendar="gregorian", start=2025, end=2029):
+    """The Körfez plan as the registry stores and serves it (defaults filled, contributions normalized)."""
+    plan = {**load(PlanCreateSchema(), {**korfez.PLAN, "calendar": calendar, "period": {"start": start, "end": end}}),
+            "status": "draft", "contributions": {}, "version": 7}
+    plan["frame"] = load(FrameSchema(), korfez.FRAME)
+    years = [str(y) for y in range(start, end + 1)]
+    for regional in plan["frame"]["regional_indicators"]:
+        regional["targets"] = dict(zip(years, regional["targets"].values()))
+    for municipality, raw in korfez.CONTRIBUTIONS.items():
+        raw = copy.deepcopy(raw)
+        for objective in raw["objectives"]:
+            objective["costs"] = dict(zip(years, objective.get("costs", {}).values()))
+            for indicator in objective["indicators"]:
+                indicator["targets"] = dict(zip(years, indicator["targets"].values()))
+        plan["contributions"][municipality] = domain.normalized_contribution(
+            plan, municipality, load(ContributionSchema(), raw))
+    return plan
+
+
+def roundtrip(plan, municipality, language, tmp_path):
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(contribution_book.write(plan, municipality, language, plan["contributions"][municipality], 7))
+    return path, contribution_book.read(path.read_bytes())
+
+
+def comparable(contribution):
+    """What a workbook carries of a stored contribution (texts in one language, server stamps aside)."""
+    found = load(ContributionSchema(), {"objectives": [{k: v for k, v in o.items() if k != "inputs"}
+                                                       for o in contribution["objectives"]]})
+    for objective in found["objectives"]:
+        objective["responsible_unit"]["municipality"] = None
+    return found
+
+
+def test_a_filled_workbook_reads_back_as_the_same_contribution(tmp_path):
+    plan = stored_plan()
+    _, (about, contribution, _, unreadable) = roundtrip(plan, "edremit", "en", tmp_path)
+    assert about == {"plan": "korfez-2025-2029", "municipality": "edremit", "version": 7, "language": "en"}
+    assert unreadable == {}
+    assert check_contribution(plan, "edremit", contribution, {}, {}) == {}
+    english = {"objectives": [{**o, "title": o["title"]["en"] if isinstance(o["title"], dict) else o["title"]}
+                              for o in plan["contributions"]["edremit"]["objectives"]]}
+    got, want = comparable(contribution), comparable(english)
+    assert [o["code"] for o in got["objectives"]] == [o["code"] for o in want["objectives"]]
+    for g, w in zip(got["objectives"], want["objectives"]):
+        assert {k: g[k] for k in ("goal", "theme", "costs", "collaborators")} == \
+               {k: w[k] for k in ("goal", "theme", "costs", "collaborators")}
+        assert [(i["code"], i["weight"], i["baseline"], i["targets"], i["calculation"]) for i in g["indicators"]] == \
+               [(i["code"], i["weight"], i["baseline"], i["targets"], i["calculation"]) for i in w["indicators"]]
+
+
+def test_wrong_weights_a_missing_target_and_text_in_a_number_cell_are_named_by_cell(tmp_path):
+    plan = stored_plan()
+    path, _ = roundtrip(plan, "edremit", "en", tmp_path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Indicators"]
+    header = [c.value for c in sheet[1]]
+    weight, target_2027, baseline = (header.index(h) + 1 for h in ("Weight in objective (%)", "Target 2027",
+                                                                     "Baseline"))
+    sheet.cell(2, weight).value = 95          # objective's weights no longer total 100
+    sheet.cell(3, target_2027).value = None   # a plan year without a target
+    sheet.cell(4, baseline).value = "about 40"
+    book.save(path)
+    about, contribution, cells, unreadable = contribution_book.read(path.read_bytes())
+    problems = check_contribution(plan, "edremit", contribution, cells, unreadable)
+    column = openpyxl.utils.get_column_letter
+    assert f"Indicators!{column(weight)}2" in problems and "total" in " ".join(problems[f"Indicators!{column(weight)}2"])
+    assert f"Indicators!{column(target_2027)}3" in problems
+    assert "No target for plan year 2027" in " ".join(problems[f"Indicators!{column(target_2027)}3"])
+    assert problems[f"Indicators!{column(baseline)}4"] == ["Baseline: 'about 40' is not a number."]
+
+
+def test_a_persian_solar_hijri_plan_gets_a_right_to_left_book_with_its_own_years(tmp_path):
+    plan = stored_plan("solar_hijri", 1401, 1404)
+    path, (about, contribution, _, _) = roundtrip(plan, "edremit", "fa", tmp_path)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames[1:4] == ["اهداف", "شاخص‌ها", "ریسک‌ها"]
+    assert all(book[name].sheet_view.rightToLeft for name in book.sheetnames[1:])
+    header = [c.value for c in book["شاخص‌ها"][1]]
+    assert [h for h in header if h.startswith("هدف 14")] == ["هدف 1401", "هدف 1402", "هدف 1403", "هدف 1404"]
+    assert set(contribution["objectives"][0]["indicators"][0]["targets"]) == {"1401", "1402", "1403", "1404"}
+
+
+def test_readings_template_and_csv_name_the_bad_cells(tmp_path):
+    plan = stored_plan()
+    path = tmp_path / "readings.xlsx"
+    path.write_bytes(readings_book.template(plan, "2026-H1", "tr", ["gomec"]))
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    codes = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert codes == [i["code"] for o in plan["contributions"]["gomec"]["objectives"] for i in o["indicators"]]
+    sheet.cell(2, 5).value = 12.5
+    sheet.cell(3, 5).value = "on iki"
+    book.save(path)
+    lines, errors = readings_book.read(str(path))
+    assert lines[0][1] == {"indicator": codes[0], "municipality": "gomec", "period": "2026-H1", "value": 12.5}
+    assert errors == {"2026-H1!E3": ["value: 'on iki' is not a number."]}
+    csv_path = tmp_path / "readings.csv"
+    csv_path.write_text("indicator,municipality,period,value\nX1,gomec,2026-H1,\"3,5\"\nX2,gomec,2026-H1,abc\n")
+    lines, errors = readings_book.read(str(csv_path))
+    assert lines[0][1]["value"] == 3.5 and errors == {"line 3, value": ["value: 'abc' is not a number."]}
