@@ -220,10 +220,10 @@ def push_contribution(obj, file, rebase, check):
              f"Sent {len(contribution['objectives'])} objectives of {municipality}; plan version {answer.get('version')}.")
 
 
-def _bar(total, quiet):
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   console=err, disable=quiet or not err.is_terminal, transient=True)
-    return bar, total
+def _bar(quiet):
+    """A progress bar on stderr, when a person is watching."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, disable=quiet or not err.is_terminal, transient=True)
 
 
 @push.command("readings")
@@ -239,8 +239,7 @@ def push_readings(obj, file, plan_id, batch_size, offline):
     if unreadable:
         raise CliError(f"{file} has {len(unreadable)} cell(s) that are not numbers; nothing was sent.", unreadable)
     places = [place for place, _ in lines]
-    bar, _ = _bar(len(lines), obj.as_json)
-    with bar:
+    with _bar(obj.as_json) as bar:
         task = bar.add_task("readings", total=len(lines))
         summary = sync.push(api, url, plan_id, [line for _, line in lines], places, batch_size, offline,
                             advance=lambda n: bar.advance(task, n))
@@ -261,8 +260,7 @@ def sync_command(obj):
     """Send the pushes queued while offline or while the server could not be reached."""
     url, api = obj.api()
     waiting = sync.queued(url)
-    bar, _ = _bar(sum(len(item["readings"]) for _, item in waiting), obj.as_json)
-    with bar:
+    with _bar(obj.as_json) as bar:
         task = bar.add_task("queued readings", total=sum(len(item["readings"]) for _, item in waiting))
         summary = sync.drain(api, url, advance=lambda n: bar.advance(task, n))
     obj.done(summary, f"Sent {summary['sent']} queued batches ({summary['accepted']} readings).")
