@@ -21,7 +21,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from ops import broker
 from ops.client import Client, token_maker
 from ops.demo import synthetic
-from ops.processes import Child, wait_until
+from ops.processes import Child, free_port, wait_until
 from ops.stack import ROOT, Stack, bin_path
 from shared import config
 
@@ -32,13 +32,6 @@ from .report import Report
 ADMIN_TOKEN = "ortak_bench_admin_" + secrets.token_urlsafe(12)
 QUICK = {"districts": 5, "indicators": 1000, "halves": 2, "seconds": 10, "propagations": 40}
 FULL = {"districts": 10, "indicators": 1000, "halves": 10, "seconds": 30, "propagations": 200}
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def machine():

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 import openpyxl
 import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from services.plan_registry.schemas import CALCULATIONS, FREQUENCIES, INDICATOR_CLASSES
 from shared.documents import right_to_left
@@ -126,7 +126,7 @@ def write(plan, municipality, language, contribution=None, version=None):
                                                     "regional_indicators", [])]}.items())):
         meta.write(2, c, field)
         meta.write_column(3, c, list(values))
-        column = xl_rowcol_to_cell(0, c, col_abs=True).rstrip("1")
+        column = xl_col_to_name(c)
         lists[field] = f"={META}!${column}$4:${column}${3 + max(len(values), 1)}"
     rows = _rows(contribution or {"objectives": []}, language)
     for n, sheet in enumerate(("objectives", "indicators", "risks")):
@@ -262,11 +262,11 @@ def _contribution(rows, cells):
             "indicators": [], "risks": []}
         objectives.append(objective)
         by_code[objective["code"]] = (i, objective)
-    for sheet, key in (("indicators", "indicators"), ("risks", "risks")):
-        for row in rows.get(sheet, []):
+    for key in ("indicators", "risks"):
+        for row in rows.get(key, []):
             code = _text(row.get("objective"))
             if code not in by_code:
-                cells[f"{sheet}:{row['_cell']('objective')}"] = row["_cell"]("objective")
+                cells[f"{key}:{row['_cell']('objective')}"] = row["_cell"]("objective")
                 continue
             i, objective = by_code[code]
             j = len(objective[key])

@@ -72,6 +72,16 @@ def _write(path, data):
         f.write(data)
 
 
+def _contribution_book(obj, plan_id, municipality, output, filled):
+    """Write the contribution workbook of the plan as it is now, empty or with what the server has."""
+    _, api = obj.api()
+    plan = _plan(api, plan_id)
+    current = plan["contributions"].get(municipality, {"objectives": []}) if filled else None
+    _write(output, contribution_book.write(plan, municipality, _language(api, municipality), current,
+                                           plan["version"]))
+    return plan, current
+
+
 @cli.group()
 def template():
     """Empty workbooks in the guide's format."""
@@ -84,9 +94,7 @@ def template():
 @click.pass_obj
 def template_contribution(obj, plan_id, municipality, output):
     """The contribution workbook: goals, themes and regional indicators filled in, lists to pick from."""
-    _, api = obj.api()
-    plan = _plan(api, plan_id)
-    _write(output, contribution_book.write(plan, municipality, _language(api, municipality), version=plan["version"]))
+    plan, _ = _contribution_book(obj, plan_id, municipality, output, filled=False)
     obj.done({"file": output, "version": plan["version"]}, f"Wrote {output} (plan version {plan['version']}).")
 
 
@@ -118,11 +126,7 @@ def pull():
 @click.pass_obj
 def pull_contribution(obj, plan_id, municipality, output):
     """The contribution as it is on the server, in the contribution workbook."""
-    _, api = obj.api()
-    plan = _plan(api, plan_id)
-    current = plan["contributions"].get(municipality, {"objectives": []})
-    _write(output, contribution_book.write(plan, municipality, _language(api, municipality), current,
-                                           plan["version"]))
+    plan, current = _contribution_book(obj, plan_id, municipality, output, filled=True)
     obj.done({"file": output, "version": plan["version"], "objectives": len(current["objectives"])},
              f"Wrote {output}: {len(current['objectives'])} objectives, plan version {plan['version']}.")
 

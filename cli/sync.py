@@ -132,9 +132,12 @@ def push(api, url, plan_id, lines, places, batch_size=1000, offline=False, advan
 def drain(api, url, advance=lambda n: None):
     """Send what the outbox holds for ``url``, oldest first; stops at the first unreachable."""
     summary = {"sent": 0, "accepted": 0, "left": 0}
-    items = queued(url)
+    items, journals = queued(url), {}
     for i, (path, item) in enumerate(items):
-        if item["key"] in Journal(url, item["plan"]):
+        if item["plan"] not in journals:
+            journals[item["plan"]] = Journal(url, item["plan"])
+        journal = journals[item["plan"]]
+        if item["key"] in journal:
             os.remove(path)  # sent since by a push run again
             continue
         try:
@@ -142,7 +145,7 @@ def drain(api, url, advance=lambda n: None):
         except Unreachable:
             summary["left"] = len(items) - i
             raise
-        Journal(url, item["plan"]).add(item["key"])
+        journal.add(item["key"])
         os.remove(path)
         summary["sent"] += 1
         summary["accepted"] += answer.get("accepted", 0)

@@ -1,8 +1,16 @@
 """Child processes started by us and stopped by their process id (never by name)."""
 import os
 import signal
+import socket
 import subprocess
 import time
+
+
+def free_port():
+    """A TCP port nobody listens on at the moment, for a process of ours."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Child:

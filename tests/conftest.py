@@ -4,23 +4,17 @@ The services run as real processes (ops.stack), so this process needs no eventle
 """
 import os
 import secrets
-import socket
 
 import pytest
 
 from ops import broker
+from ops.processes import free_port  # noqa: F401 (the suites import it from here)
 from ops.store import EmbeddedStore
 from shared import config
 
 RUN_ID = f"{os.getpid()}{secrets.token_hex(3)}"
 # The running system's fixtures, one session-wide stack for the integration and fault suites.
 pytest_plugins = ["tests.stack"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
