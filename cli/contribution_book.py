@@ -182,7 +182,8 @@ def _reference(book, plan, language, name, head):
 # -- reading back ---------------------------------------------------------------------------------
 def read(data):
     """(about, contribution, cells, errors): what the book is, the contribution as the API takes
-    it, field path -> "Sheet!B3", and the cells that cannot be read at all (text in a number cell)."""
+    it, field path -> "Sheet!B3", and the cells that cannot be taken as they are (text in a number
+    cell, a row naming an objective the book does not have)."""
     book = openpyxl.load_workbook(io.BytesIO(data) if isinstance(data, bytes) else data, data_only=True)
     if META not in book.sheetnames:
         raise ValueError("This is not an ortak contribution workbook (its hidden 'ortak' sheet is missing).")
@@ -208,7 +209,7 @@ def read(data):
                         number = 0  # the book is refused for this cell; 0 lets the other rules be checked too
                     row[field] = number
             rows[sheet].append(row)
-    contribution = _contribution(rows, cells)
+    contribution = _contribution(rows, cells, errors)
     return about, contribution, cells, errors
 
 
@@ -236,7 +237,7 @@ def _lines(value):
     return [line.strip() for line in str(value or "").splitlines() if line.strip()]
 
 
-def _contribution(rows, cells):
+def _contribution(rows, cells, errors):
     objectives, by_code = [], {}
     for i, row in enumerate(rows.get("objectives", [])):
         path = f"objectives[{i}]"
@@ -265,8 +266,8 @@ def _contribution(rows, cells):
     for key in ("indicators", "risks"):
         for row in rows.get(key, []):
             code = _text(row.get("objective"))
-            if code not in by_code:
-                cells[f"{key}:{row['_cell']('objective')}"] = row["_cell"]("objective")
+            if code not in by_code:  # refused, not dropped: the row would be lost
+                errors[row["_cell"]("objective")] = [f"Objective {code!r} is not on the objectives sheet."]
                 continue
             i, objective = by_code[code]
             j = len(objective[key])

@@ -84,6 +84,16 @@ def test_wrong_weights_a_missing_target_and_text_in_a_number_cell_are_named_by_c
     assert problems[f"Indicators!{column(baseline)}4"] == ["Baseline: 'about 40' is not a number."]
 
 
+def test_an_indicator_of_an_unknown_objective_is_refused_not_dropped(tmp_path):
+    plan = stored_plan()
+    path, _ = roundtrip(plan, "edremit", "en", tmp_path)
+    book = openpyxl.load_workbook(path)
+    book["Indicators"].cell(2, 1).value = "H9.99"
+    book.save(path)
+    _, _, _, unreadable = contribution_book.read(path.read_bytes())
+    assert unreadable == {"Indicators!A2": ["Objective 'H9.99' is not on the objectives sheet."]}
+
+
 def test_a_persian_solar_hijri_plan_gets_a_right_to_left_book_with_its_own_years(tmp_path):
     plan = stored_plan("solar_hijri", 1401, 1404)
     path, (about, contribution, _, _) = roundtrip(plan, "edremit", "fa", tmp_path)
