@@ -19,6 +19,18 @@ def _client(url, headers, seconds, out):
     out.put((times, errors))
 
 
+def _in_processes(target, args, clients):
+    """``target(*args, out)`` in ``clients`` processes at once; what each put on ``out``."""
+    out = multiprocessing.Queue()
+    workers = [multiprocessing.Process(target=target, args=(*args, out)) for _ in range(clients)]
+    for worker in workers:
+        worker.start()
+    results = [out.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    return results
+
+
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -27,14 +39,41 @@ def percentile(values, p):
 def measure(url, headers=None, clients=16, seconds=30):
     """{"p50", "p99" (milliseconds), "requests", "errors"} for GET url."""
     requests.get(url, headers=headers or {}, timeout=30).raise_for_status()   # warm, and fail early
-    out = multiprocessing.Queue()
-    workers = [multiprocessing.Process(target=_client, args=(url, headers or {}, seconds, out))
-               for _ in range(clients)]
-    for worker in workers:
-        worker.start()
-    results = [out.get() for _ in workers]
-    for worker in workers:
-        worker.join()
+    results = _in_processes(_client, (url, headers or {}, seconds), clients)
     times = [t for chunk, _ in results for t in chunk]
     return {"p50": percentile(times, 50) * 1000, "p99": percentile(times, 99) * 1000, "requests": len(times),
             "errors": sum(errors for _, errors in results)}
+
+
+def _paced_client(url, method, data, headers, interval, seconds, out):
+    """Sends one request every ``interval`` seconds on a fixed schedule (a late answer does not push
+    the next send back: the load stays what was asked, as citizens' requests arrive)."""
+    session = requests.Session()
+    session.headers.update(headers)
+    times, errors, sent = [], 0, 0
+    start = time.perf_counter()
+    while True:
+        due = start + sent * interval
+        if due - start >= seconds:
+            break
+        pause = due - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        began = time.perf_counter()
+        response = session.request(method, url, data=data, timeout=30)
+        times.append(time.perf_counter() - began)
+        errors += response.status_code not in (200, 201)
+        sent += 1
+    out.put((times, errors, time.perf_counter() - start))
+
+
+def paced(url, rate, seconds, method="GET", data=None, headers=None, clients=8):
+    """{"rate" (answered requests a second over the whole run), "p50", "p99" (ms), "requests",
+    "errors", "seconds"} for ``rate`` requests a second held for ``seconds``, from ``clients``
+    processes, each sending ``data`` (a form) with its requests."""
+    results = _in_processes(_paced_client, (url, method, data, headers or {}, clients / rate, seconds), clients)
+    times = [t for chunk, _, _ in results for t in chunk]
+    errors = sum(e for _, e, _ in results)
+    elapsed = max(s for _, _, s in results)
+    return {"rate": (len(times) - errors) / elapsed, "p50": percentile(times, 50) * 1000,
+            "p99": percentile(times, 99) * 1000, "requests": len(times), "errors": errors, "seconds": elapsed}

@@ -31,7 +31,7 @@ def _ingest(token_for, region):
 
 def _counted(client, region):
     _, districts, plan_id = region
-    response = client.request("GET", f"/plans/{plan_id}/progress?period=2029-H2")
+    response = client.request("GET", f"/plans/{plan_id}/progress?period={synthetic.END}-H2&level=indicators")
     if response.status_code != 200:
         return False
     indicators = response.json()["indicators"]
@@ -42,7 +42,7 @@ def _query_times(client, plan_id):
     times = []
     for _ in range(QUERIES):
         started = time.perf_counter()
-        client.request("GET", f"/plans/{plan_id}/progress?period=2029-H2", expect=200)
+        client.request("GET", f"/plans/{plan_id}/progress?period={synthetic.END}-H2", expect=200)
         times.append((time.perf_counter() - started) * 1000)
     return {"p50": percentile(times, 50), "p99": percentile(times, 99)}
 
@@ -52,7 +52,8 @@ def run(stack, token_for, admin, recompute_seconds, memory, store_mib):
         regions = list(pool.map(lambda args: _region(token_for, admin, *args), enumerate(SIZES)))
     viewer = token_for("viewer")
     for region in regions:
-        wait_until(lambda: viewer.request("GET", f"/plans/{region[2]}/progress?period=2025").status_code == 200,
+        wait_until(lambda: viewer.request("GET", f"/plans/{region[2]}/progress?period={synthetic.START}").status_code
+                   == 200,
                    120, what="monitoring has every region")
     started = time.perf_counter()
     with ThreadPoolExecutor(4) as pool:

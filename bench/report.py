@@ -24,6 +24,23 @@ class Report:
                      f"{measured[p]:.1f} ms", f"bare RPC {bare[p]:.1f} ms", f"{ratio:.2f}", f"<= {most}x bare RPC",
                      ratio <= most and measured["errors"] == 0)
 
+    def page(self, what, measured, clients):
+        """A public web page's server time (the gateway renders it from its RPC reads)."""
+        self.add(f"{what}, {clients} clients, p50 ({measured['requests']:,} requests)", f"{measured['p50']:.1f} ms",
+                 target="< 150 ms", met=measured["p50"] < 150 and measured["errors"] == 0)
+        self.add(f"{what}, {clients} clients, p99", f"{measured['p99']:.1f} ms")
+
+    def intake(self, measured, bare, rate):
+        """Open311 filings held at ``rate`` a second: every one answered, and each as quickly as a
+        bare RPC at the same rate allows."""
+        self.add(f"Open311 intake at {rate}/s for {measured['seconds']:.0f} s, answered ({measured['requests']:,} "
+                 f"requests, {measured['errors']} errors)", f"{measured['rate']:.1f}/s", "", "",
+                 f">= {rate}/s, no error", measured["rate"] >= 0.98 * rate and measured["errors"] == 0)
+        for p, most in (("p50", 3.0), ("p99", 5.0)):
+            ratio = measured[p] / bare[p]
+            self.add(f"Open311 intake at {rate}/s, {p}", f"{measured[p]:.1f} ms", f"bare RPC at {rate}/s {bare[p]:.1f} ms",
+                     f"{ratio:.2f}", f"<= {most}x bare RPC", ratio <= most)
+
     def propagation(self, measured):
         self.add(f"propagation, approval to progress, p50 ({measured['samples']} approvals)",
                  f"{measured['p50']:.0f} ms")

@@ -20,7 +20,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from ops import broker
 from ops.client import Client, token_maker
-from ops.demo import synthetic
+from ops.demo import korfez, synthetic
+from ops.demo.readings import publish
 from ops.processes import Child, free_port, wait_until
 from ops.stack import ROOT, Stack, bin_path
 from shared import config
@@ -54,7 +55,7 @@ def ingest(stack, token_for, admin, districts, indicators, halves):
     prefix = "ing" + secrets.token_hex(2)
     plan_id = synthetic.create(token_for, admin, prefix, districts, indicators)
     coordinator = token_for("coordinator", f"{prefix}-metro")
-    settled(coordinator, plan_id, "2025", lambda p: True, timeout=120)
+    settled(coordinator, plan_id, str(synthetic.START), lambda p: True, timeout=120)
     periods = synthetic.half_years()[:halves]
     batches = [(n, period, synthetic.readings(prefix, n, indicators, period))
                for period in periods for n in range(1, districts + 1)]
@@ -63,11 +64,48 @@ def ingest(stack, token_for, admin, districts, indicators, halves):
     for n, period, lines in batches:
         planners[n].post(f"/plans/{plan_id}/readings", {"readings": lines}, expect=202)
         planners[n].post(f"/plans/{plan_id}/readings/approve", {"municipality": f"{prefix}-d{n}", "period": period})
-    settled(coordinator, plan_id, periods[-1],
+    settled(coordinator, plan_id, f"{periods[-1]}&level=indicators",
             lambda p: len(p["indicators"]) == districts * indicators and all(i["C"] == halves for i in p["indicators"]))
     elapsed = time.perf_counter() - started
     total = districts * indicators * halves
     return plan_id, prefix, periods[-1], total / elapsed, [lines for _, _, lines in batches]
+
+
+def web_pages(admin, token_for):
+    """The public pages of a published Körfez plan (36 indicators, three half-years of figures)."""
+    plan_id = "korfez-bench"
+    for mid, body in korfez.MUNICIPALITIES.items():   # the region first: its coordinator's token names it
+        admin.put(f"/municipalities/{mid}", body)
+    publish(admin, token_for("coordinator", korfez.COORDINATOR), plan_id, wait_until, municipalities=False)
+    return [("page / (plans and consultations)", "/"),
+            ("page /plans/{id} (Körfez, 36 indicators)", f"/plans/{plan_id}"),
+            ("page /plans/{id}/municipalities/{mid}", f"/plans/{plan_id}/municipalities/edremit")]
+
+
+INTAKE_RATE, INTAKE_SECONDS = 100, 60
+
+
+FORM = {"jurisdiction_id": "bench-yunus", "service_code": "CUKUR", "lat": "38.61", "long": "27.42",
+        "description": "Asfaltta çukur", "filed_by": "muhtar"}
+
+
+def intake(stack, admin, token_for, bare_url):
+    """Service requests filed over Open311 (form-encoded, a muhtar's api_key) at a steady rate for
+    a minute, against the bare RPC endpoint at the same rate."""
+    admin.put("/municipalities/bench-manisa", {"name": {"tr": "Manisa"}, "kind": "metropolitan", "parent": None,
+                                               "locale": "tr", "calendar": "gregorian"})
+    admin.put("/municipalities/bench-yunus", {"name": {"tr": "Yunusemre"}, "kind": "district",
+                                              "parent": "bench-manisa", "locale": "tr", "calendar": "gregorian"})
+    token_for("coordinator", "bench-manisa").put("/municipalities/bench-yunus/services/CUKUR", {
+        "name": {"tr": "Yol çukuru"}, "target_days": 7, "responsible_unit": "Fen İşleri Müdürlüğü"})
+    api_key = token_for("planner", "bench-yunus").session.headers["Authorization"].split()[1]
+    url = stack.url + "/open311/v2/requests.json"
+    form = dict(FORM, api_key=api_key)
+    import requests
+    requests.post(url, data=form, timeout=30).raise_for_status()   # warm, and fail early
+    bare = load.paced(bare_url, INTAKE_RATE, INTAKE_SECONDS)
+    measured = load.paced(url, INTAKE_RATE, INTAKE_SECONDS, method="POST", data=form)
+    return measured, bare
 
 
 def propagation(token_for, admin, samples):
@@ -76,7 +114,7 @@ def propagation(token_for, admin, samples):
     indicators = 50
     plan_id = synthetic.create(token_for, admin, prefix, 1, indicators)
     planner, public = token_for("planner", f"{prefix}-d1"), token_for("viewer")
-    settled(public, plan_id, "2025", lambda p: True, timeout=60)
+    settled(public, plan_id, str(synthetic.START), lambda p: True, timeout=60)
     times = []
     for i in range(samples):
         period = synthetic.half_years()[i // indicators]
@@ -179,6 +217,15 @@ def main(argv=None):
                 ("GET /plans/{id} (public)", f"/plans/{plan_id}", {}),
                 ("GET /plans/{id}/progress (token)", f"/plans/{plan_id}/progress?period={last}", auth)]:
             report.latency(name, load.measure(stack.url + "/api/v1" + path, headers, seconds=size["seconds"]), bare)
+
+        print(f"Open311 intake: {INTAKE_RATE}/s for {INTAKE_SECONDS} s, and the bare RPC at that rate ...")
+        measured, bare_paced = intake(stack, admin, token_for, bare_url)
+        report.intake(measured, bare_paced, INTAKE_RATE)
+
+        print(f"web pages: {size['seconds']} s at 8 clients each ...")
+        for name, path in web_pages(admin, token_for):
+            report.page(name, load.measure(stack.url + path, {"Accept-Language": "tr"}, clients=8,
+                                           seconds=size["seconds"]), 8)
 
         print(f"propagation: {size['propagations']} approvals ...")
         report.propagation(propagation(token_for, admin, size["propagations"]))

@@ -16,9 +16,12 @@ import openpyxl
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from services.plan_registry.schemas import CALCULATIONS, FREQUENCIES, INDICATOR_CLASSES
+from services.plan_registry import domain as rules
+from services.plan_registry.schemas import CALCULATIONS, FREQUENCIES, INDICATOR_CLASSES, ContributionSchema
 from shared.documents import right_to_left
+from shared.errors import InvalidInput
 from shared.text import pick
+from shared.validation import Problems, load
 
 META = "ortak"
 SHEETS = {
@@ -119,17 +122,42 @@ def write(plan, municipality, language, contribution=None, version=None):
     meta.hide()
     meta.write_row(0, 0, ["plan", plan["id"], "municipality", municipality, "version", version or plan.get("version"),
                           "language", language])
+    lists = choice_lists(meta, {**LISTS, "goal": [g["code"] for g in plan["frame"]["goals"]],
+                                "theme": [t["code"] for t in plan["themes"]],
+                                "contributes_to": [r["code"] for r in plan["frame"].get("regional_indicators", [])]})
+
+    def checked(field):
+        if field in ("weight", "baseline") or "." in field:
+            return {"validate": "decimal", "criteria": "between", "minimum": -1e15, "maximum": 1e15,
+                    "error_type": "warning"}
+        return None
+    data_sheets(book, meta, ("objectives", "indicators", "risks"), names, cols,
+                _rows(contribution or {"objectives": []}, language), lambda field: _header(field, language),
+                language, head, lists, checked, wide=("title", "name", "activities", "text", "control"), width=40,
+                cell_format=wrap)
+    _reference(book, plan, language, names["plan"], head)
+    book.close()
+    return buffer.getvalue()
+
+
+def choice_lists(meta, choices):
+    """Each drop-down's values in a column of the hidden sheet ``meta``; field → the range its
+    cells are validated against."""
     lists = {}
-    for c, (field, values) in enumerate(sorted({**LISTS, "goal": [g["code"] for g in plan["frame"]["goals"]],
-                                                "theme": [t["code"] for t in plan["themes"]],
-                                                "contributes_to": [r["code"] for r in plan["frame"].get(
-                                                    "regional_indicators", [])]}.items())):
+    for c, (field, values) in enumerate(sorted(choices.items())):
         meta.write(2, c, field)
         meta.write_column(3, c, list(values))
         column = xl_col_to_name(c)
         lists[field] = f"={META}!${column}$4:${column}${3 + max(len(values), 1)}"
-    rows = _rows(contribution or {"objectives": []}, language)
-    for n, sheet in enumerate(("objectives", "indicators", "risks")):
+    return lists
+
+
+def data_sheets(book, meta, sheets, names, cols, rows, header, language, head, lists, checked, wide, width,
+                cell_format=None):
+    """The sheets a user fills: named in their language (the hidden sheet keeps which is which and
+    its columns), right to left for Persian, headed, each column with its drop-down or its
+    ``checked(field)`` validation, and the ``rows`` already there."""
+    for n, sheet in enumerate(sheets):
         meta.write_row(10 + n, 0, [sheet, names[sheet], *cols[sheet]])
         ws = book.add_worksheet(names[sheet])
         if right_to_left(language):
@@ -137,20 +165,15 @@ def write(plan, municipality, language, contribution=None, version=None):
         ws.freeze_panes(1, 1)
         ws.set_row(0, 45)
         for c, field in enumerate(cols[sheet]):
-            ws.write(0, c, _header(field, language), head)
-            ws.set_column(c, c, 40 if field in ("title", "name", "activities", "text", "control") else 14, wrap)
-            if field in lists:
-                ws.data_validation(1, c, 5000, c, {"validate": "list", "source": lists[field]})
-            elif field in ("weight", "baseline") or "." in field:
-                ws.data_validation(1, c, 5000, c, {"validate": "decimal", "criteria": "between", "minimum": -1e15,
-                                                   "maximum": 1e15, "error_type": "warning"})
+            ws.write(0, c, header(field), head)
+            ws.set_column(c, c, width if field in wide else 14, cell_format)
+            rule = {"validate": "list", "source": lists[field]} if field in lists else checked(field)
+            if rule:
+                ws.data_validation(1, c, 5000, c, rule)
         for r, row in enumerate(rows[sheet], start=1):
             for c, field in enumerate(cols[sheet]):
-                if row.get(field) is not None:
+                if row.get(field) not in (None, ""):
                     ws.write(r, c, row[field])
-    _reference(book, plan, language, names["plan"], head)
-    book.close()
-    return buffer.getvalue()
 
 
 def _reference(book, plan, language, name, head):
@@ -311,3 +334,139 @@ def locate(path, cells):
         if found:
             return found[:1]
     return []
+
+
+# -- against what the server has ------------------------------------------------------------------
+def _keep(cell, stored, language):
+    """A text as the book has it, keeping the languages the book does not show: the server's text
+    itself when the cell still shows it, else the cell's value in the book's language beside the
+    server's other languages. New texts and plain server texts stay as the cell has them."""
+    if cell is None or stored is None:
+        return cell
+    if cell == pick(stored, language):
+        return stored
+    if isinstance(stored, dict):
+        return {**stored, language: cell}
+    return cell
+
+
+def _keep_items(items, stored, display, keep_item):
+    """A list of items with texts, kept against the server's list: an item that shows as one of the
+    server's is that item. When the rest are as many as the server's rest (texts edited, none added
+    or taken out), each keeps the other languages of the server's item in the same order; otherwise
+    they are new texts, as written."""
+    pool, used, out = {}, set(), [None] * len(items)
+    for j, item in enumerate(stored):
+        pool.setdefault(display(item), []).append(j)
+    for i, item in enumerate(items):
+        if pool.get(display(item)):
+            j = pool[display(item)].pop(0)
+            used.add(j)
+            out[i] = stored[j]
+    edited = [i for i in range(len(items)) if out[i] is None]
+    before = [j for j in range(len(stored)) if j not in used]
+    for n, i in enumerate(edited):
+        out[i] = keep_item(items[i], stored[before[n]]) if len(edited) == len(before) else items[i]
+    return out
+
+
+# how an indicator is measured, which the book has no column for: kept from the server's contribution
+MEASURE_FIELDS = ("direction", "year_value", "ratio_scale", "range")
+
+
+def keep_languages(contribution, current, language):
+    """The book's contribution with what a one-language workbook cannot carry taken back from the
+    contribution the server has now (``current``): every other language of each text (objectives
+    and indicators matched by code; activities, findings, needs and risks by their text, else in
+    order when only edited), each indicator's definition, direction, year_value, ratio_scale and range and
+    each objective's goal_weight, which the book has no column for."""
+    language = language if language in SHEETS else "en"
+    objectives = {o["code"]: o for o in (current or {}).get("objectives", [])}
+    indicators = {i["code"]: i for o in objectives.values() for i in o.get("indicators", [])}
+
+    def text(value):
+        return pick(value, language)
+
+    for objective in contribution["objectives"]:
+        old = objectives.get(objective["code"])
+        if old is not None:
+            objective["title"] = _keep(objective["title"], old.get("title"), language)
+            objective["activities"] = _keep_items(
+                objective["activities"], old.get("activities", []),
+                lambda a: (a.get("kind", "activity"), text(a["title"])) if isinstance(a, dict) else ("activity", text(a)),
+                lambda a, s: {**a, "title": _keep(a["title"], s.get("title") if isinstance(s, dict) else s, language)})
+            for key in ("findings", "needs"):
+                objective[key] = _keep_items(objective[key], old.get(key, []), text,
+                                             lambda t, s: _keep(t, s, language))
+            objective["risks"] = _keep_items(
+                objective["risks"], old.get("risks", []), lambda r: (text(r["text"]), text(r["control"])),
+                lambda r, s: {"text": _keep(r["text"], s["text"], language),
+                              "control": _keep(r["control"], s["control"], language)})
+        for indicator in objective["indicators"]:
+            before = indicators.get(indicator["code"])
+            if before is None:
+                continue
+            indicator["name"] = _keep(indicator["name"], before.get("name"), language)
+            if "data_source" in indicator:
+                indicator["data_source"] = _keep(indicator["data_source"], before.get("data_source"), language)
+            for key in ("definition", *MEASURE_FIELDS):
+                if before.get(key) is not None and key not in indicator:
+                    indicator[key] = before[key]
+        if old is not None and old.get("goal_weight") is not None and "goal_weight" not in objective:
+            objective["goal_weight"] = old["goal_weight"]
+    return contribution
+
+
+def removals(contribution, current, language):
+    """The objectives and indicators the server has that sending ``contribution`` would remove."""
+    objectives = {o["code"] for o in contribution["objectives"]}
+    indicators = {i["code"] for o in contribution["objectives"] for i in o["indicators"]}
+    found = []
+    for objective in (current or {}).get("objectives", []):
+        if objective["code"] not in objectives:
+            found.append({"kind": "objective", "code": objective["code"],
+                          "title": pick(objective["title"], language)})
+        for indicator in objective.get("indicators", []):
+            if indicator["code"] not in indicators:
+                found.append({"kind": "indicator", "code": indicator["code"], "objective": objective["code"],
+                              "title": pick(indicator["name"], language)})
+    return found
+
+
+# -- the server's rules, by cell --------------------------------------------------------------------
+def check(plan, municipality, contribution, cells, unreadable, name=lambda path, message: f"{path}: {message}"):
+    """Every problem of the workbook by cell, with the server's own rules; ``name`` writes a rule's
+    message for its field path (the path and the message, unless told otherwise)."""
+    found = dict(unreadable)
+    problems = Problems()
+    try:
+        loaded = load(ContributionSchema(), contribution)
+    except InvalidInput as exc:
+        problems.errors.update(exc.errors)
+    else:
+        rules.contribution_problems(plan, municipality, loaded, problems)
+    for path, messages in problems.errors.items():
+        places = locate(path, cells) or [path]
+        for place in places:
+            if place in found:   # a cell already unreadable: that is its problem
+                continue
+            found.setdefault(place, []).extend(name(path, m) for m in messages)
+    return found
+
+
+def _stored_form(plan, municipality, contribution):
+    """The objectives as the server keeps them once it has taken ``contribution``."""
+    loaded = rules.normalized_contribution(plan, municipality, load(ContributionSchema(), contribution))
+    return loaded["objectives"]
+
+
+def has_already(plan, municipality, contribution):
+    """Whether the server's contribution of ``municipality`` is exactly ``contribution``."""
+    current = plan["contributions"].get(municipality)
+    if current is None:
+        return False
+    stored = [{k: v for k, v in o.items() if k != "inputs"} for o in current.get("objectives", [])]
+    try:
+        return stored == _stored_form(plan, municipality, contribution)
+    except InvalidInput:
+        return False

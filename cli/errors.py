@@ -23,3 +23,7 @@ class UsageError(CliError):
 
 class Unreachable(CliError):
     code = UNREACHABLE
+
+
+class Unknown(Unreachable):
+    """A write that cannot safely be sent again got no answer that says whether it was done."""

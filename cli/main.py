@@ -1,4 +1,4 @@
-"""`ortak`: prepare a district's contribution and readings offline, in spreadsheets, and sync them.
+"""`ortak`: prepare a district's contribution, readings and projects offline, in spreadsheets, and sync them.
 
 Exit codes: 0 done, 1 refused (the errors say where), 2 usage, 3 the plan changed meanwhile,
 4 the server could not be reached (a push is then queued for `ortak sync`), 5 not allowed.
@@ -12,11 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from services.plan_registry import domain as rules
-from services.plan_registry.schemas import ContributionSchema
-from shared.errors import InvalidInput
-from shared.validation import Problems, load
 
-from . import contribution_book, readings_book, settings, sync
+from . import contribution_book, projects_book, readings_book, requests_book, settings, sync
 from .errors import CONFLICT, OK, REFUSED, UNREACHABLE, CliError, Unreachable, UsageError
 from .http import Api
 
@@ -114,6 +111,29 @@ def template_readings(obj, plan_id, period, municipality, output):
     obj.done({"file": output}, f"Wrote {output}.")
 
 
+def _programme_view(api, plan_id):
+    """The adopted plan as the programme service checks projects against it."""
+    return rules.monitoring_view(_plan(api, plan_id))
+
+
+@template.command("projects")
+@click.option("--plan", "plan_id", required=True)
+@click.option("--municipality", help="Texts in its language; with --filled, only its projects.")
+@click.option("--filled", is_flag=True, help="With the projects the server has (to change them).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@click.pass_obj
+def template_projects(obj, plan_id, municipality, filled, output):
+    """A projects workbook: a row per activity or project, a budget column per plan year, milestones."""
+    _, api = obj.api()
+    plan = _programme_view(api, plan_id)
+    language = _language(api, municipality or plan["coordinator"])
+    projects = [p for p in api.get(f"/plans/{plan_id}/projects") if municipality in (None, p["municipality"])] \
+        if filled else []
+    _write(output, projects_book.write(plan, language, projects))
+    obj.done({"file": output, "projects": len(projects)}, f"Wrote {output}" + (
+        f" with {len(projects)} projects." if filled else "."))
+
+
 @cli.group()
 def pull():
     """What is on the server, into files."""
@@ -176,41 +196,50 @@ def push():
     """Files to the server, checked here first."""
 
 
-def check_contribution(plan, municipality, contribution, cells, unreadable):
-    """Every problem of the workbook by cell, with the server's own rules."""
-    found = dict(unreadable)
-    problems = Problems()
-    try:
-        loaded = load(ContributionSchema(), contribution)
-    except InvalidInput as exc:
-        problems.errors.update(exc.errors)
-    else:
-        rules.contribution_problems(plan, municipality, loaded, problems)
-    for path, messages in problems.errors.items():
-        places = contribution_book.locate(path, cells) or [path]
-        for place in places:
-            if place in found:   # a cell already unreadable: that is its problem
-                continue
-            found.setdefault(place, []).extend(f"{path}: {m}" for m in messages)
-    return found
+check_contribution = contribution_book.check
+_has_already = contribution_book.has_already
+
+
+def _removal_lines(found):
+    return [f"{r['kind']} {r['code']}" + (f" (of {r['objective']})" if r.get("objective") else "") + f": {r['title']}"
+            for r in found]
 
 
 @push.command("contribution")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--rebase", is_flag=True, help="Send even though the plan changed since the workbook was made.")
 @click.option("--check", is_flag=True, help="Only check the workbook; send nothing.")
+@click.option("--allow-removals", is_flag=True,
+              help="Send even though objectives or indicators the server has are missing from the workbook "
+                   "(they are removed).")
 @click.pass_obj
-def push_contribution(obj, file, rebase, check):
-    """Check a contribution workbook with the server's rules, then send it with If-Match."""
+def push_contribution(obj, file, rebase, check, allow_removals):
+    """Check a contribution workbook with the server's rules, then send it with If-Match.
+
+    Texts keep the languages the workbook does not show; objectives and indicators the server has
+    that the workbook lacks are listed, and nothing is sent unless --allow-removals is given."""
     _, api = obj.api()
     about, contribution, cells, unreadable = contribution_book.read(file)
     plan_id, municipality, version = about["plan"], about["municipality"], int(about["version"])
+    language = about.get("language") or "en"
     plan = _plan(api, plan_id)
+    current = plan["contributions"].get(municipality)
+    contribution = contribution_book.keep_languages(contribution, current, language)
     problems = check_contribution(plan, municipality, contribution, cells, unreadable)
     if problems:
         raise CliError(f"{file} has {len(problems)} problem(s); nothing was sent.", problems)
+    removed = contribution_book.removals(contribution, current, language)
+    if removed and not allow_removals:
+        objectives = sum(r["kind"] == "objective" for r in removed)
+        raise CliError(f"Sending {file} would remove {objectives} objective(s) and {len(removed) - objectives} "
+                       f"indicator(s) that {municipality} has on the server; nothing was sent. Put them back in "
+                       f"the workbook (`ortak pull contribution` gives a filled one), or push again with "
+                       f"--allow-removals to remove them.", {"removed": _removal_lines(removed)})
     if check:
-        return obj.done({"problems": {}}, f"{file} is ready to send.")
+        text = f"{file} is ready to send."
+        if removed:
+            text += " It removes: " + "; ".join(_removal_lines(removed)) + "."
+        return obj.done({"problems": {}, "removed": removed}, text)
     if plan["version"] != version:
         changes = api.get(f"/plans/{plan_id}/diff", params={"from": version, "to": plan["version"]})
         if not rebase:
@@ -218,16 +247,44 @@ def push_contribution(obj, file, rebase, check):
                            f"{plan['version']}); look at the changes, then push again with --rebase.",
                            {"changes": [json.dumps(changes, ensure_ascii=False)]}, CONFLICT)
         version = plan["version"]
-    answer = api.request("PUT", f"/plans/{plan_id}/contributions/{municipality}", json=contribution,
-                         headers={"If-Match": f'"{version}"'}).json()
-    obj.done({"version": answer.get("version"), "objectives": len(contribution["objectives"])},
-             f"Sent {len(contribution['objectives'])} objectives of {municipality}; plan version {answer.get('version')}.")
+    result = {"objectives": len(contribution["objectives"]), "removed": removed}
+    if _has_already(plan, municipality, contribution):
+        return obj.done({**result, "version": plan["version"], "unchanged": True},
+                        f"The server has this contribution of {municipality} already; plan version {plan['version']}.")
+    try:
+        answer = api.request("PUT", f"/plans/{plan_id}/contributions/{municipality}", json=contribution,
+                             headers={"If-Match": f'"{version}"'}).json()
+    except CliError as exc:
+        # A 412 after a try whose answer was lost (503, timeout) is our own write seen again:
+        # the server having exactly what was sent is success; anything else is someone's change.
+        if getattr(exc, "status", None) != 412:
+            raise
+        now = _plan(api, plan_id)
+        if not _has_already(now, municipality, contribution):
+            raise CliError(f"The plan changed on the server while this workbook was sent (version {version} -> "
+                           f"{now['version']}) and its contribution of {municipality} is not what was sent; look at "
+                           f"the changes, then push again with --rebase.", exc.errors, CONFLICT) from None
+        answer = {"version": now["version"]}
+    obj.done({**result, "version": answer.get("version")},
+             f"Sent {len(contribution['objectives'])} objectives of {municipality}"
+             + (f", removing {len(removed)} objective(s) and indicator(s)" if removed else "")
+             + f"; plan version {answer.get('version')}.")
 
 
 def _bar(quiet):
     """A progress bar on stderr, when a person is watching."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                     console=err, disable=quiet or not err.is_terminal, transient=True)
+
+
+def _pushed(obj, summary, text, offline):
+    """A push's last word: what was sent, and what waits in the outbox for `ortak sync` and why."""
+    if summary["queued"]:
+        why = "offline" if offline else summary["unreachable"]
+        obj.done(summary, f"{text} Queued ({why}); run `ortak sync` to send them.")
+        return UNREACHABLE
+    obj.done(summary, text)
+    return OK
 
 
 @push.command("readings")
@@ -250,12 +307,72 @@ def push_readings(obj, file, plan_id, batch_size, offline):
     summary["readings"] = len(lines)
     text = (f"{len(lines)} readings in {summary['batches']} batches: {summary['sent']} sent, "
             f"{summary['skipped']} sent before, {summary['queued']} queued.")
-    if summary["queued"]:
-        why = "offline" if offline else summary["unreachable"]
-        obj.done(summary, f"{text} Queued ({why}); run `ortak sync` to send them.")
-        return UNREACHABLE
-    obj.done(summary, text)
-    return OK
+    return _pushed(obj, summary, text, offline)
+
+
+@push.command("projects")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--check", is_flag=True, help="Only check the workbook; send nothing.")
+@click.option("--offline", is_flag=True, help="Queue the push for `ortak sync` instead of sending it now.")
+@click.pass_obj
+def push_projects(obj, file, check, offline):
+    """Check a projects workbook with the server's rules, then register each row (or change the
+    server's project of its code). Run it again after an interruption to send what is missing."""
+    url, api = obj.api()
+    with open(file, "rb") as f:
+        about, projects, cells, unreadable = projects_book.read(f.read())
+    plan_id, language = about["plan"], about.get("language") or "en"
+    try:
+        plan = _programme_view(api, plan_id)
+    except Unreachable:
+        if check:
+            raise
+        plan, offline = None, True   # checked by the schema here, by the plan's rules when synced
+    problems = projects_book.check(plan, projects, cells, unreadable)
+    if problems:
+        raise CliError(f"{file} has {len(problems)} problem(s); nothing was sent.", problems)
+    if check:
+        return obj.done({"problems": {}, "projects": len(projects)}, f"{file} is ready to send.")
+    known = {} if offline else sync.portfolio(api, plan_id)
+    projects = [projects_book.keep_languages(p, known.get(p["code"]), language) for p in projects]
+    with _bar(obj.as_json) as bar:
+        task = bar.add_task("projects", total=len(projects))
+        summary = sync.push_projects(api, url, plan_id, projects, cells, offline,
+                                     advance=lambda n: bar.advance(task, n))
+    text = (f"{len(projects)} projects: {summary['created']} registered, {summary['changed']} changed, "
+            f"{summary['unchanged']} as on the server, {summary['skipped']} sent before, {summary['queued']} queued.")
+    return _pushed(obj, summary, text, offline)
+
+
+@push.command("requests")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--municipality", required=True, help="The municipality the requests were made to (its id).")
+@click.option("--timezone", default="Europe/Istanbul", show_default=True,
+              help="The zone of times written without one (e.g. Asia/Tehran).")
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 5000))
+@click.option("--offline", is_flag=True, help="Queue the push for `ortak sync` instead of sending it now.")
+@click.pass_obj
+def push_requests(obj, file, municipality, timezone, batch_size, offline):
+    """Send service requests (XLSX or CSV, one row per request with its own id) in batches. A row
+    sent again is stored once, so run it again after an interruption; what cannot be sent waits
+    for `ortak sync`."""
+    url, api = obj.api()
+    rows, unreadable = requests_book.read(file, timezone)
+    if unreadable:
+        raise CliError(f"{file} has {len(unreadable)} cell(s) that cannot be read; nothing was sent.", unreadable)
+    places = [place for place, _ in rows]
+
+    def refused(exc, start):
+        exc.errors = requests_book.placed(exc.errors, places, start)
+        if start:
+            exc.args = (f"{exc.args[0]} (the first {start} rows were sent)",)
+    with _bar(obj.as_json) as bar:
+        task = bar.add_task("requests", total=len(rows))
+        summary = sync.push_requests(api, url, municipality, [line for _, line in rows], batch_size, offline,
+                                     advance=lambda n: bar.advance(task, n), refused=refused)
+    text = (f"{len(rows)} requests in {summary['batches']} batches: {summary['created']} new, "
+            f"{summary['skipped']} batches sent before, {summary['queued']} queued.")
+    return _pushed(obj, summary, text, offline)
 
 
 @cli.command("sync")
@@ -263,11 +380,19 @@ def push_readings(obj, file, plan_id, batch_size, offline):
 def sync_command(obj):
     """Send the pushes queued while offline or while the server could not be reached."""
     url, api = obj.api()
-    waiting = sync.queued(url)
+    waiting = sync.queued()
     with _bar(obj.as_json) as bar:
-        task = bar.add_task("queued readings", total=sum(len(item["readings"]) for _, item in waiting))
+        task = bar.add_task("queued", total=sum(sync.size(item) for _, item in waiting))
         summary = sync.drain(api, url, advance=lambda n: bar.advance(task, n))
-    obj.done(summary, f"Sent {summary['sent']} queued batches ({summary['accepted']} readings).")
+    text = (f"Sent {summary['sent']} queued batches ({summary['accepted']} readings, {summary['projects']} projects, "
+            f"{summary['requests']} service requests).")
+    if summary["refused"]:
+        lines = [f"  {item['file']} (plan {item['plan']}): {item['error']}" for item in summary["refused"].values()]
+        obj.done(summary, "\n".join([f"{text} {len(summary['refused'])} refused by the server; they stay in the "
+                                      f"outbox (remove a file to drop its batch):", *lines]))
+        return REFUSED
+    obj.done(summary, text)
+    return OK
 
 
 def main(argv=None):

@@ -8,13 +8,15 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from shared.documents import right_to_left
+from shared.guide import what_to_enter
 from shared.text import pick
 
 from .contribution_book import _number
 
-FIELDS = ["indicator", "name", "municipality", "period", "value", "numerator", "denominator", "note", "source"]
-NUMBERS = ("value", "numerator", "denominator")
-
+FIELDS = ["indicator", "name", "municipality", "period", "value", "numerator", "denominator", "weight", "note",
+          "source", "deviation_reason", "measures", "what_to_enter"]
+NUMBERS = ("value", "numerator", "denominator", "weight")
+SHOWN_ONLY = ("name", "what_to_enter")   # written for the clerk, never read back
 
 def template(plan, period, language, municipalities):
     """A workbook with a row for each indicator of ``municipalities`` in ``period``."""
@@ -29,11 +31,16 @@ def template(plan, period, language, municipalities):
     ws.set_column(0, 0, 14)
     ws.set_column(1, 1, 50)
     ws.set_column(2, len(FIELDS), 14)
+    ws.set_column(len(FIELDS) - 1, len(FIELDS) - 1, 60)
+    weighted = {r["code"] for r in (plan.get("frame") or {}).get("regional_indicators", [])
+                if r.get("aggregation") == "weighted_mean"}
     r = 1
     for municipality in municipalities:
         for objective in plan["contributions"].get(municipality, {}).get("objectives", []):
             for indicator in objective["indicators"]:
                 ws.write_row(r, 0, [indicator["code"], pick(indicator["name"], language), municipality, period])
+                ws.write(r, len(FIELDS) - 1, what_to_enter(indicator, period, language,
+                                                           indicator.get("contributes_to") in weighted))
                 r += 1
     for c, field in enumerate(FIELDS):
         if field in NUMBERS:
@@ -54,7 +61,7 @@ def read(path):
         line = {}
         for field in FIELDS:
             value = row.get(field)
-            if field == "name" or value in (None, ""):
+            if field in SHOWN_ONLY or value in (None, ""):
                 continue
             if field in NUMBERS and not isinstance(value, (int, float)):
                 number = _number(value)

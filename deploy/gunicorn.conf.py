@@ -1,6 +1,11 @@
 """gunicorn settings for the gateway (gthread workers; gunicorn >= 26 has no eventlet worker)."""
 import os
 
+import gunicorn.util
+
+from services.gateway import logs
+from services.gateway.server_errors import write_problem
+
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"
 workers = int(os.environ.get("GATEWAY_WORKERS", "2"))
@@ -9,7 +14,12 @@ timeout = 30
 graceful_timeout = 20
 keepalive = 5
 accesslog = os.environ.get("GATEWAY_ACCESS_LOG", "-")
+# JSON lines with the request id, as the services write theirs
+access_log_format = logs.ACCESS_FORMAT
+logconfig_dict = logs.config(os.environ.get("LOG_LEVEL", "INFO"))
 wsgi_app = "services.gateway.app:create_app()"
+# the errors gunicorn answers itself (414, 431, 400) are problem+json too
+gunicorn.util.write_error = write_problem
 
 
 def child_exit(server, worker):

@@ -38,13 +38,15 @@ class Client:
 
 
 def token_maker(url, admin):
-    """A client for a role (and municipality), its token issued by ``admin`` the first time."""
+    """A client for a role (and municipality), its token issued by ``admin`` the first time;
+    ``person`` gives another token of the same role and municipality (a second pair of eyes)."""
     issued = {}
 
-    def make(role, municipality=None):
-        key = (role, municipality)
+    def make(role, municipality=None, person=None):
+        key = (role, municipality, person)
         if key not in issued:
-            body = {"role": role, "municipality": municipality, "label": "issued for a test run"}
+            label = "issued for a test run" + (f" ({person})" if person else "")
+            body = {"role": role, "municipality": municipality, "label": label}
             issued[key] = admin.post("/tokens", body, expect=201)["token"]
         return Client(url, issued[key])
 

@@ -31,11 +31,20 @@ def _take_all(channel):
         taken.append(message)
 
 
+def _source_queue(headers):
+    """The queue a dead letter came from: ours names it; one the broker dead-lettered (a quorum
+    queue's delivery-limit, deploy/kubernetes) names it in its x-death header."""
+    if headers.get(deadletters.SOURCE):
+        return headers[deadletters.SOURCE]
+    deaths = headers.get("x-death") or []
+    return deaths[0].get("queue") if deaths else None
+
+
 def _summary(message):
     headers = message.headers or {}
     body = json.loads(message.body)
     return {"event_id": body.get("event_id"), "type": body.get("type"), "plan_id": body.get("plan_id"),
-            "queue": headers.get(deadletters.SOURCE), "attempts": headers.get(deadletters.ATTEMPT),
+            "queue": _source_queue(headers), "attempts": headers.get(deadletters.ATTEMPT),
             "failed_at": headers.get(deadletters.FAILED_AT), "error": headers.get(deadletters.ERROR)}
 
 
@@ -61,6 +70,8 @@ def replay(event_id=None, uri=None):
         for message in _take_all(connection.channel()):
             summary = _summary(message)
             if event_id is not None and summary["event_id"] != event_id:
+                continue
+            if not summary["queue"]:  # nowhere to send it back: it stays a dead letter
                 continue
             headers = {k: v for k, v in (message.headers or {}).items()
                        if k not in (deadletters.ATTEMPT, deadletters.SOURCE, deadletters.ERROR,

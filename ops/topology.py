@@ -15,11 +15,12 @@ from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from shared import config, deadletters
 from shared.entrypoints import ReliableEventHandler
-from shared.events import PRODUCERS, exchange_name
+from shared.catalogue import producers
+from shared.events import exchange_name
 
 
 def exchanges():
-    return [kombu.Exchange(exchange_name(service), type="topic", durable=True) for service in PRODUCERS]
+    return [kombu.Exchange(exchange_name(service), type="topic", durable=True) for service in producers()]
 
 
 def consumers():

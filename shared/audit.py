@@ -9,8 +9,14 @@ the trail is read off those records, so it cannot miss a change or disagree with
 def entry(at, action, actor, **what):
     actor = actor or {}
     return {"at": at, "action": action,
-            "by": {k: actor.get(k) for k in ("token_id", "role", "municipality")} if actor else None,
+            "by": by(actor) if actor else None,
             "request_id": actor.get("request_id"), **what}
+
+
+def by(actor):
+    """The token that acted, or the person (by username) whose session did."""
+    by = {k: actor.get(k) for k in ("token_id", "role", "municipality")}
+    return {**by, "username": actor["username"]} if actor.get("username") else by
 
 
 def newest_first(*trails, limit=None):

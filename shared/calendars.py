@@ -102,7 +102,7 @@ def parse_period(key, calendar, start=None, end=None):
     check_calendar(calendar)
     if not isinstance(key, str):
         raise PeriodKeyError("a period key is a string such as '2026' or '2026-H1'")
-    match = _KEY.match(key.translate(_DIGITS))
+    match = _KEY.fullmatch(key.translate(_DIGITS))
     if not match:
         example = "1405-H1" if calendar == SOLAR_HIJRI else "2026-H1"
         raise PeriodKeyError(f"{key!r} is not a period key: write a year or a half-year such as {example!r}")

@@ -8,6 +8,8 @@ SERVICES = {
     "plan_registry": "services.plan_registry.service:PlanRegistry",
     "consultation": "services.consultation.service:ConsultationService",
     "monitoring": "services.monitoring.service:MonitoringService",
+    "requests": "services.requests.service:RequestsService",
+    "programme": "services.programme.service:ProgrammeService",
 }
 DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/"
 
@@ -17,12 +19,42 @@ def env(name, default=None):
     return default if value in (None, "") else value
 
 
+class ConfigurationError(RuntimeError):
+    pass
+
+
+# Variables that may name a file holding their value instead (<NAME>_FILE), as Docker and
+# Kubernetes mount secrets.
+FILE_VARIABLES = ("AMQP_URI", "MONGODB_URI", "ORTAK_ADMIN_TOKEN", "ORTAK_TOKEN_PEPPER", "ORTAK_METRICS_TOKEN")
+
+
+def secret(name, default=None):
+    """``name`` from the environment, or from the file that ``<name>_FILE`` names (its content
+    without the final newline); an empty value counts as unset."""
+    path = env(f"{name}_FILE")
+    if path is None:
+        return env(name, default)
+    if env(name) is not None:
+        raise ConfigurationError(f"Both {name} and {name}_FILE are set: set one of them.")
+    try:
+        with open(path) as f:
+            value = f.read().rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigurationError(f"{name}_FILE={path}: {exc.strerror}") from None
+    return value or default
+
+
+def production():
+    """ORTAK_ENV=production: no built-in default may stand in for a secret."""
+    return env("ORTAK_ENV", "development") == "production"
+
+
 def amqp_uri():
-    return env("AMQP_URI", DEFAULT_AMQP_URI)
+    return secret("AMQP_URI", DEFAULT_AMQP_URI)
 
 
 def mongodb_uri():
-    return env("MONGODB_URI", DEFAULT_MONGODB_URI)
+    return secret("MONGODB_URI", DEFAULT_MONGODB_URI)
 
 
 def database_name(service):

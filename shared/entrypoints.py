@@ -1,26 +1,54 @@
 """nameko entrypoints as Ortak uses them.
 
-``rpc`` marks our typed errors as expected, so a refused request is logged as a warning
+``rpc`` marks our typed errors as expected, so a refused request is logged as one line at info
 instead of an error with a traceback, and turns a store outage into a 503. ``event_handler`` keeps a failed event instead of
 dropping it: bounded retries, then the dead-letter queue (``shared/deadletters.py``).
 """
 import logging
+import socket
 import traceback
 
+from amqp.exceptions import ConnectionError as AMQPConnectionError
+from kombu.exceptions import OperationalError
 from marshmallow import ValidationError
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import EventHandler
-from nameko.rpc import Rpc
+from nameko.rpc import Rpc, RpcConsumer
 from pymongo.errors import ConnectionFailure
 
 from shared import deadletters
-from shared.errors import OrtakError, StoreUnavailable
+from shared.observability import Observed, dead_lettered
+from shared.errors import OrtakError, StoreUnavailable, http_status
 
 log = logging.getLogger(__name__)
 
 
+# The broker going away, as each layer says it: a socket error, kombu's, or AMQP's own connection
+# errors (a broker shutting down closes its connections with CONNECTION_FORCED, which is none of
+# Python's ConnectionErrors).
+BROKER_GONE = (OSError, OperationalError, socket.timeout, ConnectionError, AMQPConnectionError)
+
+
+class OrtakRpcConsumer(RpcConsumer):
+    """nameko's RPC consumer, except that a reply the broker cannot take any more does not stop the
+    service: nameko lets that error out of the worker, which kills the whole container, so a broker
+    restart while a request was being answered left the service dead. The caller's wait ends in its
+    own timeout (a 503 whose outcome is unknown, retried safely with its idempotency key); the
+    request, never acknowledged, is delivered again once the broker is back."""
+
+    def handle_result(self, message, result, exc_info):
+        try:
+            return super().handle_result(message, result, exc_info)
+        except BROKER_GONE as exc:
+            log.warning("reply to %s not sent, the broker is unreachable: %s",
+                        message.delivery_info.get("routing_key"), exc)
+            return result, exc_info
+
+
 class OrtakRpc(Rpc):
-    """An RPC entrypoint whose store outage reaches the caller as ``StoreUnavailable`` (503)."""
+    """An RPC entrypoint whose store outage reaches the caller as ``StoreUnavailable`` (503), and
+    whose reply lost to a broker outage leaves the service running."""
+    rpc_consumer = OrtakRpcConsumer()
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None and isinstance(exc_info[1], ConnectionFailure):
@@ -31,6 +59,24 @@ class OrtakRpc(Rpc):
 
 
 rpc = OrtakRpc.decorator(expected_exceptions=(OrtakError, ConnectionFailure))
+
+
+class ExpectedErrors(logging.Filter):
+    """nameko logs every expected error as a warning with its traceback. A request refused with
+    a 4xx is the service working as it should: one line at info. A store outage: one warning line."""
+
+    def filter(self, record):
+        if not str(record.msg).startswith("(expected)") or not record.exc_info:
+            return True
+        exc = record.exc_info[1]
+        refused = isinstance(exc, OrtakError) and http_status(exc) < 500
+        record.levelno, record.levelname = (logging.INFO, "INFO") if refused else (logging.WARNING, "WARNING")
+        record.msg, record.args = "%s %s: %s", ("refused" if refused else "failed", record.args[0], exc)
+        record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("nameko.containers").addFilter(ExpectedErrors())
 
 
 class ReliableEventHandler(EventHandler):
@@ -52,6 +98,8 @@ class ReliableEventHandler(EventHandler):
             log.exception("could not keep failed event from %s; the broker redelivers it", self.queue.name)
             self.queue_consumer.requeue_message(message)
             return
+        if outcome == "dead-lettered":
+            dead_lettered(self.container.service_name, self.event_type)
         log.warning("event from %s %s after: %s", self.queue.name, outcome, error)
         self.queue_consumer.ack_message(message)
 
@@ -60,8 +108,11 @@ event_handler = ReliableEventHandler.decorator
 
 
 class HealthCheck:
-    """``health`` for the gateway's /readyz and the container healthcheck: the service answers
-    over the broker and its store answers a ping."""
+    """What every service has: ``health`` for the gateway's /readyz and the container healthcheck
+    (the service answers over the broker and its store answers a ping), and its metrics and
+    request ids (shared.observability), counted for every entrypoint."""
+
+    observed = Observed()
 
     @rpc
     def health(self):

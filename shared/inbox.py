@@ -9,6 +9,7 @@ import logging
 from pymongo.errors import DuplicateKeyError
 
 from shared.clock import now_iso
+from shared.catalogue import payload_of
 from shared.events import EnvelopeSchema
 
 log = logging.getLogger(__name__)
@@ -16,8 +17,10 @@ COLLECTION = "inbox"
 
 
 def handle_once(database, consumer, body, effect):
-    """Validate the envelope, run ``effect(envelope)`` unless this consumer saw it before."""
+    """Validate the envelope and its payload (the event catalogue's schema), run ``effect(envelope)``
+    unless this consumer saw it before."""
     envelope = EnvelopeSchema().load(body)
+    envelope["payload"] = payload_of(envelope)
     key = f"{consumer}:{envelope['event_id']}"
     inbox = database[COLLECTION]
     if inbox.find_one({"_id": key}, {"_id": 1}) is not None:

@@ -7,10 +7,11 @@ import logging
 import threading
 
 import mongoengine
+import pymongo
 from mongoengine.errors import NotUniqueError
 from nameko.extensions import DependencyProvider
 
-from shared import config, inbox, outbox, ratelimit
+from shared import config, inbox, observability, outbox, ratelimit
 
 log = logging.getLogger(__name__)
 RELAYING = threading.Lock()  # green under `nameko run`, which patches threading before importing us
@@ -37,8 +38,12 @@ def disconnect(alias):
         log.exception("disconnecting %s", alias)
 
 
+PING_SECONDS = 1.5   # under the gateway's readiness wait (3 s), so a store that is down is named as such
+
+
 def ping(alias):
-    mongoengine.get_connection(alias).admin.command("ping")
+    with pymongo.timeout(PING_SECONDS):
+        mongoengine.get_connection(alias).admin.command("ping")
 
 
 class ServiceStore:
@@ -65,8 +70,20 @@ class ServiceStore:
     def relay(self, dispatch, now=False):
         # One relay at a time in a process: the timer and a write's own relay would otherwise both
         # publish the same pending events (harmless, consumers deduplicate, but twice the traffic).
+        def publish(event_type, envelope):
+            dispatch(event_type, envelope)
+            observability.published(self.alias, event_type)
+
         with RELAYING:
-            (outbox.relay_now if now else outbox.relay)(self.outboxes, dispatch)
+            if not now:  # the timer's pass measures what waits; a write's own relay stays one query short
+                observability.outbox_backlog(self.alias, outbox.backlog(self.outboxes))
+            if now:
+                outbox.relay_now(self.outboxes, publish)
+            else:
+                outbox.relay(self.outboxes, publish, after=self.relayed)
+
+    def relayed(self, doc):
+        """What the store does once the timer's pass cleared ``doc``'s outbox: nothing, unless it says."""
 
 
 class MongoStore(DependencyProvider):

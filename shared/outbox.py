@@ -29,6 +29,12 @@ def pending(documents, limit=100):
             yield doc
 
 
+def backlog(documents):
+    """Events waiting to be relayed, over every outboxed Document of a service."""
+    return sum(doc.get("outbox_pending") or 0 for document in documents
+               for doc in document._get_collection().find({"outbox_pending": {"$gt": 0}}, {"outbox_pending": 1}))
+
+
 def mark_published(doc, published_ids):
     remaining = [e for e in doc.outbox if e["event_id"] not in published_ids]
     return type(doc).objects(id=doc.id, rev=doc.rev).update_one(

@@ -61,17 +61,24 @@ class Problems:
             raise InvalidInput(detail, self.errors)
 
 
+# Every figure is computed in floating point: a number beyond this could overflow a sum, a
+# product or a ratio into infinity, which no figure document can store.
+MAX_MAGNITUDE = 1e15
+NUMBER_RULE = "Must be a number from -1e15 to 1e15 (a quadrillion)."
+
+
 def is_number(value):
-    """A JSON number: not a string, not a boolean, not NaN or infinity."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number no larger than MAX_MAGNITUDE: not a string, a boolean, NaN or infinity."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and abs(value) <= MAX_MAGNITUDE)
 
 
 class Number(fields.Field):
-    """A JSON number: not a string, not a boolean, not NaN or infinity."""
+    """A JSON number no larger than MAX_MAGNITUDE: not a string, a boolean, NaN or infinity."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not is_number(value):
-            raise ValidationError("Must be a finite number." if isinstance(value, float) else "Must be a number.")
+            raise ValidationError(NUMBER_RULE)
         return value
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -81,10 +88,10 @@ class Number(fields.Field):
 class Money(fields.Field):
     """An amount as a decimal string with at most two decimals, e.g. "1250000.00"."""
 
-    _FORM = re.compile(r"^\d{1,15}(\.\d{1,2})?$")
+    _FORM = re.compile(r"^\d{1,15}(\.\d{1,2})?$", re.ASCII)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not self._FORM.match(value):
+        if not isinstance(value, str) or not self._FORM.fullmatch(value):
             raise ValidationError('Must be a non-negative decimal string such as "1250000.00".')
         try:
             return str(Decimal(value).quantize(Decimal("0.01")))
@@ -107,7 +114,7 @@ class YearMap(fields.Field):
             raise ValidationError('Must be a map of years, e.g. {"2026": 10}.')
         errors, result = {}, {}
         for year, item in value.items():
-            if not (isinstance(year, str) and re.fullmatch(r"\d{4}", year)):
+            if not (isinstance(year, str) and re.fullmatch(r"[0-9]{4}", year)):
                 errors[str(year)] = ["Years are four digits, e.g. 2026 or 1405."]
                 continue
             try:
@@ -125,11 +132,11 @@ class YearMap(fields.Field):
 class Code(fields.String):
     """A short code such as A1, H1.1 or G1.1.2."""
 
-    _FORM = re.compile(r"^[A-Za-z0-9ÇĞİÖŞÜçğıöşü][A-Za-z0-9ÇĞİÖŞÜçğıöşü._-]{0,31}$")
+    FORM = re.compile(r"^[A-Za-z0-9ÇĞİÖŞÜçğıöşü][A-Za-z0-9ÇĞİÖŞÜçğıöşü._-]{0,31}$")
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs).strip()
-        if not self._FORM.match(value):
+        if not self.FORM.fullmatch(value):
             raise ValidationError("Codes are 1-32 letters, digits, '.', '_' or '-', e.g. 'H1.1'.")
         return value
 
@@ -141,10 +148,10 @@ class Identifier(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        if not self.FORM.match(value):
+        if not self.FORM.fullmatch(value):
             raise ValidationError("Ids are 1-64 lowercase ASCII letters, digits, '-' or '_'.")
         return value
 
 
 def is_identifier(value):
-    return isinstance(value, str) and bool(Identifier.FORM.match(value))
+    return isinstance(value, str) and bool(Identifier.FORM.fullmatch(value))

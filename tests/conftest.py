@@ -6,11 +6,16 @@ import os
 import secrets
 
 import pytest
+from hypothesis import settings
 
 from ops import broker
 from ops.processes import free_port  # noqa: F401 (the suites import it from here)
 from ops.store import EmbeddedStore
 from shared import config
+
+# Property tests check rules, not speed: no per-example deadline (a busy machine is not a failure)
+settings.register_profile("ortak", deadline=None)
+settings.load_profile("ortak")
 
 RUN_ID = f"{os.getpid()}{secrets.token_hex(3)}"
 # The running system's fixtures, one session-wide stack for the integration and fault suites.

@@ -24,7 +24,8 @@ def stack(store_uri, amqp_uri, run_id, tmp_path_factory):
     system = Stack(str(tmp_path_factory.mktemp("stack")), port=free_port(), amqp_uri=amqp_uri,
                    mongodb_uri=store_uri, db_prefix=f"ortak_{run_id}", admin_token=ADMIN_TOKEN,
                    # tests speak for several clients through X-Forwarded-For, as a reverse proxy would
-                   env={"ORTAK_TRUSTED_PROXIES": "1"},
+                   # and the service-quality figures due are submitted every second, not every half minute
+                   env={"ORTAK_TRUSTED_PROXIES": "1", "ORTAK_QUALITY_SECONDS": "1"},
                    log=lambda *_: None).start()
     yield system
     system.stop()
@@ -51,6 +52,32 @@ def region(admin):
 @pytest.fixture(scope="session")
 def token_for(stack, admin):
     return token_maker(stack.url, admin)
+
+
+@pytest.fixture(scope="session")
+def person_for(stack, admin):
+    """A client logged in as a person of a role (and municipality), created by ``admin`` the first time:
+    it carries the session cookie, no token."""
+    made = {}
+
+    def make(role, municipality=None):
+        key = (role, municipality)
+        if key not in made:
+            username = f"{role}.{municipality or 'all'}.{secrets.token_hex(3)}"
+            password = "Körfez " + secrets.token_urlsafe(12)
+            admin.post("/users", {"username": username, "display_name": f"Demo {role}", "role": role,
+                                  "municipality": municipality, "password": password}, expect=201)
+            made[key] = login(stack.url, username, password)
+        return made[key]
+
+    return make
+
+
+def login(url, username, password):
+    client = Client(url)
+    client.post("/sessions", {"username": username, "password": password}, expect=201)
+    assert client.session.cookies.get("ortak_session"), "the session cookie was set"
+    return client
 
 
 @pytest.fixture

@@ -63,7 +63,8 @@ FRAME = {
          "aggregation": "sum", "baseline": 0, "targets": _targets(0, 40000), "calculation": "cumulative"},
         {"code": "BG2", "goal": "A3", "name": {"tr": "Sosyal yardım başvurularının yanıtlanma oranı",
                                                "en": "Share of social aid requests answered"},
-         "unit": "%", "aggregation": "ratio", "baseline": 70, "targets": _targets(70, 4), "calculation": "increase"},
+         "unit": "%", "aggregation": "ratio", "ratio_scale": 100, "baseline": 70, "targets": _targets(70, 4),
+         "calculation": "increase"},
     ],
     "situation": {
         "stakeholders": [
@@ -105,7 +106,7 @@ def _objective(district, goal_number, number):
     if goal_number == 3:
         indicators[1].update(name={"tr": "Yanıtlanan sosyal yardım başvurusu oranı",
                                    "en": "Share of social aid requests answered"},
-                             baseline=70, targets=_targets(70, 4), contributes_to="BG2")
+                             baseline=70, targets=_targets(70, 4), contributes_to="BG2", ratio_scale=100)
     name = MUNICIPALITIES[district]["name"]
     return {
         "code": objective, "goal": f"A{goal_number}", "theme": code,

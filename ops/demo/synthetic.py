@@ -1,6 +1,7 @@
 """A synthetic region of any size, for the fault suite and the benchmarks.
 
-A metropolitan municipality with ``districts`` districts on one 2025-2029 plan; each district
+A metropolitan municipality with ``districts`` districts on one 2020-2024 plan (every period of it
+has begun, so every reading may be sent; readings are approved without four eyes); each district
 contributes ``indicators`` cumulative indicators (five to an objective, weight 20 each, targets
 2, 4, 6, 8, 10). Reading 1 every half-year meets every yearly target exactly, so the expected
 figures are known without computing them: a year's realization is 100, the first half of its
@@ -8,7 +9,7 @@ k-th year (2k+1)/(2k+2) x 100.
 """
 from datetime import date
 
-START, END = 2025, 2029
+START, END = 2020, 2024
 YEARS = [str(y) for y in range(START, END + 1)]
 GOALS = 10
 PER_OBJECTIVE = 5
@@ -29,7 +30,8 @@ def plan(prefix, districts, plan_id=None):
     return {"id": plan_id or f"{prefix}-plan", "title": f"{prefix} joint plan", "coordinator": f"{prefix}-metro",
             "members": members, "period": {"start": START, "end": END}, "calendar": "gregorian",
             "themes": [{"code": f"T{g}", "name": f"Theme {g}"} for g in range(1, GOALS + 1)],
-            "settings": {"cap_at_100": True, "goal_rollup": "mean", "off_track_threshold": 0}}
+            "settings": {"cap_at_100": True, "goal_rollup": "mean", "off_track_threshold": 0,
+                         "four_eyes": False}}
 
 
 FRAME = {"mission": "Plan and measure together.", "vision": "A region that keeps its word.",

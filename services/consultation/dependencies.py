@@ -7,7 +7,7 @@ from shared.clock import now_iso
 from shared.errors import NotFound
 from shared.mongo import MongoStore, ServiceStore, keep_newest
 
-from .models import ALIAS, DOCUMENTS, OUTBOXES, Consultation, Input, PlanView, Register
+from .models import ALIAS, DOCUMENTS, OUTBOXES, BankRecord, Consultation, Input, PlanView
 
 
 class Consultations(ServiceStore):
@@ -24,11 +24,23 @@ class Consultations(ServiceStore):
         keep_newest(PlanView, plan["id"], "version", version, plan=plan)
 
     # -- consultations --------------------------------------------------------------------------
-    def create(self, data):
-        """Its events (opened, closed) are added by the timer when its times come."""
-        consultation = Consultation(id="c_" + secrets.token_hex(6), created_at=now_iso(), **data)
-        consultation.save(force_insert=True)
-        return consultation.as_dict()
+    def create(self, data, cid=None, fingerprint=None):
+        """Its events (opened, closed) are added by the timer when its times come. Returns (the
+        consultation, created); an id taken already (the same Idempotency-Key) gives the stored one."""
+        consultation = Consultation(id=cid or "c_" + secrets.token_hex(6), created_at=now_iso(),
+                                    fingerprint=fingerprint, **data)
+        try:
+            consultation.save(force_insert=True)
+        except NotUniqueError:
+            return self.keyed("consultation", cid), False
+        return consultation.as_dict(), True
+
+    @staticmethod
+    def keyed(kind, key):
+        """What an Idempotency-Key created, a consultation or a bank record (with the fingerprint of
+        its first request), or None."""
+        found = KEYED[kind].objects(id=key).first()
+        return None if found is None else {**found.as_dict(), "fingerprint": found.fingerprint}
 
     def consultation(self, cid):
         found = Consultation.objects(id=cid).first() if isinstance(cid, str) else None
@@ -53,13 +65,13 @@ class Consultations(ServiceStore):
             set__announced=stage, set__outbox=pending, set__outbox_pending=len(pending), inc__rev=1)
 
     # -- inputs ---------------------------------------------------------------------------------
-    def add_input(self, consultation, data, fingerprint, submitted_by, event_factory):
+    def add_input(self, consultation, iid, data, fingerprint, submitted_by, events):
         """Returns (input, created); the same fingerprint in the same consultation is stored once."""
-        item = Input(id="i_" + secrets.token_hex(6), consultation_id=consultation["id"],
+        item = Input(id=iid, consultation_id=consultation["id"],
                      plan_id=consultation["plan_id"], fingerprint=fingerprint, submitted_at=now_iso(),
                      submitted_by=submitted_by, **data)
-        item.outbox = event_factory(item.id)
-        item.outbox_pending = len(item.outbox)
+        item.outbox = events
+        item.outbox_pending = len(events)
         try:
             item.save(force_insert=True)
             return item.as_dict(), True
@@ -81,23 +93,34 @@ class Consultations(ServiceStore):
             query["plan_id"] = plan_id
         return [i.as_dict() for i in Input.objects(**query).order_by("submitted_at", "id")]
 
-    def decide(self, item, decision, event_factory):
-        """Record a decision with compare-and-set; the previous one goes to the history."""
-        seq = item.decision_seq + 1
+    def decide(self, item, decision, seq, events):
+        """Record decision number ``seq`` with compare-and-set; the previous one goes to the history."""
         history = item.history + ([item.decision] if item.decision else [])
-        pending = item.outbox + event_factory(seq)
+        pending = item.outbox + events
         return Input.objects(id=item.id, rev=item.rev).update_one(
             set__decision=decision, set__decision_seq=seq, set__history=history, set__outbox=pending,
-            set__outbox_pending=len(pending), inc__rev=1), seq
+            set__outbox_pending=len(pending), inc__rev=1)
 
-    # -- stakeholder register -------------------------------------------------------------------
-    def register(self, plan_id):
-        found = Register.objects(id=plan_id).first()
-        return found.stakeholders if found else []
+    def moderate(self, iid, moderation):
+        Input.objects(id=iid).update_one(set__moderation=moderation, set__moderated_at=now_iso())
 
-    def put_register(self, plan_id, stakeholders):
-        Register.objects(id=plan_id).update_one(upsert=True, set__stakeholders=stakeholders,
-                                                set__updated_at=now_iso())
+    # -- the bank of needs, capacities and opportunities -----------------------------------------
+    def add_bank_record(self, plan_id, record, created_by, rid=None, fingerprint=None):
+        """Returns (the record, created), as ``create``."""
+        found = BankRecord(id=rid or "bnk_" + secrets.token_hex(6), plan_id=plan_id, created_at=now_iso(),
+                           created_by=created_by, fingerprint=fingerprint, **record)
+        try:
+            found.save(force_insert=True)
+        except NotUniqueError:
+            return self.keyed("bank", rid), False
+        return found.as_dict(), True
+
+    def bank(self, plan_id):
+        return [r.as_dict() for r in BankRecord.objects(plan_id=plan_id).order_by("created_at", "id")]
+
+
+KEYED = {"consultation": Consultation, "bank": BankRecord}
+
 
 class ConsultationStore(MongoStore):
     alias = ALIAS

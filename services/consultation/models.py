@@ -34,6 +34,7 @@ class Consultation(Outboxed, me.Document):
     created_at = me.StringField(required=True)
     created_by = me.StringField(null=True)
     announced = me.IntField(default=0)  # 0 nothing yet, 1 consultation_opened sent, 2 consultation_closed sent
+    fingerprint = me.StringField(null=True)   # of the request an Idempotency-Key was first sent with
 
     FIELDS = ("id", "plan_id", "title", "kind", "themes", "sessions", "opens_at", "closes_at", "public",
               "audience", "location", "created_at")
@@ -59,20 +60,40 @@ class Input(Outboxed, me.Document):
     decision = me.DictField(null=True)
     decision_seq = me.IntField(default=0)
     history = me.ListField(me.DictField())
+    moderation = me.StringField(default="pending")   # pending, published or hidden (the public's view)
+    moderated_at = me.StringField(null=True)
 
     FIELDS = ("id", "consultation_id", "plan_id", "stakeholder", "kind", "theme", "text", "session", "submitted_at",
-              "decision")
+              "decision", "moderation")
 
     def as_dict(self):
         return {field: getattr(self, field) for field in self.FIELDS}
 
 
-class Register(me.Document):
-    """The plan's stakeholder register as the coordinator analysed it."""
-    meta = {"db_alias": ALIAS, "collection": "registers"}
+class BankRecord(me.Document):
+    """A need, capacity or opportunity of a plan's municipality (the bank every project can point
+    to), with the consultation input it came from."""
+    meta = {"db_alias": ALIAS, "collection": "bank", "indexes": ["plan_id"]}
     id = me.StringField(primary_key=True)
-    stakeholders = me.ListField(me.DictField())
-    updated_at = me.StringField()
+    plan_id = me.StringField(required=True)
+    kind = me.StringField(required=True)
+    municipality = me.StringField(required=True)
+    theme = me.StringField(null=True)
+    title = me.DynamicField(required=True)
+    text = me.DynamicField(null=True)
+    quantity = me.FloatField(null=True)
+    unit = me.StringField(null=True)
+    source = me.DictField(null=True)
+    created_at = me.StringField(required=True)
+    created_by = me.StringField(null=True)
+    fingerprint = me.StringField(null=True)   # of the request an Idempotency-Key was first sent with
+
+    FIELDS = ("id", "plan_id", "kind", "municipality", "theme", "title", "text", "quantity", "unit", "source",
+              "created_at")
+
+    def as_dict(self):
+        found = {field: getattr(self, field) for field in self.FIELDS}
+        return {**found, "source": found["source"] or None}
 
 
 class RateWindow(me.Document):
@@ -82,5 +103,5 @@ class RateWindow(me.Document):
     count = me.IntField(default=0)
 
 
-DOCUMENTS = (PlanView, Consultation, Input, Register, RateWindow)
+DOCUMENTS = (PlanView, Consultation, Input, BankRecord, RateWindow)
 OUTBOXES = (Consultation, Input)

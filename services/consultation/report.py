@@ -55,7 +55,7 @@ def workbook(consultation, summary, inputs):
         decision = item["decision"] or {}
         links = ", ".join(f"{l['objective']} ({l['municipality']})" if l.get("objective") else l["goal"]
                           for l in decision.get("links", []))
-        values = [item["id"], item["submitted_at"], item["theme"], item["kind"], item["stakeholder"]["name"],
+        values = [item["id"], item["submitted_at"], item["theme"], item["kind"], item["stakeholder"].get("name", ""),
                   item["stakeholder"]["group"], item["stakeholder"]["municipality"] or "", _text(item["text"]),
                   decision.get("decision", "undecided"), links, _text(decision.get("reason"))]
         for c, value in enumerate(values):
@@ -70,5 +70,77 @@ def workbook(consultation, summary, inputs):
         sheet.write(r, 0, link)
         sheet.write_number(r, 1, len(ids))
         sheet.write(r, 2, ", ".join(ids))
+    book.close()
+    return buffer.getvalue()
+
+
+BANK_HEADERS = ["Id", "Kind", "Municipality", "Theme", "Title", "Text", "Quantity", "Unit", "Source input",
+                "Source consultation", "Stakeholder group", "Recorded"]
+
+
+def bank_workbook(plan_id, records):
+    """The bank of needs, capacities and opportunities as one sheet, filterable."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    bold = book.add_format({"bold": True})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    sheet = book.add_worksheet("Bank")
+    widths = [16, 12, 16, 8, 36, 60, 10, 10, 16, 20, 16, 22]
+    for c, (header, width) in enumerate(zip(BANK_HEADERS, widths)):
+        sheet.write(0, c, header, bold)
+        sheet.set_column(c, c, width)
+    for r, record in enumerate(records, start=1):
+        source = record["source"] or {}
+        values = [record["id"], record["kind"], record["municipality"], record["theme"] or "", _text(record["title"]),
+                  _text(record["text"]), record["quantity"], record["unit"] or "", source.get("input", ""),
+                  source.get("consultation_id", ""), source.get("group") or "", record["created_at"]]
+        for c, value in enumerate(values):
+            if value is None:
+                sheet.write_blank(r, c, None)
+            else:
+                sheet.write(r, c, value, wrap)
+    sheet.autofilter(0, 0, max(len(records), 1), len(BANK_HEADERS) - 1)
+    book.close()
+    return buffer.getvalue()
+
+
+SITUATION_HEADERS = ["Municipality", "Theme", "Kind", "Text", "Quantity", "Unit", "From"]
+
+
+def _situation_from(source):
+    if source.get("objective"):
+        return f"{source['plan']}: objective {source['objective']}"
+    return f"{source['plan']}: {source['part']}" + (f" ({source['factor']})" if source.get("factor") else "")
+
+
+def situation_workbook(table):
+    """The regional table of needs and opportunities as one filterable sheet: a line per item of
+    the situation analyses and per bank record, by municipality and theme."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    bold = book.add_format({"bold": True})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    sheet = book.add_worksheet("Situation")
+    for c, (header, width) in enumerate(zip(SITUATION_HEADERS, [18, 10, 16, 70, 10, 10, 36])):
+        sheet.write(0, c, header, bold)
+        sheet.set_column(c, c, width)
+    lines = []
+    for row in table["rows"]:
+        for kind, key in (("need", "needs"), ("strength", "strengths"), ("weakness", "weaknesses"),
+                          ("opportunity", "opportunities"), ("threat", "threats")):
+            for item in row[key]:
+                lines.append([row["municipality"], row["theme"] or "", kind, _text(item["text"]), None, "",
+                              _situation_from(item["source"])])
+        for record in row["bank"]:
+            lines.append([row["municipality"], row["theme"] or "", f"bank: {record['kind']}",
+                          _text(record["title"]) + (f" - {_text(record['text'])}" if record.get("text") else ""),
+                          record["quantity"], record["unit"] or "", f"bank record {record['id']}"])
+    for r, values in enumerate(lines, start=1):
+        for c, value in enumerate(values):
+            if value is None:
+                sheet.write_blank(r, c, None)
+            else:
+                sheet.write(r, c, value, wrap)
+    sheet.autofilter(0, 0, max(len(lines), 1), len(SITUATION_HEADERS) - 1)
     book.close()
     return buffer.getvalue()

@@ -2,7 +2,7 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from shared.text import LocalizedText, PlainText
-from shared.validation import Code, Identifier
+from shared.validation import Code, Identifier, Number
 
 KINDS = ("workshop", "survey", "meeting", "public_comment", "search_conference")
 GROUPS = ("citizen", "muhtar", "city_council", "ngo", "chamber", "university", "public_institution",
@@ -57,6 +57,10 @@ class InputSchema(Strict):
     session = fields.Integer(allow_none=True, load_default=None, strict=True, validate=validate.Range(0, 199))
 
 
+class ModerationSchema(Strict):
+    action = fields.String(required=True, validate=validate.OneOf(("publish", "hide")))
+
+
 class LinkSchema(Strict):
     objective = Code(allow_none=True, load_default=None)
     goal = Code(allow_none=True, load_default=None)
@@ -76,23 +80,50 @@ class DecisionSchema(Strict):
     merged_into = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64))
 
 
-class RegisterEntrySchema(Strict):
-    name = PlainText(required=True, max_length=200, validate=validate.Length(min=1))
-    group = fields.String(required=True, validate=validate.OneOf(GROUPS))
-    municipality = Identifier(allow_none=True, load_default=None)
-    internal = fields.Boolean(load_default=False)
-    influence = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
-    importance = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
-    note = LocalizedText(allow_none=True, load_default=None)
-
-
-class RegisterSchema(Strict):
-    stakeholders = fields.List(fields.Nested(RegisterEntrySchema), required=True,
-                               validate=validate.Length(max=2000))
-
-
 class InputFilterSchema(Strict):
     theme = Code(load_default=None)
     kind = fields.String(load_default=None, validate=validate.OneOf(INPUT_KINDS))
     decision = fields.String(load_default=None, validate=validate.OneOf(("undecided",) + DECISIONS))
     municipality = Identifier(load_default=None)
+
+
+BANK_KINDS = ("need", "capacity", "opportunity")
+
+
+class FindingSchema(Strict):
+    """A row of a municipality's request findings (``GET /municipalities/{id}/request-findings``)."""
+    municipality = Identifier(required=True)
+    period = fields.String(required=True, validate=validate.Length(min=4, max=7))
+    neighbourhood = PlainText(required=True, max_length=200)
+    service_code = Code(required=True)
+
+
+class BankSourceSchema(Strict):
+    """Where a record comes from: a consultation input, or a finding of the requests."""
+    input = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    finding = fields.Nested(FindingSchema, load_default=None)
+
+    @validates_schema
+    def one_source(self, data, **kwargs):
+        if (data.get("input") is None) == (data.get("finding") is None):
+            raise ValidationError("Name an input or a finding.", "input")
+
+
+class BankRecordSchema(Strict):
+    """A record of the bank of needs, capacities and opportunities; from a consultation input
+    (``source``) the municipality, theme and text default to the input's."""
+    kind = fields.String(required=True, validate=validate.OneOf(BANK_KINDS))
+    municipality = Identifier(allow_none=True, load_default=None)
+    theme = Code(allow_none=True, load_default=None)
+    title = LocalizedText(required=True, max_length=300)
+    text = LocalizedText(allow_none=True, load_default=None, max_length=MAX_TEXT)
+    quantity = Number(allow_none=True, load_default=None)
+    unit = PlainText(allow_none=True, load_default=None, max_length=50)
+    source = fields.Nested(BankSourceSchema, allow_none=True, load_default=None)
+
+
+class BankFilterSchema(Strict):
+    kind = fields.String(load_default=None, validate=validate.OneOf(BANK_KINDS))
+    municipality = Identifier(load_default=None)
+    theme = Code(load_default=None)
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "xlsx")))

@@ -7,7 +7,7 @@ import re
 import time
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, g, has_app_context, request
 from flask_smorest import Api
 from prometheus_client import Counter, Histogram
 from werkzeug.exceptions import HTTPException
@@ -15,22 +15,30 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared import config
 
-from . import openapi
+from .. import web
+from . import open311, openapi
 from .auth import authenticate
+from .cache import Caches
 from .problems import from_exception
-from .routes import consultations, monitoring, municipalities, operations, plans
+from .routes import consultations, monitoring, municipalities, operations, people, plans, programme, requests
 from .rpc import RpcPool
 
 REQUESTS = Counter("ortak_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("ortak_http_request_seconds", "HTTP request latency", ["method", "route"])
-UNAUTHENTICATED_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/api/v1/openapi.json")
+# Open311 authenticates by its own api_key parameter, never by a header or cookie (open311.py)
+UNAUTHENTICATED_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/api/v1/openapi.json", open311.PREFIX + "/")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 
 
 def request_id():
     """The caller's X-Request-Id when it is a plain token (a proxy's, or a district tool's), else a new one."""
     offered = request.headers.get("X-Request-Id", "")
-    return offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+    return offered if REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+
+
+def current_request_id():
+    """The id of the request this thread serves, for the RPC calls it makes (None outside one)."""
+    return g.get("request_id") if has_app_context() else None
 
 
 class OrtakApi(Api):
@@ -50,7 +58,8 @@ def create_app(rpc_pool=None):
     )
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    app.extensions["ortak_rpc"] = rpc_pool or RpcPool()
+    app.extensions["ortak_rpc"] = rpc_pool or RpcPool(request_id=current_request_id)
+    app.extensions["ortak_cache"] = Caches()
 
     api = OrtakApi(app, spec_kwargs={"info": {"description": "Joint strategic plans of a metropolitan "
                                                         "municipality and its districts."},
@@ -61,10 +70,14 @@ def create_app(rpc_pool=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
     openapi.register(api)
     api.register_blueprint(municipalities.blp)
+    api.register_blueprint(people.blp)
     api.register_blueprint(plans.blp)
     api.register_blueprint(consultations.blp)
     api.register_blueprint(monitoring.blp)
+    api.register_blueprint(requests.blp)
+    api.register_blueprint(programme.blp)
     app.register_blueprint(operations.blp)
+    app.register_blueprint(open311.blp)   # the specification's formats: outside the OpenAPI document
     openapi.document_responses(api)
 
     @app.before_request
@@ -72,7 +85,7 @@ def create_app(rpc_pool=None):
         g.started = time.perf_counter()
         g.request_id = request_id()
         if not request.path.startswith(UNAUTHENTICATED_PATHS):
-            authenticate(app.extensions["ortak_rpc"])
+            authenticate(app.extensions["ortak_rpc"], app.extensions["ortak_cache"])
 
     @app.after_request
     def measure(response):
@@ -85,12 +98,17 @@ def create_app(rpc_pool=None):
 
     @app.errorhandler(Exception)
     def handle(exc):
-        return from_exception(exc)
+        if request.path.startswith(open311.PREFIX + "/"):
+            return open311.errors(exc)
+        return web.error_page(exc) if web.wants_page() else from_exception(exc)
 
     @app.errorhandler(HTTPException)
     def handle_http(exc):
-        return from_exception(exc)
+        if request.path.startswith(open311.PREFIX + "/"):
+            return open311.errors(exc)
+        return web.error_page(exc) if web.wants_page() else from_exception(exc)
 
+    web.init_app(app)  # the pages: on the Flask app, not in the API's OpenAPI document
     return app
 
 

@@ -4,13 +4,20 @@ import json
 import re
 
 from flask import Response, current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from shared.errors import Malformed as BadRequest
 
 
-def json_body():
-    """The request body as parsed JSON, or a 400 that says what is wrong with it."""
-    raw = request.get_data(cache=True)
+class TooLarge(RequestEntityTooLarge):
+    def __init__(self, detail):
+        super().__init__(description=detail)
+
+
+def json_body(limit=None):
+    """The request body as parsed JSON, or a 400 that says what is wrong with it; a body over
+    ``limit`` bytes (or the gateway's limit) is 413 however it is sent, Content-Length or chunked."""
+    raw = _read(limit or current_app.config["MAX_CONTENT_LENGTH"])
     if not raw.strip():
         raise BadRequest("The request needs a JSON body.")
     ctype = request.mimetype or ""
@@ -28,11 +35,38 @@ def json_body():
         raise BadRequest(f"The body is not valid JSON: {exc}.") from None
 
 
+def _read(limit):
+    """At most ``limit`` bytes of the body: the count is of bytes read, not of what the client
+    declared, so a chunked body cannot slip past it."""
+    if "ortak_body" in g:
+        return g.ortak_body
+    if (request.content_length or 0) > limit:
+        raise TooLarge(f"The body is larger than {_size(limit)}; nothing was read.")
+    parts, size = [], 0
+    while size <= limit:
+        try:  # the stream itself stops at the gateway's own limit
+            part = request.stream.read(min(65536, limit + 1 - size))
+        except RequestEntityTooLarge:
+            part = b"\0" * (limit + 1)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    if size > limit:
+        raise TooLarge(f"The body is larger than {_size(limit)}; nothing was read.")
+    g.ortak_body = b"".join(parts)
+    return g.ortak_body
+
+
+def _size(limit):
+    return f"{limit // 1048576} MiB" if limit >= 1048576 else f"{limit // 1024} KiB"
+
+
 def _reject_constant(name):
     raise ValueError(f"{name} is not a JSON number")
 
 
-_IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+_IF_MATCH = re.compile(r'^(?:W/)?"?([0-9]{1,9})"?$')
 
 
 def if_match():
@@ -40,7 +74,7 @@ def if_match():
     value = request.headers.get("If-Match")
     if value is None:
         return None
-    match = _IF_MATCH.match(value.strip())
+    match = _IF_MATCH.fullmatch(value.strip())
     if not match:
         raise BadRequest('If-Match carries the plan version as an ETag, e.g. If-Match: "3".')
     return int(match.group(1))
@@ -56,6 +90,47 @@ def actor():
 
 def with_etag(body, status=200):
     return body, status, {"ETag": f'"{body["version"]}"'}
+
+
+PUBLIC_MAX_AGE = 5   # seconds a browser or proxy may reuse a public answer without asking (API.md)
+
+
+def _none_match(etag):
+    """True when If-None-Match names ``etag`` (a weak comparison, as RFC 9110 says for GET)."""
+    header = request.headers.get("If-None-Match")
+    if not header or not etag:
+        return False
+    offered = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in offered or etag in offered
+
+
+def repeatable_read(key, plan_id, fetch, shared=False):
+    """A read people repeat: its strong ETag, 304 to If-None-Match, Cache-Control as API.md says.
+
+    ``fetch()`` gives (body, etag or None). What the public was served (or, with ``shared``, anyone:
+    an answer that is the same for every caller) is kept encoded in this process until an event
+    about ``plan_id`` says it changed (cache.py); a repeated read then costs no RPC."""
+    cache = current_app.extensions["ortak_cache"]
+    public = actor() is None
+    keeps = public or shared
+    found = cache.read(key) if keeps else None
+    if found is not None:
+        etag, data = found
+        source = "hit"
+    else:
+        stamp = cache.read_stamp(plan_id)
+        body, etag = fetch()
+        data = current_app.json.response(body).get_data()
+        if etag and keeps:
+            cache.keep(key, plan_id, stamp, (etag, data), len(data))
+        source = "miss"
+    headers = {"Cache-Control": f"public, max-age={PUBLIC_MAX_AGE}" if public else "private, no-cache",
+               "X-Cache": source}
+    if etag:
+        headers["ETag"] = etag
+    if _none_match(etag):
+        return Response(status=304, headers=headers)
+    return Response(data, status=200, mimetype="application/json", headers=headers)
 
 
 CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -1,7 +1,7 @@
 """problem+json answers (RFC 9457): one place builds them, one table maps errors to statuses."""
 import logging
 
-from flask import Response, json
+from flask import Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from shared.errors import OrtakError, RateLimited, StaleVersion, StoreUnavailable, http_status
@@ -41,7 +41,18 @@ def from_exception(exc):
             headers["Retry-After"] = "5"
         return problem(status, exc.detail, exc.errors, exc.slug, headers=headers, extra=extra)
     if isinstance(exc, ServiceUnavailable):
-        return problem(503, str(exc), {}, "unavailable", headers={"Retry-After": "5"}, extra={"unavailable": exc.what})
+        extra = {"unavailable": exc.what}
+        detail = str(exc)
+        if exc.sent and request.method not in ("GET", "HEAD", "OPTIONS"):
+            # the service may have made the change after we stopped waiting
+            extra["outcome"] = "unknown"
+            detail += (" The change may or may not have been made. Retry the same request: with the same "
+                       "Idempotency-Key it is made at most once; a write with If-Match answers 412 if it was "
+                       "made; otherwise read the resource first.")
+        elif request.method not in ("GET", "HEAD", "OPTIONS"):
+            extra["outcome"] = "not_applied"
+            detail += " Nothing was changed; retry shortly."
+        return problem(503, detail, {}, "unavailable", headers={"Retry-After": "5"}, extra=extra)
     if isinstance(exc, HTTPException):
         return problem(exc.code, exc.description or TITLES.get(exc.code, ""))
     log.exception("unhandled error", exc_info=exc)

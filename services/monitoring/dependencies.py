@@ -18,7 +18,8 @@ from shared.errors import NotFound
 from shared.mongo import MongoStore, ServiceStore
 
 from . import domain
-from .models import ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, PlanModel, Progress, Publication, Reading
+from .models import (ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, PlanModel, Progress, Publication, Reading,
+                     Rejection)
 from .readings import merged, reading_id
 
 
@@ -41,6 +42,13 @@ class Monitoring(ServiceStore):
             raise NotFound(f"No adopted plan {plan_id!r}.")
         return found
 
+    def child_plans(self, plan_id):
+        """The adopted plans that cascade from ``plan_id`` (their newest version says so)."""
+        found = {}
+        for doc in PlanModel._get_collection().find({"view.parent_plan": plan_id}, {"plan_id": 1, "version": 1}):
+            found[doc["plan_id"]] = True
+        return sorted(found)
+
     @staticmethod
     def choose(models, period_key):
         """Of the loaded ``models``, the adopted version whose targets apply to ``period_key``."""
@@ -56,10 +64,11 @@ class Monitoring(ServiceStore):
     def batch(self, batch_id):
         return Batch.objects(id=batch_id).first()
 
-    def save_batch(self, batch_id, plan_id, lines, answer, actor, events):
+    def save_batch(self, batch_id, plan_id, lines, answer, actor, events, fingerprint=None):
         """One document holds the whole batch: it is stored entirely or not at all. Returns
         (batch, created); a batch id taken already (the same Idempotency-Key) gives the stored one."""
-        batch = Batch(id=batch_id, plan_id=plan_id, readings=lines, answer=answer, submitted_by=actor or {},
+        batch = Batch(id=batch_id, plan_id=plan_id, readings=lines, answer=answer, fingerprint=fingerprint,
+                      submitted_by=actor or {},
                       municipalities=sorted({r["municipality"] for r in lines}),
                       periods=sorted({r["period"] for r in lines}),
                       at=now_iso(), outbox=events, outbox_pending=len(events))
@@ -75,12 +84,13 @@ class Monitoring(ServiceStore):
         ids = [reading_id(batch.plan_id, line) for line in batch.readings]
         existing = {doc["_id"]: doc for doc in collection.find({"_id": {"$in": ids}})}
         now = now_iso()
+        by = domain.who(batch.submitted_by)
         operations = []
         for line, rid in zip(batch.readings, ids):
             previous = existing.get(rid)
             if previous is not None and previous.get("batch") == batch.id:
                 continue  # applied before a crash
-            operations.append(ReplaceOne({"_id": rid}, merged(batch.plan_id, previous, line, batch.id, now),
+            operations.append(ReplaceOne({"_id": rid}, merged(batch.plan_id, previous, line, batch.id, now, by),
                                          upsert=True))
         if operations:
             collection.bulk_write(operations, ordered=False)
@@ -105,45 +115,81 @@ class Monitoring(ServiceStore):
         return {(r["indicator"], r["period"]): r["approved"] for r in self.readings(plan_id, indicators=indicators)
                 if r.get("approved")}
 
-    def approve(self, plan_id, municipality, period, actor, event_factory):
-        """Approve the submitted readings of a municipality and period; returns (count, indicators).
+    def pending(self, plan_id, municipality, period, indicators=None):
+        """The submitted (not yet approved or rejected) readings of a municipality and period."""
+        query = {"plan_id": plan_id, "municipality": municipality, "period": period, "status": "submitted"}
+        if indicators is not None:
+            query["indicator"] = {"$in": sorted(indicators)}
+        return list(Reading._get_collection().find(query, {"_id": 1, "indicator": 1, "batch": 1, "submitted_by": 1}))
+
+    def approve(self, plan_id, municipality, period, actor, events, pending):
+        """Approve the ``pending`` readings of a municipality and period (as the caller checked them),
+        with the ``events`` that say so; returns how many.
 
         The approval is written first, naming its readings and holding its event; applying it marks
         the readings approved and releases the event in one write, so a crash in between is
-        finished by the timer and the figures never miss an approval."""
-        pending = list(Reading._get_collection().find(
-            {"plan_id": plan_id, "municipality": municipality, "period": period, "status": "submitted"},
-            {"_id": 1, "indicator": 1}))
+        finished by the timer and the figures never miss an approval. A reading corrected since it
+        was checked (another batch) is not approved: its new figures wait for their own approval."""
         indicators = sorted({r["indicator"] for r in pending})
         approval = Approval(id="apr_" + secrets.token_hex(8), plan_id=plan_id, municipality=municipality,
                             period=period, indicators=indicators, readings=[r["_id"] for r in pending],
-                            events=event_factory(len(pending), indicators), at=now_iso(), by=actor or {})
+                            batches=[r.get("batch") or "" for r in pending],
+                            events=events, at=now_iso(), by=actor or {})
         approval.save(force_insert=True)
         self.apply_approval(approval)
-        return len(pending), indicators
+        return len(pending)
 
     def apply_approval(self, approval):
         """Repeatable: readings approved before a crash are not approved twice."""
         collection = Reading._get_collection()
         now = now_iso()
-        operations = [ReplaceOne({"_id": r["_id"]}, {**r, "status": "approved", "approved_at": now,
-                                                     "approved": {f: r.get(f) for f in
-                                                                  ("value", "numerator", "denominator", "weight")}})
-                      for r in collection.find({"_id": {"$in": approval.readings}, "status": "submitted"})]
+        by = domain.who(approval.by)
+        checked = dict(zip(approval.readings, approval.batches)) if approval.batches else {}
+        operations = [ReplaceOne({"_id": r["_id"]}, {
+            **r, "status": "approved", "approved_at": now, "approved_by": by, "rejected": None,
+            "approved": {f: r.get(f) for f in ("value", "numerator", "denominator", "weight")},
+            "trail": [*r.get("trail", []), {"action": "approved", "by": by, "at": now, "approval": approval.id}]})
+            for r in collection.find({"_id": {"$in": approval.readings}, "status": "submitted"})
+            if not checked or checked.get(r["_id"]) == r.get("batch")]
         if operations:
             collection.bulk_write(operations, ordered=False)
         Approval.objects(id=approval.id, applied=0).update_one(
             set__applied=1, set__outbox=approval.events, set__outbox_pending=len(approval.events))
 
+    def reject(self, plan_id, municipality, period, actor, reason, pending):
+        """Send the ``pending`` readings back to their submitter with ``reason``: they stop waiting
+        for approval, and the figures approved before (if any) keep counting."""
+        now = now_iso()
+        by = domain.who(actor)
+        rejection = Rejection(id="rej_" + secrets.token_hex(8), plan_id=plan_id, municipality=municipality,
+                              period=period, indicators=sorted({r["indicator"] for r in pending}),
+                              readings=[r["_id"] for r in pending], reason=reason, at=now, by=actor or {})
+        rejection.save(force_insert=True)
+        collection = Reading._get_collection()
+        batches = {r["_id"]: r.get("batch") for r in pending}
+        note = {"by": by, "at": now, "reason": reason}
+        operations = [ReplaceOne({"_id": r["_id"], "batch": r.get("batch")}, {
+            **r, "status": "rejected", "rejected": note,
+            "trail": [*r.get("trail", []), {"action": "rejected", **note, "rejection": rejection.id}]})
+            for r in collection.find({"_id": {"$in": list(batches)}, "status": "submitted"})
+            if batches[r["_id"]] == r.get("batch")]
+        if operations:
+            collection.bulk_write(operations, ordered=False)
+        return len(operations), rejection.indicators
+
     def audit(self, plan_id):
-        """Each batch submitted and each approval that changed readings, without their lines."""
+        """Each batch submitted, each approval that changed readings and each rejection, without
+        their lines."""
         batches = [audit.entry(b.at, "readings.submitted", b.submitted_by, batch=b.id,
                                count=b.answer.get("accepted"), municipalities=b.municipalities, periods=b.periods)
                    for b in Batch.objects(plan_id=plan_id).exclude("readings", "outbox")]
         approvals = [audit.entry(a.at, "readings.approved", a.by, municipality=a.municipality, period=a.period,
                                  count=len(a.readings))
                      for a in Approval.objects(plan_id=plan_id).exclude("events", "outbox") if a.readings]
-        return batches + approvals
+        rejections = [audit.entry(r.at, "readings.rejected", r.by, municipality=r.municipality, period=r.period,
+                                  count=len(r.readings), reason=r.reason)
+                      for r in Rejection.objects(plan_id=plan_id) if r.readings]
+        return batches + approvals + rejections
 
     def unapplied_approvals(self):
         return list(Approval.objects(applied=0).limit(10))
@@ -201,12 +247,9 @@ class Monitoring(ServiceStore):
     def plan_ids(self):
         return sorted({m.plan_id for m in PlanModel.objects.only("plan_id")})
 
-    def published(self, plan_id, kind, period, fmt, municipality, event_factory):
-        pid = "rep_" + secrets.token_hex(8)
-        events = event_factory(pid)
+    def published(self, pid, plan_id, kind, period, fmt, municipality, events):
         Publication(id=pid, plan_id=plan_id, kind=kind, period=period, format=fmt, municipality=municipality,
                     at=now_iso(), outbox=events, outbox_pending=len(events)).save(force_insert=True)
-        return pid
 
 
 def _record(doc):

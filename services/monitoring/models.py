@@ -13,7 +13,7 @@ ALIAS = "monitoring"
 
 
 class PlanModel(me.Document):
-    meta = {"db_alias": ALIAS, "collection": "plan_models", "indexes": ["plan_id"]}
+    meta = {"db_alias": ALIAS, "collection": "plan_models", "indexes": ["plan_id", "view.parent_plan"]}
     id = me.StringField(primary_key=True)
     plan_id = me.StringField(required=True)
     version = me.IntField(required=True)
@@ -33,6 +33,7 @@ class Batch(Outboxed, me.Document):
     municipalities = me.ListField(me.StringField())   # what the batch touched, for the audit trail
     periods = me.ListField(me.StringField())
     answer = me.DictField()
+    fingerprint = me.StringField()   # of the request an Idempotency-Key was first sent with
     applied = me.IntField(default=0)
     submitted_by = me.DictField()
     at = me.StringField(required=True)
@@ -61,8 +62,23 @@ class Approval(Outboxed, me.Document):
     period = me.StringField(required=True)
     indicators = me.ListField(me.StringField())
     readings = me.ListField(me.StringField())
+    batches = me.ListField(me.StringField())   # each reading's batch when it was checked (four eyes)
     events = me.ListField(me.DictField())
     applied = me.IntField(default=0)
+    at = me.StringField(required=True)
+    by = me.DictField()
+
+
+class Rejection(me.Document):
+    """Readings sent back to their submitter, with the approver's reason."""
+    meta = {"db_alias": ALIAS, "collection": "rejections", "indexes": ["plan_id"]}
+    id = me.StringField(primary_key=True)
+    plan_id = me.StringField(required=True)
+    municipality = me.StringField(required=True)
+    period = me.StringField(required=True)
+    indicators = me.ListField(me.StringField())
+    readings = me.ListField(me.StringField())
+    reason = me.StringField(required=True)
     at = me.StringField(required=True)
     by = me.DictField()
 
@@ -119,5 +135,5 @@ class Publication(Outboxed, me.Document):
     at = me.StringField(required=True)
 
 
-DOCUMENTS = (PlanModel, Batch, Reading, Approval, Progress, Alert, Publication)
+DOCUMENTS = (PlanModel, Batch, Reading, Approval, Rejection, Progress, Alert, Publication)
 OUTBOXES = (Batch, Approval, Alert, Publication)

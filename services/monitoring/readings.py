@@ -1,14 +1,19 @@
 """Rules for a batch of readings (pure): every bad line is found before anything is stored."""
 from marshmallow import ValidationError
 
+from shared import idempotency
 from shared.calendars import PeriodKeyError
+from shared.guide import outside_range, range_text
 from shared.text import check_plain
-from shared.validation import Problems, is_number
+from shared.validation import NUMBER_RULE, Problems, is_number
 
-from .domain import period_of
+from .domain import period_of, reading_value, uncomputable_years
 
 MAX_BATCH = 10_000
-FIELDS = {"indicator", "municipality", "period", "value", "numerator", "denominator", "weight", "note", "source"}
+# what a reading says beside its number: a note, its data source, and (for the evaluation and
+# activity reports) why it deviates from the target and the measures taken (sapma nedeni, tedbirler)
+TEXTS = {"note": 2000, "source": 500, "deviation_reason": 2000, "measures": 2000}
+FIELDS = {"indicator", "municipality", "period", "value", "numerator", "denominator", "weight", *TEXTS}
 
 
 def _text(problems, path, value, limit):
@@ -20,10 +25,11 @@ def _text(problems, path, value, limit):
         problems.add(path, " ".join(exc.messages))
 
 
-def check_batch(plan, lines, may_write):
+def check_batch(plan, lines, may_write, today=None):
     """Normalised readings, or Problems naming every bad line as ``readings[i].field``.
 
-    ``may_write(municipality)`` says whether the caller may report for that municipality.
+    ``may_write(municipality)`` says whether the caller may report for that municipality; a
+    period that has not begun by ``today`` (a Gregorian date) is refused.
     """
     problems = Problems()
     if not isinstance(lines, list) or not lines:
@@ -34,6 +40,7 @@ def check_batch(plan, lines, may_write):
         return None, problems, set()
     indicators = {i["code"]: i for i in plan["indicators"]}
     ratio_fed = {r["code"] for r in plan["regional_indicators"] if r["aggregation"] == "ratio"}
+    weight_fed = {r["code"] for r in plan["regional_indicators"] if r["aggregation"] == "weighted_mean"}
     out, seen, forbidden = [], {}, set()
     for i, line in enumerate(lines):
         path = f"readings[{i}]"
@@ -52,42 +59,74 @@ def check_batch(plan, lines, may_write):
         elif not may_write(municipality):
             forbidden.add(municipality)
         try:
-            period = period_of(plan, line.get("period")).key
+            parsed = period_of(plan, line.get("period"))
+            period = parsed.key
+            if today is not None and parsed.first_day > today:
+                problems.add(f"{path}.period", f"{period} has not begun (it starts on "
+                                               f"{parsed.native(parsed.first_day)}); report it once it has.")
         except PeriodKeyError as exc:
             problems.add(f"{path}.period", str(exc))
             period = None
         value, numerator, denominator = line.get("value"), line.get("numerator"), line.get("denominator")
+        numbers_ok = False
         if value is not None:
             if not is_number(value):
-                problems.add(f"{path}.value", "Must be a number.")
+                problems.add(f"{path}.value", NUMBER_RULE)
             if numerator is not None or denominator is not None:
                 problems.add(f"{path}.value", "Send a value or a numerator and denominator, not both.")
+            numbers_ok = is_number(value)
         elif numerator is None and denominator is None:
             problems.add(f"{path}.value", "Send a value, or a numerator and a denominator.")
         else:
             if not is_number(numerator):
-                problems.add(f"{path}.numerator", "Must be a number.")
+                problems.add(f"{path}.numerator", NUMBER_RULE)
             if not is_number(denominator):
-                problems.add(f"{path}.denominator", "Must be a number.")
+                problems.add(f"{path}.denominator", NUMBER_RULE)
             elif denominator == 0:
                 problems.add(f"{path}.denominator", "A ratio's denominator is not zero.")
+            numbers_ok = is_number(numerator) and is_number(denominator) and denominator != 0
+        if numbers_ok and indicator is not None and value is None and indicator.get("ratio_scale") is None:
+            numbers_ok = False
+            problems.add(f"{path}.numerator", f"Indicator {code} declares no ratio_scale (100 for a percentage, "
+                                              "1000 per mille, 1 for a plain ratio): send its value, or have the "
+                                              "plan declare the scale.")
+        reached = reading_value({"value": value, "numerator": numerator, "denominator": denominator},
+                                indicator) if numbers_ok and indicator is not None else None
+        if outside_range(indicator and indicator.get("range"), reached):
+            numbers_ok = False
+            field = "value" if value is not None else "numerator"
+            problems.add(f"{path}.{field}", f"Indicator {code} takes values in {range_text(indicator['range'])} "
+                                            f"(its declared range), not {reached:g}; check the number and its unit.")
+        if numbers_ok and indicator is not None:
+            years = uncomputable_years(indicator, {"value": value, "numerator": numerator, "denominator": denominator})
+            if years:
+                field = "value" if value is not None else "denominator"
+                problems.add(f"{path}.{field}", f"Indicator {code}'s realization cannot be computed from this reading"
+                                                f" (it overflows against the {', '.join(years)} target); check the "
+                                                "number and its unit.")
         if indicator is not None and indicator.get("contributes_to") in ratio_fed and value is not None:
             problems.add(f"{path}.value", f"Indicator {code} feeds a ratio regional indicator: send its "
                                           "numerator and denominator.")
         weight = line.get("weight")
         if weight is not None and (not is_number(weight) or weight < 0):
-            problems.add(f"{path}.weight", "Must be a non-negative number.")
-        note = _text(problems, f"{path}.note", line.get("note"), 2000)
-        source = _text(problems, f"{path}.source", line.get("source"), 500)
+            problems.add(f"{path}.weight", "Must be a non-negative number up to 1e15.")
+        elif weight is None and indicator is not None and indicator.get("contributes_to") in weight_fed:
+            problems.add(f"{path}.weight", f"Indicator {code} feeds the weighted mean "
+                                           f"{indicator['contributes_to']}: send the reading's weight.")
+        texts = {name: _text(problems, f"{path}.{name}", line.get(name), limit) for name, limit in TEXTS.items()}
         if period is not None and isinstance(code, str) and isinstance(municipality, str):
             key = (code, municipality, period)
             if key in seen:
                 problems.add(path, f"Same indicator, municipality and period as readings[{seen[key]}].")
             seen.setdefault(key, i)
         out.append({"indicator": code, "municipality": municipality, "period": period, "value": value,
-                    "numerator": numerator, "denominator": denominator, "weight": weight, "note": note,
-                    "source": source})
+                    "numerator": numerator, "denominator": denominator, "weight": weight, **texts})
     return out, problems, forbidden
+
+
+def keyed_batch_id(plan_id, actor, idempotency_key):
+    """The batch an Idempotency-Key names: a key belongs to its caller (token) and plan."""
+    return idempotency.keyed_id(f"{plan_id}:key:", actor, idempotency_key)
 
 
 def reading_id(plan_id, line):
@@ -97,18 +136,28 @@ def reading_id(plan_id, line):
 FIGURES = ("value", "numerator", "denominator", "weight")
 
 
-def merged(plan_id, existing, line, batch_id, now):
-    """The stored reading after ``line``: a correction keeps the previous figures in history,
-    and waits for approval again while the approved figures keep counting."""
+def merged(plan_id, existing, line, batch_id, now, by=None):
+    """The stored reading after ``line`` submitted by ``by``: a correction keeps the previous
+    figures in history, and waits for approval again while the approved figures keep counting.
+    ``trail`` records who submitted, approved or rejected each value, and when."""
     doc = {"_id": reading_id(plan_id, line), "plan_id": plan_id, **line, "status": "submitted", "batch": batch_id,
-           "submitted_at": now, "approved": None, "approved_at": None, "history": []}
+           "submitted_at": now, "submitted_by": by, "approved": None, "approved_at": None, "approved_by": None,
+           "rejected": None, "history": [],
+           "trail": [{"action": "submitted", "by": by, "at": now, "batch": batch_id,
+                      **{f: line.get(f) for f in FIGURES}}]}
     if existing is None:
         return doc
-    same = all(existing.get(f) == line[f] for f in FIGURES)
+    same = all(existing.get(f) == line[f] for f in FIGURES) and existing.get("status") != "rejected"
     history = list(existing.get("history", []))
+    trail = list(existing.get("trail", []))
     if not same:
         history.append({**{f: existing.get(f) for f in FIGURES}, "status": existing.get("status"),
-                        "batch": existing.get("batch"), "submitted_at": existing.get("submitted_at")})
-    status = existing.get("status") if same else "submitted"
-    return {**doc, "status": status, "approved": existing.get("approved"), "approved_at": existing.get("approved_at"),
-            "history": history}
+                        "batch": existing.get("batch"), "submitted_at": existing.get("submitted_at"),
+                        "submitted_by": existing.get("submitted_by"), "approved_by": existing.get("approved_by"),
+                        "rejected": existing.get("rejected")})
+        trail += doc["trail"]
+    if same:
+        return {**existing, **{k: line[k] for k in TEXTS if k in line},
+                "batch": batch_id}
+    return {**doc, "approved": existing.get("approved"), "approved_at": existing.get("approved_at"),
+            "approved_by": existing.get("approved_by"), "history": history, "trail": trail}

@@ -5,27 +5,37 @@ The adopted plan arrives only by the registry's events. An approval publishes
 the affected indicators and their parents, so ``GET /progress`` only reads.
 """
 import base64
+import hashlib
+import logging
+import random
 import secrets
+import time
 from datetime import date
 
+from marshmallow import ValidationError
 from nameko.events import EventDispatcher
 from nameko.timer import timer
 
-from shared import clock, config
+from shared import clock, config, idempotency
 from shared import events as ev
 from shared.calendars import PeriodKeyError, plan_periods
 from shared.entrypoints import HealthCheck, event_handler, rpc
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
-from shared.roles import is_participant, speaks_for
+from shared.privacy import mask_contacts
+from shared.roles import is_participant, municipalities_of, speaks_for
+from shared.text import check_plain
 from shared.validation import Identifier, Problems
 
 from . import domain, reports
 from .dependencies import MonitoringStore
-from .readings import check_batch
+from .readings import TEXTS, check_batch, keyed_batch_id
+
+log = logging.getLogger(__name__)
 
 SERVICE = "monitoring"
 CAS_RETRIES = 8
 BELOW_THRESHOLD, OVERDUE = "below_threshold", "overdue"  # the two reasons an indicator is off track
+SUMMARY_OVER = 500   # indicators: a bigger plan read without a filter is answered in summary (API.md)
 
 
 class MonitoringService(HealthCheck):
@@ -54,8 +64,6 @@ class MonitoringService(HealthCheck):
 
     def _keep_model(self, envelope):
         payload = envelope["payload"]
-        if "indicators" not in payload.get("plan", {}):
-            return  # a renewal: the old plan closes, the new one arrives when it is adopted
         adoption = payload.get("adoption") or {}
         self.store.keep_model(payload["plan"], payload["version"], adoption.get("effective_from"))
         self._recompute(payload["plan"]["id"])  # new targets apply: every period is figured again
@@ -65,17 +73,17 @@ class MonitoringService(HealthCheck):
     @rpc
     def submit_readings(self, actor, plan_id, body, idempotency_key=None):
         plan = self._plan(actor, plan_id)
-        if idempotency_key is not None:
-            if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= 200:
-                raise InvalidInput("Bad Idempotency-Key.", {"Idempotency-Key": ["1-200 characters."]})
-            batch_id = f"{plan_id}:key:{idempotency_key}"
+        request = idempotency.fingerprint(body)
+        if idempotency.checked(idempotency_key) is not None:
+            batch_id = keyed_batch_id(plan_id, actor, idempotency_key)
             earlier = self.store.batch(batch_id)
             if earlier is not None:
-                return {**earlier.answer, "replayed": True}
+                return _replay(earlier, request)
         else:
             batch_id = f"{plan_id}:{secrets.token_hex(8)}"
         lines = body.get("readings") if isinstance(body, dict) else None
-        checked, problems, forbidden = check_batch(plan, lines, lambda m: speaks_for(actor, plan, m))
+        checked, problems, forbidden = check_batch(plan, lines, lambda m: speaks_for(actor, plan, m),
+                                                   clock.utcnow().date())
         if forbidden and not problems:
             raise Forbidden(f"Readings of {', '.join(sorted(forbidden))} are reported by its planner or the "
                             "plan's coordinator; nothing was stored.")
@@ -85,9 +93,9 @@ class MonitoringService(HealthCheck):
             "batch": batch_id, "count": len(checked),
             "municipalities": sorted({r["municipality"] for r in checked}),
             "periods": sorted({r["period"] for r in checked})}, plan_id=plan_id, actor=actor)
-        batch, created = self.store.save_batch(batch_id, plan_id, checked, answer, actor, [event])
+        batch, created = self.store.save_batch(batch_id, plan_id, checked, answer, actor, [event], request)
         if not created:
-            return {**batch.answer, "replayed": True}  # a concurrent repeat of the same key came first
+            return _replay(batch, request)  # a concurrent repeat of the same key came first
         self.store.apply_batch(batch)
         self.store.relay(self.dispatch, now=True)
         return answer
@@ -96,7 +104,7 @@ class MonitoringService(HealthCheck):
     def list_readings(self, actor, plan_id, municipality=None, period=None):
         plan = self._plan(actor, plan_id, participants_only=True)
         if period is not None:
-            self._period(plan, period)
+            period = self._period(plan, period)   # Persian digits read as the key they are
         return [{k: v for k, v in r.items() if k != "_id"} | {"id": r["_id"]}
                 for r in self.store.readings(plan_id, municipality=municipality, period=period)]
 
@@ -110,32 +118,79 @@ class MonitoringService(HealthCheck):
             return []
         return self.store.audit(plan_id)
 
-    @rpc
-    def approve(self, actor, plan_id, body):
-        plan = self._plan(actor, plan_id)
+    def _scope(self, plan, plan_id, body):
+        """(municipality, period key, indicators or None) of an approval or a rejection, checked."""
         body = body if isinstance(body, dict) else {}
-        municipality, period = body.get("municipality"), body.get("period")
+        municipality, period, indicators = body.get("municipality"), body.get("period"), body.get("indicators")
         problems = Problems()
-        if municipality not in [plan["coordinator"], *plan["members"]]:
+        if municipality not in municipalities_of(plan):
             problems.add("municipality", f"{municipality!r} is not a member of plan {plan_id}.")
         try:
             period = self._period(plan, period)
         except InvalidInput as exc:
             problems.errors.update(exc.errors)
+        if indicators is not None and (not isinstance(indicators, list) or not indicators
+                                       or not all(isinstance(i, str) for i in indicators)):
+            problems.add("indicators", "A non-empty list of indicator codes, or leave it out for every one.")
+            indicators = None
+        elif indicators is not None:
+            known = {i["code"] for i in plan["indicators"] if i["municipality"] == municipality}
+            for n, code in enumerate(indicators):
+                if code not in known:
+                    problems.add(f"indicators[{n}]", f"{code!r} is not an indicator of {municipality!r}.")
+        return municipality, period, indicators, problems
+
+    @rpc
+    def approve(self, actor, plan_id, body):
+        """Approve a municipality's submitted readings of a period (or of some indicators). With four
+        eyes (the plan's default) nobody approves readings they submitted themselves."""
+        plan = self._plan(actor, plan_id)
+        municipality, period, indicators, problems = self._scope(plan, plan_id, body)
         problems.raise_if_any("The approval cannot be made as sent.")
         if not speaks_for(actor, plan, municipality):
             raise Forbidden(f"Readings of {municipality} are approved by its planner or the plan's coordinator.")
         for batch in self.store.unapplied_batches(plan_id):
             self.store.apply_batch(batch)  # a batch answered 202 is approved with the rest, crash or not
+        pending = self.store.pending(plan_id, municipality, period, indicators)
+        own = domain.own_submissions(pending, actor, plan["settings"].get("four_eyes", True))
+        if own:
+            submitter = "token" if (actor or {}).get("token_id") else "person"
+            raise InvalidInput(
+                "Four eyes: readings are approved by someone other than who submitted them; nothing was approved.",
+                {"indicators": [f"This {submitter} submitted {', '.join(own)} of {municipality} for {period}: another "
+                                "person of the municipality, or the plan's coordinator, approves them."]})
 
-        def events(count, indicators):
-            return [ev.envelope(ev.READINGS_APPROVED, SERVICE, {
-                "municipality": municipality, "period": period, "count": count, "indicators": indicators},
-                plan_id=plan_id, municipality=municipality, actor=actor)] if count else []
-
-        count, _ = self.store.approve(plan_id, municipality, period, actor, events)
+        codes = sorted({r["indicator"] for r in pending})
+        events = [ev.envelope(ev.READINGS_APPROVED, SERVICE, {
+            "municipality": municipality, "period": period, "count": len(pending), "indicators": codes},
+            plan_id=plan_id, municipality=municipality, actor=actor)] if pending else []
+        count = self.store.approve(plan_id, municipality, period, actor, events, pending)
         self.store.relay(self.dispatch, now=True)
         return {"approved": count, "municipality": municipality, "period": period}
+
+    @rpc
+    def reject(self, actor, plan_id, body):
+        """Send a municipality's submitted readings of a period (or of some indicators) back to their
+        submitter with a reason; the figures approved before keep counting."""
+        plan = self._plan(actor, plan_id)
+        municipality, period, indicators, problems = self._scope(plan, plan_id, body)
+        reason = body.get("reason") if isinstance(body, dict) else None
+        if not isinstance(reason, str) or not reason.strip():
+            problems.add("reason", "Say why the readings are rejected: the submitter reads it.")
+        else:
+            try:
+                reason = check_plain(reason.strip(), 2000)
+            except ValidationError as exc:
+                problems.add("reason", " ".join(exc.messages))
+        problems.raise_if_any("The rejection cannot be made as sent.")
+        if not speaks_for(actor, plan, municipality):
+            raise Forbidden(f"Readings of {municipality} are rejected by its planner or the plan's coordinator.")
+        for batch in self.store.unapplied_batches(plan_id):
+            self.store.apply_batch(batch)
+        pending = self.store.pending(plan_id, municipality, period, indicators)
+        count, codes = self.store.reject(plan_id, municipality, period, actor, reason, pending)
+        return {"rejected": count, "municipality": municipality, "period": period, "indicators": codes,
+                "reason": reason}
 
     @event_handler(SERVICE, ev.READINGS_APPROVED)
     def on_readings_approved(self, body):
@@ -154,10 +209,26 @@ class MonitoringService(HealthCheck):
             indicators = model.view["indicators"]
             regional = {i.get("contributes_to") for i in indicators if i["code"] in affected} - {None}
             needed |= {i["code"] for i in indicators if i.get("contributes_to") in regional}
-        periods = domain.affected_periods(models[-1].view, approved_key)
+        # later years only when a version of the plan makes one of them carry values forward
+        carries = any(domain.carries_forward(model.view, affected) for model in models)
+        periods = domain.affected_periods(models[-1].view, approved_key, later=carries)
+        stored = []
         for period, figures in self._figure(plan_id, models, periods, affected, needed):
+            stored.append(period.key)
             if period.key == approved_key:
                 self._alerts(plan_id, self.store.choose(models, period.key).view, figures, period.key, affected)
+        self._figures_updated(plan_id, stored)
+
+    def _figures_updated(self, plan_id, periods):
+        """Say that stored figures changed (the gateways drop what they served of them): after the
+        write, so a read that follows the event finds the new figures."""
+        if not periods:
+            return
+        try:
+            self.dispatch(ev.FIGURES_UPDATED, ev.envelope(ev.FIGURES_UPDATED, SERVICE, {"periods": sorted(set(periods))},
+                                                          plan_id=plan_id))
+        except Exception:  # the gateways' caches also expire on their own (a safety net)
+            log.warning("figures_updated of %s not published", plan_id, exc_info=True)
 
     def _figure(self, plan_id, models, periods, affected=None, needed=None):
         """Store the figures of ``periods``: only the ``affected`` indicators and their parents when
@@ -167,7 +238,9 @@ class MonitoringService(HealthCheck):
         approval that lands meanwhile either is in the readings read here, or its own update comes
         after ours and fails our compare-and-set, so it is figured again and nothing goes stale."""
         pending = list(periods)
-        for _ in range(CAS_RETRIES):
+        for attempt in range(CAS_RETRIES):
+            if attempt:   # another process wrote meanwhile: let it finish before reading again
+                time.sleep(random.uniform(0, 0.05 * attempt))
             stored = {p.key: self.store.progress(plan_id, p.key) for p in pending}
             approved = self.store.approved(plan_id, needed) if affected is not None else None
             everything = None
@@ -192,18 +265,16 @@ class MonitoringService(HealthCheck):
     def _alerts(self, plan_id, view, figures, period_key, affected):
         threshold = view["settings"].get("off_track_threshold", 70)
         open_alerts = self.store.open_alerts(plan_id, BELOW_THRESHOLD)
-        for figure in figures["indicators"]:
-            if figure["code"] not in affected or figure["D"] is None:
-                continue
+        for change, figure, reason in domain.threshold_alerts(figures["indicators"], affected, open_alerts,
+                                                              threshold, period_key):
             payload = {"kind": BELOW_THRESHOLD, "indicator": figure["code"], "municipality": figure["municipality"],
-                       "objective": figure["objective"], "period": period_key, "realization": figure["D"],
-                       "threshold": threshold}
-            if domain.off_track(figure, threshold) and figure["code"] not in open_alerts:
-                reason = f"Realization {figure['D']:.1f} % in {period_key} is below the plan's threshold {threshold} %."
+                       "objective": figure["objective"], "period": period_key,
+                       "realization": domain.alert_realization(figure), "threshold": threshold}
+            if change == "open":
                 self.store.open_alert(plan_id, BELOW_THRESHOLD, figure, period_key, reason, [ev.envelope(
                     ev.INDICATOR_OFF_TRACK, SERVICE, {**payload, "reason": reason}, plan_id=plan_id,
-                    municipality=figure["municipality"])], realization=figure["D"], threshold=threshold)
-            elif not domain.off_track(figure, threshold) and figure["code"] in open_alerts:
+                    municipality=figure["municipality"])], realization=payload["realization"], threshold=threshold)
+            else:
                 self.store.close_alert(open_alerts[figure["code"]], [ev.envelope(
                     ev.INDICATOR_RECOVERED, SERVICE, payload, plan_id=plan_id, municipality=figure["municipality"])])
         self.store.relay(self.dispatch, now=True)
@@ -218,42 +289,120 @@ class MonitoringService(HealthCheck):
         """Raise an ``overdue`` alert (once) for each indicator (of ``codes``, or all) whose readings of
         an ended period are not approved by the plan's due date; restate it as periods come and go;
         close it when none is missing any more."""
-        view = self.store.models(plan_id)[-1].view
+        models = self.store.models(plan_id)
+        view = models[-1].view
         if codes is not None:
             view = {**view, "indicators": [i for i in view["indicators"] if i["code"] in codes]}
-        decided = (view.get("adoption") or {}).get("decision_date")
+        # readings are due from the plan's first adoption on: an update's adoption moves no due date
+        decided = (models[0].view.get("adoption") or {}).get("decision_date")
         late = domain.overdue(view, set(self.store.approved(plan_id, codes)), clock.utcnow().date(),
                               view["settings"].get("readings_due_days", 30),
                               date.fromisoformat(decided) if decided else None)
         open_alerts = self.store.open_alerts(plan_id, OVERDUE)
-        for indicator in view["indicators"]:
-            code, periods, alert = indicator["code"], late.get(indicator["code"]), open_alerts.get(indicator["code"])
-            if periods and alert is None:
-                reason = f"No approved reading for {', '.join(periods)} after the due date."
-                self.store.open_alert(plan_id, OVERDUE, indicator, periods[-1], reason, [ev.envelope(
-                    ev.INDICATOR_OFF_TRACK, SERVICE, {"kind": OVERDUE, "indicator": code, "periods": periods,
-                                                      "municipality": indicator["municipality"],
-                                                      "objective": indicator["objective"], "reason": reason},
-                    plan_id=plan_id, municipality=indicator["municipality"])], periods=periods)
-            elif periods and list(alert.periods) != periods:
-                self.store.restate_alert(alert, periods, f"No approved reading for {', '.join(periods)} "
-                                                         "after the due date.")
-            elif not periods and alert is not None:
-                self.store.close_alert(alert, [ev.envelope(
-                    ev.INDICATOR_RECOVERED, SERVICE, {"kind": OVERDUE, "indicator": code,
-                                                      "municipality": indicator["municipality"],
-                                                      "objective": indicator["objective"]},
-                    plan_id=plan_id, municipality=indicator["municipality"])])
+        changes = domain.overdue_alerts(view["indicators"], late, {c: a.periods for c, a in open_alerts.items()},
+                                        whole_plan=codes is None)
+        for change, subject, periods in changes:
+            if change == "open":
+                reason = domain.overdue_reason(periods)
+                self.store.open_alert(plan_id, OVERDUE, subject, periods[-1], reason, [ev.envelope(
+                    ev.INDICATOR_OFF_TRACK, SERVICE, {"kind": OVERDUE, "indicator": subject["code"], "periods": periods,
+                                                      "municipality": subject["municipality"],
+                                                      "objective": subject["objective"], "reason": reason},
+                    plan_id=plan_id, municipality=subject["municipality"])], periods=periods)
+            elif change == "restate":
+                self.store.restate_alert(open_alerts[subject], periods, domain.overdue_reason(periods))
+            else:
+                self._close_overdue(plan_id, open_alerts[subject])
         self.store.relay(self.dispatch, now=True)
+
+    def _close_overdue(self, plan_id, alert):
+        self.store.close_alert(alert, [ev.envelope(
+            ev.INDICATOR_RECOVERED, SERVICE, {"kind": OVERDUE, "indicator": alert.indicator,
+                                              "municipality": alert.municipality, "objective": alert.objective},
+            plan_id=plan_id, municipality=alert.municipality)])
 
     # -- reads -----------------------------------------------------------------------------------
     @rpc
-    def progress(self, actor, plan_id, period, municipality=None, theme=None):
+    def progress(self, actor, plan_id, period, municipality=None, theme=None, include=None, with_revision=False,
+                 level="indicators", goal=None):
+        """The figures; ``with_revision``: {"progress": figures, "revision": the stored figures'
+        revision (the plan version and the figures document's rev), or None when they were figured
+        on the spot or roll children up} -- what the gateway's ETag and its cache are made of.
+        ``level`` "summary" stops at objectives, "indicators" goes down to them, and "auto" (what the
+        public API asks when its caller does not say) is summary for a plan of more than SUMMARY_OVER
+        indicators read without a filter."""
         models = self._models(actor, plan_id)
-        return self._progress(models, self._period(models[-1].view, period), municipality, theme)
+        key = self._period(models[-1].view, period)
+        if level not in ("auto", "summary", "indicators"):
+            raise InvalidInput("Unknown level.", {"level": ["Use level=summary or level=indicators."]})
+        if include not in (None, "children"):
+            raise InvalidInput("Unknown include.", {"include": ["Use include=children."]})
+        revision = []
+        if include is None:
+            figures = self._progress(models, key, municipality, theme, goal, revision=revision)
+        else:
+            figures = self._with_children(models, key, {plan_id})
+            view = self.store.choose(models, key).view
+            figures = {**figures, **_filtered(view, figures, municipality, theme, goal)}
+        if level == "auto":
+            unfiltered = municipality is None and theme is None and goal is None
+            level = "summary" if unfiltered and len(models[-1].view["indicators"]) > SUMMARY_OVER else "indicators"
+        if level == "summary":
+            figures = domain.summary(figures)
+        if not with_revision:
+            return figures
+        return {"progress": figures, "revision": revision[0] if revision and include is None else None}
 
-    def _progress(self, models, key, municipality=None, theme=None):
-        """The stored figures of a period (figured on the spot if none are stored for its targets)."""
+    @rpc
+    def series(self, actor, plan_id, start=None, end=None, municipality=None):
+        """The plan's, each goal's and each municipality's realization period by period, from ``start``
+        to ``end`` (both half-years or both years; by default every half-year of the plan); with
+        ``municipality`` its own. Answers {"series", "revision"}: revision None when any period was
+        figured on the spot."""
+        models = self._models(actor, plan_id)
+        view = models[-1].view
+        self._member(view, municipality)
+        try:
+            periods = domain.periods_between(view, start and self._period(view, start, "from"),
+                                             end and self._period(view, end, "to"))
+        except ValueError as exc:
+            raise InvalidInput(str(exc), {"from": [str(exc)]}) from None
+        revisions = []
+        points = [domain.series_point(self._progress(models, p.key, municipality, revision=revisions)) for p in periods]
+        return {"series": {"plan_id": plan_id, "municipality": municipality, "periods": points},
+                "revision": _combined(revisions) if len(revisions) == len(points) else None}
+
+    @rpc
+    def matrix(self, actor, plan_id, period):
+        """Goals x municipalities of a period: each municipality's own goal figures."""
+        models = self._models(actor, plan_id)
+        key = self._period(models[-1].view, period)
+        revision = []
+        figures = self._progress(models, key, revision=revision)
+        answer = {"plan_id": plan_id, "period": figures["period"]["key"],
+                  **domain.matrix(self.store.choose(models, key).view, figures)}
+        return {"matrix": answer, "revision": revision[0] if revision else None}
+
+    def _with_children(self, models, key, seen):
+        """The figures of ``key`` with every adopted child plan rolled up, through any depth."""
+        plan_id = models[-1].plan_id
+        figures = self._progress(models, key)
+        children = []
+        for child_id in self.store.child_plans(plan_id):
+            if child_id in seen:
+                continue  # the registry refuses cycles; a store repaired by hand is not trusted blindly
+            child_models = self.store.models(child_id)
+            try:
+                domain.period_of(child_models[-1].view, key)
+            except PeriodKeyError:
+                continue  # the child's period does not cover this one
+            children.append({"plan": self.store.choose(child_models, key).view,
+                             "figures": self._with_children(child_models, key, seen | {child_id})})
+        return domain.with_children(self.store.choose(models, key).view, figures, children)
+
+    def _progress(self, models, key, municipality=None, theme=None, goal=None, revision=None):
+        """The stored figures of a period (figured on the spot if none are stored for its targets);
+        the stored figures' revision is appended to ``revision`` when one is given."""
         model = self.store.choose(models, key)
         plan_id = model.plan_id
         stored = self.store.progress(plan_id, key)
@@ -261,8 +410,10 @@ class MonitoringService(HealthCheck):
             figures = domain.compute_period(model.view, self.store.approved(plan_id), domain.period_of(model.view, key))
         else:
             figures = stored.figures
+            if revision is not None:
+                revision.append(_revision(model.version, stored))
         return {"plan_id": plan_id, "version": model.version, "period": domain.period_of(model.view, key).as_dict(),
-                "settings": model.view["settings"], **_filtered(figures, municipality, theme)}
+                "settings": model.view["settings"], **_filtered(model.view, figures, municipality, theme, goal)}
 
     @rpc
     def report(self, actor, plan_id, kind, key, fmt="json", municipality=None):
@@ -278,21 +429,29 @@ class MonitoringService(HealthCheck):
             field = "period" if kind == "monitoring" else "year"
             raise InvalidInput(f"A {kind} report covers a {'half-year' if kind == 'monitoring' else 'year'}.",
                                {field: ["e.g. 2026-H1 or 1405-H1" if kind == "monitoring" else "e.g. 2026 or 1405"]})
-        if municipality is not None and municipality not in [plan["coordinator"], *plan["members"]]:
-            raise InvalidInput("Unknown municipality.", {"municipality": [f"Not a member of plan {plan_id}."]})
+        self._member(plan, municipality)
         progress = self._progress(models, key, municipality)
-        halves = []
+        halves, periods = [], {key: progress}
         if kind == "evaluation":
             for h in ("H1", "H2"):
                 figures = self._progress(models, f"{key}-{h}", municipality)
+                periods[figures["period"]["key"]] = figures
                 halves.append({"period": figures["period"]["key"], "plan": figures["plan"], "goals": figures["goals"]})
-        alerts = self.store.alerts(plan_id) if is_participant(actor, plan) else []
+            for year in range(plan["period"]["start"], int(key)):   # the cumulative table's earlier years
+                periods[str(year)] = self._progress(models, str(year), municipality)
+        participant = is_participant(actor, plan)
+        alerts = self.store.alerts(plan_id) if participant else []
         covered = {key, *(h["period"] for h in halves)}
         alerts = [a for a in alerts if (municipality is None or a["municipality"] == municipality)
                   and (a["period"] in covered or covered & set(a["periods"]))]
-        document = reports.document(kind, self.store.choose(models, key).view, progress, municipality, halves,
-                                    alerts)
-        self.store.published(plan_id, kind, key, fmt, municipality, lambda rid: [ev.envelope(
+        notes = {(r["indicator"], r["period"]): _texts(r, participant)
+                 for r in self.store.readings(plan_id, municipality=municipality)
+                 if r["period"] in covered and r.get("approved")}
+        view = self.store.choose(models, key).view
+        evaluation = (domain.evaluation_rows(view, int(key), periods, notes) if kind == "evaluation" else None)
+        document = reports.document(kind, view, progress, municipality, halves, alerts, notes, evaluation)
+        rid = "rep_" + secrets.token_hex(8)
+        self.store.published(rid, plan_id, kind, key, fmt, municipality, [ev.envelope(
             ev.REPORT_PUBLISHED, SERVICE, {"report": rid, "kind": kind, "period": key, "format": fmt,
                                            "municipality": municipality}, plan_id=plan_id, actor=actor)])
         self.store.relay(self.dispatch, now=True)
@@ -301,6 +460,21 @@ class MonitoringService(HealthCheck):
         content = reports.xlsx(document) if fmt == "xlsx" else reports.pdf(document)
         suffix = f"-{municipality}" if municipality else ""
         return {"content_base64": base64.b64encode(content).decode(), "filename": f"{plan_id}-{kind}-{key}{suffix}.{fmt}"}
+
+    @rpc
+    def deviations(self, actor, plan_id, year, municipality=None):
+        """What the approved readings of ``year`` and its half-years say of each indicator's
+        deviation and of the measures taken (for the programme service's activity report)."""
+        models = self._models(actor, plan_id)
+        plan = models[-1].view
+        key = self._period(plan, str(year))
+        self._member(plan, municipality)
+        keys = [f"{key}-H1", f"{key}-H2", key]
+        participant = is_participant(actor, plan)
+        notes = {(r["indicator"], r["period"]): _texts(r, participant)
+                 for r in self.store.readings(plan_id, municipality=municipality)
+                 if r["period"] in keys and r.get("approved")}
+        return domain.said_in(notes, keys)
 
     @rpc
     def alerts(self, actor, plan_id, include_closed=False, kind=None):
@@ -319,12 +493,14 @@ class MonitoringService(HealthCheck):
         models = self.store.models(plan_id)
         latest = models[-1].view
         periods = plan_periods(latest["calendar"], latest["period"]["start"], latest["period"]["end"])
-        return sum(1 for _ in self._figure(plan_id, models, periods))
+        stored = [period.key for period, _ in self._figure(plan_id, models, periods)]
+        self._figures_updated(plan_id, stored)
+        return len(stored)
 
     # -- helpers ---------------------------------------------------------------------------------
     def _models(self, actor, plan_id, participants_only=False):
         """The plan's adopted versions, oldest first, if this caller may read them."""
-        if not Identifier.FORM.match(plan_id or ""):
+        if not Identifier.FORM.fullmatch(plan_id or ""):
             raise NotFound(f"No adopted plan {plan_id!r}.")
         models = self.store.models(plan_id)
         if participants_only and not is_participant(actor, models[-1].view):
@@ -336,24 +512,54 @@ class MonitoringService(HealthCheck):
         return self._models(actor, plan_id, participants_only)[-1].view
 
     @staticmethod
-    def _period(plan, key):
+    def _member(plan, municipality):
+        if municipality is not None and municipality not in municipalities_of(plan):
+            raise InvalidInput("Unknown municipality.", {"municipality": [f"Not a member of plan {plan['id']}."]})
+
+    @staticmethod
+    def _period(plan, key, field="period"):
         try:
             return domain.period_of(plan, key).key
         except PeriodKeyError as exc:
-            raise InvalidInput(f"Bad period: {exc}.", {"period": [str(exc)]}) from None
+            raise InvalidInput(f"Bad period: {exc}.", {field: [str(exc)]}) from None
 
 
-def _filtered(figures, municipality, theme):
-    """The figures of one municipality or theme (the plan-wide roll-up stays as stored)."""
-    if municipality is None and theme is None:
+def _combined(revisions):
+    """One revision for an answer made of several stored figures."""
+    return hashlib.sha256("|".join(revisions).encode()).hexdigest()[:20]
+
+
+def _revision(model_version, stored):
+    """Names the stored figures: changes whenever they are written (rev), and differs between two
+    stores that happen to reach the same rev (the time of the write)."""
+    digest = hashlib.sha256(f"{stored.id}|{stored.rev}|{stored.updated_at}".encode()).hexdigest()[:12]
+    return f"{model_version}.{stored.rev}.{digest}"
+
+
+def _replay(batch, request):
+    """The first answer to an Idempotency-Key, for a retry of the same request."""
+    return idempotency.replay(batch.fingerprint, request, {**batch.answer, "replayed": True}, "batch of readings")
+
+
+def _texts(reading, participant):
+    """A reading's note, source and reason for deviation as a report prints them: for the public
+    with contact details masked."""
+    texts = {k: reading.get(k) for k in TEXTS}
+    return texts if participant else {k: mask_contacts(v) if v else v for k, v in texts.items()}
+
+
+def _filtered(plan, figures, municipality, theme, goal=None):
+    """The figures of one municipality (its goals and realization from its own objectives only),
+    of one theme or of one goal (the plan-wide roll-up stays as stored)."""
+    if municipality is not None:
+        figures = domain.for_municipality(plan, figures, municipality)
+    if theme is None and goal is None:
         return figures
     objectives = [o for o in figures["objectives"]
-                  if (municipality is None or o["municipality"] == municipality) and (theme is None or o["theme"] == theme)]
+                  if (theme is None or o["theme"] == theme) and (goal is None or o["goal"] == goal)]
     codes = {o["code"] for o in objectives}
     goals = {o["goal"] for o in objectives}
     return {**figures, "objectives": objectives,
             "indicators": [i for i in figures["indicators"] if i["objective"] in codes],
             "goals": [g for g in figures["goals"] if g["code"] in goals],
-            "municipalities": [m for m in figures["municipalities"]
-                               if municipality is None or m["municipality"] == municipality],
             "regional": [r for r in figures["regional"] if r["goal"] in goals]}

@@ -2,9 +2,7 @@
 the public. Pure functions: the service asks before it writes and the rules stay in one place.
 """
 from shared.errors import Forbidden
-from shared.roles import is_coordinator, is_participant, role, speaks_for
-
-PUBLIC_STATUSES = ("adopted", "revising", "renewed")
+from shared.roles import can_read_plan, is_coordinator, role, speaks_for  # noqa: F401 (can_read_plan: the service asks here)
 
 
 def require_admin(actor):
@@ -28,7 +26,3 @@ def require_contributor(actor, plan, municipality):
     if speaks_for(actor, plan, municipality):
         return
     raise Forbidden(f"Only a planner of {municipality} or the plan's coordinator may write this contribution.")
-
-
-def can_read_plan(actor, plan):
-    return plan["status"] in PUBLIC_STATUSES or is_participant(actor, plan)

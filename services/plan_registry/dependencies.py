@@ -1,4 +1,5 @@
 """The plan registry's store: the small interface its service needs, over mongoengine."""
+import functools
 import hashlib
 import hmac
 import logging
@@ -6,20 +7,39 @@ import secrets
 
 from mongoengine.errors import NotUniqueError
 
-from shared import audit, config, outbox
-from shared.clock import now_iso
-from shared.errors import NotFound, StaleVersion
+from shared import audit, config
+from shared import events as ev
+from shared.clock import iso, now_iso, utcnow
+from shared.errors import Conflict, NotFound, StaleVersion
 from shared.mongo import MongoStore, ServiceStore, keep_newest
 
-from .models import ALIAS, DOCUMENTS, OUTBOXES, Municipality, PlanHead, PlanVersion, Provenance, Token
+from . import people
+from .models import ALIAS, DOCUMENTS, OUTBOXES, Municipality, Person, PlanHead, PlanVersion, Provenance, Session, Token
 
 BOOTSTRAP_ADMIN_ID = "bootstrap-admin"
 log = logging.getLogger(__name__)
 
 
+LOCAL_PEPPER = "ortak-local-pepper"
+
+
+@functools.lru_cache(maxsize=1)
+def token_pepper():
+    """The HMAC key of stored token hashes: ORTAK_TOKEN_PEPPER (or ORTAK_TOKEN_PEPPER_FILE).
+    Outside production a local default stands in; in production there is none."""
+    pepper = config.secret("ORTAK_TOKEN_PEPPER")
+    if pepper is None:
+        if config.production():
+            raise config.ConfigurationError(
+                "ORTAK_ENV=production and no token pepper: set ORTAK_TOKEN_PEPPER or ORTAK_TOKEN_PEPPER_FILE "
+                "to a long random value, the same for every plan_registry process and kept (changing it "
+                "invalidates every issued token).")
+        pepper = LOCAL_PEPPER
+    return pepper.encode()
+
+
 def token_hash(token):
-    pepper = config.env("ORTAK_TOKEN_PEPPER", "ortak-local-pepper").encode()
-    return hmac.new(pepper, token.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return hmac.new(token_pepper(), token.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
 class Registry(ServiceStore):
@@ -72,10 +92,40 @@ class Registry(ServiceStore):
         elif found.hash != digest or found.revoked_at:
             Token.objects(id=token_id).update_one(set__hash=digest, set__revoked_at=None)
 
-    def revoke_token(self, token_id):
-        if not Token.objects(id=token_id, revoked_at=None).update_one(set__revoked_at=now_iso()):
-            if Token.objects(id=token_id).first() is None:
+    def revoke_token(self, token_id, actor=None):
+        """Revoked with its ``token_revoked`` event in the same write (compare-and-set on ``rev``)."""
+        for _ in range(5):
+            token = Token.objects(id=token_id).first()
+            if token is None:
                 raise NotFound(f"No token {token_id!r}.")
+            if token.revoked_at:
+                return
+            event = ev.envelope(ev.TOKEN_REVOKED, "plan_registry", {"token_id": token_id},
+                                municipality=token.municipality, actor=actor)
+            if self._with_event(Token, token, event, set__revoked_at=now_iso()):
+                return
+        raise StaleVersion(f"Token {token_id} was changed at the same time; send it again.")
+
+    @staticmethod
+    def _with_event(document, current, event, **changes):
+        """One compare-and-set write of ``changes`` and the event added to the document's outbox.
+        (The outbox is written whole: the embedded store's ``$push`` of a document stores a string.)"""
+        pending = list(current.outbox or []) + [event]
+        # a document written before it had an outbox has no rev yet (null matches a missing field)
+        same = {"rev": current.rev} if current.rev else {"rev__in": [0, None]}
+        return document.objects(id=current.id, **same).update_one(
+            set__outbox=pending, set__outbox_pending=len(pending), inc__rev=1, **changes)
+
+    def _person_event(self, uid, event_type, reason, **changes):
+        for _ in range(5):
+            person = Person.objects(id=uid).first()
+            if person is None:
+                return False
+            event = ev.envelope(event_type, "plan_registry", {"person_id": uid, "reason": reason},
+                                municipality=person.municipality)
+            if self._with_event(Person, person, event, **changes):
+                return True
+        raise StaleVersion(f"User {uid} was changed at the same time; send it again.")
 
     def authenticate(self, value):
         digest = token_hash(value)
@@ -86,6 +136,89 @@ class Registry(ServiceStore):
 
     def tokens(self):
         return [t.as_dict() for t in Token.objects.order_by("created_at")]
+
+    # -- people and sessions ------------------------------------------------------------------
+    def add_person(self, data, created_by, password_hash):
+        """Returns (person, setup secret or None); a username taken already is a Conflict."""
+        setup = None if password_hash else secrets.token_urlsafe(32)
+        person = Person(id="usr_" + secrets.token_hex(8), created_at=now_iso(), created_by=created_by,
+                        password_hash=password_hash, setup_hash=setup and token_hash(setup),
+                        setup_expires_at=setup and iso(utcnow() + people.SETUP_VALID), **data)
+        try:
+            person.save(force_insert=True)
+        except NotUniqueError:
+            raise Conflict(f"The username {data['username']!r} is taken.",
+                           {"username": ["Taken; choose another."]}) from None
+        return person.as_dict(), setup
+
+    def person(self, uid=None, username=None):
+        found = Person.objects(id=uid).first() if uid else Person.objects(username=username).first()
+        return found
+
+    def people(self, municipalities=None):
+        query = Person.objects if municipalities is None else Person.objects(municipality__in=sorted(municipalities))
+        return [p.as_dict() for p in query.order_by("username")]
+
+    def person_by_setup(self, secret):
+        found = Person.objects(setup_hash=token_hash(secret)).first()
+        if found is None or found.disabled_at or found.setup_expires_at < now_iso():
+            return None
+        return found
+
+    def set_password(self, person, password_hash):
+        Person.objects(id=person.id).update_one(set__password_hash=password_hash, set__setup_hash=None,
+                                                set__setup_expires_at=None, set__failures=[])
+        if Session.objects(person_id=person.id).count():
+            self._person_event(person.id, ev.SESSION_ENDED, "password")
+        Session.objects(person_id=person.id).delete()  # a new password logs every browser out
+
+    def disable_person(self, uid):
+        person = Person.objects(id=uid).first()
+        if person is None:
+            raise NotFound(f"No user {uid!r}.")
+        if person.disabled_at is None:
+            self._person_event(uid, ev.PERSON_DISABLED, "disabled", set__disabled_at=now_iso())
+        Session.objects(person_id=uid).delete()
+
+    def set_failures(self, person, failures):
+        Person.objects(id=person.id).update_one(set__failures=failures)
+
+    def open_session(self, person):
+        secret = secrets.token_urlsafe(32)
+        expires = utcnow() + people.SESSION_VALID
+        Session(id=token_hash(secret), person_id=person.id, created_at=now_iso(), expires_at=iso(expires)).save(
+            force_insert=True)
+        return secret, iso(expires)
+
+    def session_person(self, secret):
+        """The person of a live session, or None (unknown, expired, or the person disabled)."""
+        session = Session.objects(id=token_hash(secret)).first()
+        if session is None or session.expires_at < now_iso():
+            return None
+        person = Person.objects(id=session.person_id, disabled_at=None).first()
+        return person.as_dict() if person else None
+
+    def close_session(self, secret):
+        """The event is written before the session is deleted: a crash between the two leaves a
+        live session whose checks the gateways merely repeat, never an ended one they still trust."""
+        session = Session.objects(id=token_hash(secret)).first()
+        if session is None:
+            return
+        self._person_event(session.person_id, ev.SESSION_ENDED, "logout")
+        Session.objects(id=session.id).delete()
+
+    def forget_expired_sessions(self):
+        Session.objects(expires_at__lt=now_iso()).delete()
+
+    def coordinated(self, municipality):
+        """The municipalities of the plans ``municipality`` coordinates, itself included."""
+        found = {municipality}
+        body = Municipality.objects(id=municipality).first()
+        if body is not None and body.kind == "cooperation_body":
+            return found  # a body's members are not its own: it adds no people of theirs
+        for head in PlanHead.objects(coordinator=municipality):
+            found.update(head.members)
+        return found
 
     # -- plans --------------------------------------------------------------------------------
     def latest(self, plan_id):
@@ -105,6 +238,11 @@ class Registry(ServiceStore):
         if found is None:
             raise NotFound(f"Plan {plan_id!r} has no version {n}.")
         return found
+
+    def children(self, plan_id):
+        """The ids of the plans that cascade from ``plan_id`` (a plan's parent is set at its creation)."""
+        found = PlanVersion._get_collection().find({"n": 1, "snapshot.parent_plan": plan_id}, {"plan_id": 1})
+        return sorted({doc["plan_id"] for doc in found})
 
     def versions(self, plan_id):
         headers = [v.header() for v in PlanVersion.objects(plan_id=plan_id).exclude("snapshot", "outbox")
@@ -164,17 +302,24 @@ class Registry(ServiceStore):
         return versions + decisions
 
     # -- outbox -------------------------------------------------------------------------------
-    def relay(self, dispatch, now=False):
-        """Publish pending events. Right after a commit (``now``) the head is fresh already; the
-        timer's pass repairs the head of a version whose commit stopped before refreshing it."""
-        if now:
-            return super().relay(dispatch, now=True)
-        outbox.relay(OUTBOXES, dispatch, after=lambda doc: self.refresh_head(doc) if isinstance(doc, PlanVersion) else None)
+    def relayed(self, doc):
+        """Right after a commit the head is fresh already; the timer's pass repairs the head of a
+        version whose commit stopped before refreshing it."""
+        if isinstance(doc, PlanVersion):
+            self.refresh_head(doc)
 
 
 class RegistryStore(MongoStore):
     alias = ALIAS
     documents = DOCUMENTS
+
+    def setup(self):
+        try:
+            token_pepper()  # refuse to start without one in production, before taking any work
+        except config.ConfigurationError as exc:
+            log.critical("plan_registry cannot start: %s", exc)
+            raise
+        super().setup()
 
     def start(self):
         super().start()

@@ -6,9 +6,54 @@ because a district planner fixing a spreadsheet wants the whole list at once.
 import copy
 from decimal import Decimal
 
-from shared import guide
+from shared import audit, guide, ratelimit
+from shared.errors import InvalidInput
+from shared.guide import direction_of, outside_range, range_text, year_value_of
 from shared.calendars import PeriodKeyError, check_year, parse_period, plan_years
+from shared.privacy import mask_contacts
 from shared.text import pick
+from shared.roles import municipalities_of
+
+# -- tokens and people ---------------------------------------------------------------------
+
+SECRET_LENGTH = 200           # no token or session secret issued is longer: a longer one is not looked up
+BAD_TOKEN_WINDOW = 60         # seconds over which bad tokens are counted per client
+BAD_TOKEN_LIMIT = 10          # bad tokens a client may send in a window (ORTAK_TOKEN_FAILURE_LIMIT)
+
+
+def presented(secret):
+    """A token or session secret worth looking up in the store."""
+    return isinstance(secret, str) and 0 < len(secret) <= SECRET_LENGTH
+
+
+def bad_token_key(client):
+    """The rate-limit counter of a client's bad tokens (by a hash of its address, never the address)."""
+    return ratelimit.client_key(client, "token-failures")
+
+
+def refuse_token_guessing(failures, limit):
+    """RateLimited (429 for the rest of the window) once a client sent more than ``limit`` bad
+    tokens in it, so tokens cannot be guessed; only bad tokens count, so a valid token always
+    passes and one guesser behind an office's shared address locks nobody there out."""
+    ratelimit.refuse_over(failures, limit, BAD_TOKEN_WINDOW, f"More than {limit} bad tokens a minute from this client")
+
+
+def municipality_problem(role_asked, municipality):
+    """(detail, field message) when a role and a municipality do not go together, else None."""
+    if role_asked in ("coordinator", "planner") and municipality is None:
+        return f"A {role_asked} is bound to one municipality.", "Required for this role."
+    if role_asked == "admin" and municipality is not None:
+        return "An admin is bound to no municipality.", "Must be null for an admin."
+    return None
+
+
+def check_role_and_municipality(role_asked, municipality):
+    """A token or a person: coordinators and planners belong to one municipality, an admin to none
+    (whether the municipality exists is the store's to say)."""
+    problem = municipality_problem(role_asked, municipality)
+    if problem:
+        raise InvalidInput(problem[0], {"municipality": [problem[1]]})
+
 
 # -- municipalities ------------------------------------------------------------------------
 
@@ -17,8 +62,10 @@ PARENT_KINDS = {
     "provincial": (),                                     # top level
     "district": ("metropolitan",),                        # ilçe of a büyükşehir, منطقه of Tehran
     "town": ("provincial", "metropolitan", "district"),   # belde, or a ناحیه under a منطقه
+    "sub_district": ("district",),                        # a Tehran ناحیه (nahiye) of its منطقه
+    "cooperation_body": (),                               # a union of municipalities: members, no parent
 }
-PARENT_REQUIRED = {"district"}
+PARENT_REQUIRED = {"district", "sub_district"}
 
 
 def municipality_problems(mid, data, municipalities, problems):
@@ -50,6 +97,27 @@ def municipality_problems(mid, data, municipalities, problems):
         if child.get("parent") == mid and kind not in PARENT_KINDS[child["kind"]]:
             problems.add("kind", f"{child_id} ({child['kind']}) has this municipality as parent, "
                                  f"which it cannot have as a {kind}.")
+    members_problems(mid, data, municipalities, problems)
+
+
+def members_problems(mid, data, municipalities, problems):
+    """A cooperation body's members: known municipalities, each once, never the body itself; no
+    other kind of municipality has members (a metropolitan's districts are its children)."""
+    members = data.get("members")
+    if data["kind"] != "cooperation_body":
+        if members:
+            problems.add("members", f"Only a cooperation body has members; a {data['kind']} municipality's "
+                                    "districts name it as their parent.")
+        return
+    seen = set()
+    for i, member in enumerate(members or []):
+        if member == mid:
+            problems.add(f"members[{i}]", "A cooperation body is not a member of itself.")
+        elif member in seen:
+            problems.add(f"members[{i}]", f"{member} is listed twice.")
+        elif member not in municipalities:
+            problems.add(f"members[{i}]", f"Unknown municipality {member!r}.")
+        seen.add(member)
 
 
 # -- stakeholder analysis --------------------------------------------------------------------
@@ -61,19 +129,37 @@ stakeholder_priority = guide.stakeholder_priority
 
 def contributors(plan):
     """Who may hold a contribution: the coordinator (its own units) and every member."""
-    return [plan["coordinator"], *plan["members"]]
+    return municipalities_of(plan)
 
 
 def years_of(plan):
     return plan_years(plan["period"]["start"], plan["period"]["end"])
 
 
+def member_problem(coordinator_id, coordinator, member_id, municipalities):
+    """Why ``member_id`` cannot be a member of a plan coordinated by ``coordinator``, or None.
+
+    A metropolitan or provincial municipality coordinates any municipality of its region; a
+    cooperation body only its own members (they are members, not children); any other
+    municipality (a district, a town) coordinates its own children (a Tehran region its
+    sub-districts). Every municipality may make its own plan with no members at all."""
+    kind = coordinator["kind"]
+    if kind in ("metropolitan", "provincial"):
+        return None
+    if kind == "cooperation_body":
+        if member_id not in (coordinator.get("members") or []):
+            return f"{member_id} is not a member of the cooperation body {coordinator_id}."
+        return None
+    if municipalities[member_id].get("parent") != coordinator_id:
+        return (f"A {kind} municipality's plan has its own sub-units as members; {member_id} is not one of "
+                f"{coordinator_id}'s.")
+    return None
+
+
 def plan_problems(data, municipalities, problems):
     coordinator = municipalities.get(data["coordinator"])
     if coordinator is None:
         problems.add("coordinator", f"Unknown municipality {data['coordinator']!r}.")
-    elif coordinator["kind"] not in ("metropolitan", "provincial"):
-        problems.add("coordinator", "A joint plan is coordinated by a metropolitan or provincial municipality.")
     seen = set()
     for i, member in enumerate(data["members"]):
         if member in seen:
@@ -83,6 +169,10 @@ def plan_problems(data, municipalities, problems):
             problems.add(f"members[{i}]", "The coordinator is not also a member.")
         elif member not in municipalities:
             problems.add(f"members[{i}]", f"Unknown municipality {member!r}.")
+        elif coordinator is not None:
+            problem = member_problem(data["coordinator"], coordinator, member, municipalities)
+            if problem:
+                problems.add(f"members[{i}]", problem)
     for key in ("start", "end"):
         try:
             check_year(data["calendar"], data["period"][key])
@@ -92,6 +182,145 @@ def plan_problems(data, municipalities, problems):
     for i, code in enumerate(codes):
         if codes.index(code) != i:
             problems.add(f"themes[{i}].code", f"Theme {code} is listed twice.")
+
+
+def cascade_problems(data, parent, lineage, municipalities, problems):
+    """A plan that cascades from ``parent`` (the parent plan's snapshot, None if unknown):
+    ``lineage`` is the ids of the parent's own ancestors, nearest first. The parent is adopted,
+    on the same calendar, no plan is its own ancestor, and the new plan's coordinator is the
+    parent's coordinator or a member of it, or one of their sub-units (a region of the city, a
+    sub-district of the region)."""
+    parent_id = data.get("parent_plan")
+    if parent_id is None:
+        return
+    if parent_id == data["id"] or data["id"] in lineage:
+        problems.add("parent_plan", f"Plan {data['id']} cannot cascade from {parent_id}: that would make a cycle.")
+        return
+    if parent is None:
+        problems.add("parent_plan", f"Unknown plan {parent_id!r}.")
+        return
+    if parent["status"] not in ("adopted", "revising"):
+        problems.add("parent_plan", f"Plan {parent_id} is {parent['status']}; a plan cascades from an adopted plan.")
+    if parent["calendar"] != data["calendar"]:
+        problems.add("calendar", f"Plan {parent_id} runs on the {parent['calendar']} calendar; a plan that cascades "
+                                 f"from it does too (its period keys roll up there).")
+    above = {parent["coordinator"], *parent["members"]}
+    cursor, seen = data["coordinator"], set()
+    while cursor is not None and cursor not in above and cursor not in seen:
+        seen.add(cursor)
+        cursor = municipalities.get(cursor, {}).get("parent")
+    if cursor not in above:
+        problems.add("coordinator", f"{data['coordinator']} is not in plan {parent_id} (its coordinator, a member, "
+                                    "or one of their sub-units).")
+
+
+def serves_problems(plan, frame, parent_goals, problems):
+    """Each goal's ``serves`` names a goal of the parent plan (``parent_goals``: its codes, None
+    when the plan has no parent)."""
+    for i, goal in enumerate(frame["goals"]):
+        serves = goal.get("serves")
+        if serves is None:
+            continue
+        if parent_goals is None:
+            problems.add(f"goals[{i}].serves", "This plan has no parent_plan whose goal it could serve.")
+        elif serves not in parent_goals:
+            problems.add(f"goals[{i}].serves", f"Plan {plan.get('parent_plan')} has no goal {serves!r}; its goals are "
+                                               f"{', '.join(parent_goals) or 'none'}.")
+
+
+# -- cascades: a parent's new version seen from its children ----------------------------------
+
+def _goal_measures(plan, code):
+    """The regional indicators and the objectives under goal ``code`` of a plan snapshot, by code."""
+    frame = plan.get("frame") or {}
+    regional = {ri["code"]: ri for ri in frame.get("regional_indicators", []) if ri["goal"] == code}
+    objectives = {o["code"]: o for c in (plan.get("contributions") or {}).values() for o in c["objectives"]
+                  if o["goal"] == code}
+    return regional, objectives
+
+
+def parent_goal_change(old, new, code):
+    """What plan version ``new`` changes in goal ``code`` against ``old``: None when nothing;
+    {"change": "removed"}; or {"change": "changed", "what": ...} naming the goal's fields that
+    changed and the regional indicators, objectives and targets under it added, removed or changed
+    (an update keeps the goals themselves, but may move what they are measured by)."""
+    old_goals, new_goals = _by_code((old.get("frame") or {}).get("goals", [])), \
+        _by_code((new.get("frame") or {}).get("goals", []))
+    if code not in old_goals:
+        return None
+    if code not in new_goals:
+        return {"change": "removed", "what": {}}
+    what = {}
+    fields = _changed_fields(old_goals[code], new_goals[code])
+    if fields:
+        what["goal"] = fields
+    for key, a, b in zip(("regional_indicators", "objectives"), _goal_measures(old, code), _goal_measures(new, code)):
+        change = {"added": sorted(set(b) - set(a)), "removed": sorted(set(a) - set(b)),
+                  "changed": sorted(c for c in set(a) & set(b) if a[c] != b[c])}
+        if any(change.values()):
+            what[key] = change
+    under = {i["code"] for _, o in _goal_measures(new, code)[1].items() for i in o["indicators"]}
+    targets = [t for t in diff(old, new)["targets"] if t["indicator"] in under]
+    if targets:
+        what["targets"] = targets
+    return {"change": "changed", "what": what} if what else None
+
+
+def parent_change_flags(old_parent, new_parent, child, from_version, to_version):
+    """The flags a child plan gets when its parent's adopted version ``from_version`` is followed
+    by ``to_version``: one per parent goal the child's goals serve that the new version removed or
+    changed."""
+    served = {}
+    for goal in (child.get("frame") or {}).get("goals", []):
+        if goal.get("serves"):
+            served.setdefault(goal["serves"], []).append(goal["code"])
+    flags = []
+    for code in sorted(served):
+        change = parent_goal_change(old_parent, new_parent, code)
+        if change:
+            flags.append({"parent_plan": new_parent["id"], "parent_goal": code, "served_by": served[code],
+                          "from_version": from_version, "to_version": to_version, **change})
+    return flags
+
+
+def with_parent_changes(plan, flags, now):
+    """(the plan with these flags added, open and numbered from 1, the flags added); a flag the plan
+    has already (same parent, version and goal: a redelivered event) is not added twice. None when
+    nothing is new."""
+    existing = plan.get("parent_changes") or []
+    known = {(f["parent_plan"], f["to_version"], f["parent_goal"]) for f in existing}
+    added = [{"n": len(existing) + i + 1, **flag, "flagged_at": now, "open": True, "closed": None}
+             for i, flag in enumerate(f for f in flags if (f["parent_plan"], f["to_version"], f["parent_goal"])
+                                      not in known)]
+    if not added:
+        return None
+    return {**plan, "parent_changes": [*existing, *added]}, added
+
+
+def parent_change_problem(plan, n):
+    """Why flag ``n`` of the plan cannot be acknowledged: ("missing"|"closed", message), or None."""
+    flags = {f["n"]: f for f in plan.get("parent_changes") or []}
+    if n not in flags:
+        return "missing", f"Plan {plan['id']} has no parent change {n}."
+    if not flags[n]["open"]:
+        return "closed", f"Parent change {n} of plan {plan['id']} is closed already ({flags[n]['closed']['by']})."
+    return None
+
+
+def closed_parent_changes(plan, numbers, closed):
+    """The plan with flags ``numbers`` (None: every open one) closed as ``closed`` ({"by", "at", ...})."""
+    if not plan.get("parent_changes"):
+        return plan
+    changes = [{**f, "open": False, "closed": closed} if f["open"] and (numbers is None or f["n"] in numbers) else f
+               for f in plan["parent_changes"]]
+    return {**plan, "parent_changes": changes}
+
+
+def parent_change_text(flags):
+    """One line for the version's summary and the audit trail."""
+    return "; ".join(f"goal {f['parent_goal']} of parent plan {f['parent_plan']} {f['change']} "
+                     f"(version {f['from_version']} to {f['to_version']}), served by {', '.join(f['served_by'])}"
+                     for f in flags)
 
 
 def new_plan(data, now):
@@ -124,6 +353,32 @@ def _targets_problems(path, item, years, problems):
                                         f"its baseline ({baseline}).")
     if calculation == "maintain" and any(v != baseline for v in values):
         problems.add(f"{path}.targets", f"A 'maintain' indicator keeps its baseline ({baseline}) as every target.")
+    direction_problems(path, item, years, problems)
+
+
+def direction_problems(path, item, years, problems):
+    """The direction fits the calculation, and a higher-is-better indicator never has a year whose
+    target and baseline are both 0 (its realization C / B x 100 would have no answer)."""
+    direction, calculation = direction_of(item), item["calculation"]
+    if calculation == "decrease" and direction != "lower":
+        problems.add(f"{path}.direction", "A 'decrease' indicator is lower-is-better: its direction is 'lower'.")
+    if calculation in ("increase", "cumulative") and direction != "higher":
+        problems.add(f"{path}.direction", f"An '{calculation}' indicator is higher-is-better: its direction is "
+                                          "'higher'.")
+    if calculation == "cumulative" and year_value_of(item) != "sum":
+        problems.add(f"{path}.year_value", "A cumulative indicator adds its half-years: its year_value is 'sum'.")
+    if direction == "higher" and item["baseline"] == 0:
+        for year in years:
+            if item["targets"].get(year) == 0:
+                problems.add(f"{path}.targets.{year}", f"A higher-is-better indicator cannot keep a baseline of 0 "
+                                                       f"in {year} (B = A = 0 has no realization); set a target "
+                                                       "above 0 or make the indicator lower-is-better.")
+
+
+def _scale_clash(regional, indicator):
+    """A ratio regional indicator and a contributor that declare different ratio scales."""
+    return (regional["aggregation"] == "ratio" and regional.get("ratio_scale") is not None
+            and indicator.get("ratio_scale") is not None and regional["ratio_scale"] != indicator["ratio_scale"])
 
 
 def _same_unit(a, b):
@@ -155,13 +410,18 @@ def _unique_code(problems, path, code, seen, owners, noun):
 
 def frame_problems(plan, frame, problems):
     theme_codes = {theme["code"] for theme in plan["themes"]}
-    goal_codes = []
+    goal_codes, strategy_codes = [], set()
     for i, goal in enumerate(frame["goals"]):
         if goal["code"] in goal_codes:
             problems.add(f"goals[{i}].code", f"Goal {goal['code']} is listed twice.")
         goal_codes.append(goal["code"])
         if goal["theme"] is not None and goal["theme"] not in theme_codes:
             problems.add(f"goals[{i}].theme", f"Unknown theme {goal['theme']!r}.")
+        for j, strategy in enumerate(goal.get("strategies") or []):
+            if strategy["code"] in strategy_codes:
+                problems.add(f"goals[{i}].strategies[{j}].code", f"Strategy {strategy['code']} is listed twice.")
+            strategy_codes.add(strategy["code"])
+    stakeholder_problems(plan, frame["situation"]["stakeholders"], problems, "situation.stakeholders")
     years = years_of(plan)
     used = {code: owner for code, owner in _indicator_owners(plan).items()
             if owner != "the frame's regional indicators"}
@@ -188,6 +448,11 @@ def frame_problems(plan, frame, problems):
                 if target not in regional:
                     problems.add("regional_indicators", f"Regional indicator {target} is used by indicator "
                                                         f"{indicator['code']} of {municipality}.")
+                elif _scale_clash(regional[target], indicator):
+                    problems.add("regional_indicators", f"Regional indicator {target} has ratio_scale "
+                                                        f"{regional[target]['ratio_scale']} but indicator "
+                                                        f"{indicator['code']} of {municipality} declares "
+                                                        f"{indicator['ratio_scale']}.")
                 elif not _same_unit(regional[target]["unit"], indicator["unit"]):
                     problems.add("regional_indicators", f"Regional indicator {target} is in "
                                                         f"{regional[target]['unit']!r} but indicator "
@@ -199,6 +464,21 @@ def frame_problems(plan, frame, problems):
         for key in ("mission", "vision", "goals"):
             if frame[key] != adopted[key]:
                 problems.add(key, f"An update may not change the {key}; start a renewal for that.")
+
+
+def stakeholder_problems(plan, stakeholders, problems, path="stakeholders"):
+    """A stakeholder placed in a municipality is placed in one of the plan's."""
+    members = set(municipalities_of(plan))
+    for i, stakeholder in enumerate(stakeholders):
+        if stakeholder.get("municipality") not in (None, *members):
+            problems.add(f"{path}[{i}].municipality", f"{stakeholder['municipality']} is not in plan {plan['id']}.")
+
+
+def with_stakeholders(frame, stakeholders):
+    """The frame with its stakeholder analysis replaced (and the guide's priorities given)."""
+    frame = copy.deepcopy(frame)
+    frame["situation"] = {**frame.get("situation", {}), "stakeholders": stakeholders}
+    return with_priorities(frame)
 
 
 def with_priorities(frame):
@@ -244,9 +524,13 @@ def contribution_problems(plan, municipality, contribution, problems):
         for year in objective["costs"]:
             if year not in years:
                 problems.add(f"{path}.costs.{year}", f"{year} is not a year of the plan period.")
+        if plan["settings"].get("goal_rollup") == "weighted" and objective.get("goal_weight") is None:
+            problems.add(f"{path}.goal_weight", f"The plan weighs goals by their objectives: objective {code} needs "
+                                                "a goal_weight (the objectives of one goal total 100).")
         indicators = objective["indicators"]
         if not indicators:
-            problems.add(f"{path}.indicators", "An objective needs at least one indicator to be measurable.")
+            if indicators_required(plan):
+                problems.add(f"{path}.indicators", "An objective needs at least one indicator to be measurable.")
             continue
         total = sum(Decimal(str(indicator["weight"])) for indicator in indicators)
         if total != 100:
@@ -258,13 +542,49 @@ def contribution_problems(plan, municipality, contribution, problems):
             if not indicator["unit"]:
                 problems.add(f"{ipath}.unit", "Every indicator needs a unit.")
             _targets_problems(ipath, indicator, years, problems)
+            _range_problems(ipath, indicator, problems)
             target = indicator["contributes_to"]
             if target is not None:
                 if target not in regional:
                     problems.add(f"{ipath}.contributes_to", f"Unknown regional indicator {target!r}.")
+                elif _scale_clash(regional[target], indicator):
+                    problems.add(f"{ipath}.ratio_scale", f"Regional indicator {target} has ratio_scale "
+                                                         f"{regional[target]['ratio_scale']}; its contributors "
+                                                         "use the same scale.")
                 elif not _same_unit(regional[target]["unit"], indicator["unit"]):
                     problems.add(f"{ipath}.unit", f"Regional indicator {target} is measured in "
                                                   f"{regional[target]['unit']!r}, not {indicator['unit']!r}.")
+
+
+def bank_link_problems(contribution, records, problems):
+    """Each objective's ``bank`` names records of the plan's bank (``records``: id -> record), each once."""
+    for i, objective in enumerate(contribution["objectives"]):
+        seen = set()
+        for j, record in enumerate(objective.get("bank") or []):
+            if record in seen:
+                problems.add(f"objectives[{i}].bank[{j}]", f"Bank record {record} is listed twice.")
+            elif record not in records:
+                problems.add(f"objectives[{i}].bank[{j}]", f"The plan's bank has no record {record!r}.")
+            seen.add(record)
+
+
+def _range_problems(path, indicator, problems):
+    """A level's baseline and targets lie in its declared range (a cumulative indicator's range bounds
+    each period's amount, not the running total)."""
+    bounds = indicator.get("range")
+    if not bounds or indicator["calculation"] == "cumulative":
+        return
+    if outside_range(bounds, indicator["baseline"]):
+        problems.add(f"{path}.baseline", f"The baseline lies outside the indicator's range {range_text(bounds)}.")
+    for year, target in indicator["targets"].items():
+        if outside_range(bounds, target):
+            problems.add(f"{path}.targets.{year}", f"The {year} target lies outside the indicator's range "
+                                                   f"{range_text(bounds)}.")
+
+
+def indicators_required(plan):
+    """The plan setting: a plan of goals and strategies (a cooperation body's) says false."""
+    return plan["settings"].get("indicators_required", True)
 
 
 def normalized_contribution(plan, municipality, contribution):
@@ -284,17 +604,78 @@ def adoption_problems(plan, problems):
         problems.add("frame", "The plan has no frame (mission, vision, goals).")
         return
     objectives = [o for c in plan["contributions"].values() for o in c["objectives"]]
-    for goal in frame["goals"]:
-        if not any(o["goal"] == goal["code"] for o in objectives):
-            problems.add(f"goals.{goal['code']}", f"Goal {goal['code']} has no objective serving it.")
-    for member in plan["members"]:
-        if member not in plan["contributions"]:
-            problems.add(f"contributions.{member}", f"{member} has not submitted its contribution.")
+    if indicators_required(plan):  # else adopted on its frame alone: contributions are optional
+        for goal in frame["goals"]:
+            if not any(o["goal"] == goal["code"] for o in objectives):
+                problems.add(f"goals.{goal['code']}", f"Goal {goal['code']} has no objective serving it.")
+        for member in plan["members"]:
+            if member not in plan["contributions"]:
+                problems.add(f"contributions.{member}", f"{member} has not submitted its contribution.")
+    goal_weight_problems(plan, problems)
     fed = {i["contributes_to"] for o in objectives for i in o["indicators"]}
     for indicator in frame["regional_indicators"]:
         if indicator["code"] not in fed:
             problems.add(f"regional_indicators.{indicator['code']}",
                          f"No district indicator contributes to regional indicator {indicator['code']}.")
+
+
+def council_problems(plan, decisions, problems, prefix="members"):
+    """Members' council decisions: each by a member of the plan, once (the coordinator's own
+    council decides with the adoption itself). ``decisions`` is a list of {"municipality", ...}."""
+    seen = set()
+    for i, decision in enumerate(decisions):
+        municipality = decision["municipality"]
+        path = f"{prefix}[{i}].municipality" if prefix else "municipality"
+        if municipality not in plan["members"]:
+            problems.add(path, f"{municipality} is not a member of plan {plan['id']}"
+                               + (" (its coordinator's decision is the adoption itself)."
+                                  if municipality == plan["coordinator"] else "."))
+        elif municipality in seen:
+            problems.add(path, f"{municipality} is listed twice.")
+        seen.add(municipality)
+
+
+def record_councils(plan, decisions, now):
+    """The plan with these council decisions recorded (each municipality's newest kept)."""
+    councils = dict(plan.get("councils") or {})
+    for decision in decisions:
+        councils[decision["municipality"]] = {"decision_no": decision["decision_no"],
+                                              "decision_date": decision["decision_date"].isoformat()
+                                              if hasattr(decision["decision_date"], "isoformat")
+                                              else decision["decision_date"], "recorded_at": now}
+    return {**plan, "councils": councils}
+
+
+def adopted_by(plan):
+    """Who has adopted the plan by a decision of its council (the coordinator first, then the
+    members in the plan's order), and which members' councils have not yet."""
+    councils = plan.get("councils") or {}
+    order = municipalities_of(plan)
+    return {"adopted_by": [{"municipality": m, **councils[m]} for m in order if m in councils],
+            "awaiting": [m for m in plan["members"] if m not in councils]}
+
+
+def goal_weight_problems(plan, problems):
+    """With the setting goal_rollup "weighted", every objective declares its goal_weight and the
+    objectives of one goal total exactly 100 (a goal is never weighted by cost)."""
+    if plan["settings"].get("goal_rollup") != "weighted" or plan["frame"] is None:
+        return
+    totals = {}
+    for municipality, contribution in sorted(plan["contributions"].items()):
+        for i, objective in enumerate(contribution["objectives"]):
+            weight = objective.get("goal_weight")
+            if weight is None:
+                problems.add(f"contributions.{municipality}.objectives[{i}].goal_weight",
+                             f"The plan weighs goals by their objectives: objective {objective['code']} needs a "
+                             "goal_weight.")
+                continue
+            totals.setdefault(objective["goal"], []).append(Decimal(str(weight)))
+    for goal in plan["frame"]["goals"]:
+        weights = totals.get(goal["code"])
+        if weights and sum(weights) != 100:
+            problems.add(f"goals.{goal['code']}.goal_weight",
+                         f"The goal_weight of goal {goal['code']}'s objectives total {sum(weights).normalize():f}; "
+                         "they must total exactly 100.")
 
 
 def check_effective_from(plan, key, problems):
@@ -314,7 +695,8 @@ def monitoring_view(plan):
         for objective in contribution["objectives"]:
             objectives.append({"code": objective["code"], "goal": objective["goal"], "theme": objective["theme"],
                                "municipality": municipality, "title": objective["title"],
-                               "costs": objective["costs"]})
+                               "responsible_unit": objective["responsible_unit"],
+                               "costs": objective["costs"], "goal_weight": objective.get("goal_weight")})
             for indicator in objective["indicators"]:
                 indicators.append({
                     "code": indicator["code"], "objective": objective["code"], "goal": objective["goal"],
@@ -324,15 +706,25 @@ def monitoring_view(plan):
                     "class": indicator["class"], "monitoring_frequency": indicator["monitoring_frequency"],
                     "reporting_frequency": indicator["reporting_frequency"],
                     "contributes_to": indicator["contributes_to"],
+                    "direction": direction_of(indicator), "year_value": year_value_of(indicator),
+                    "ratio_scale": indicator.get("ratio_scale"), "definition": indicator.get("definition"),
+                    "data_source": indicator.get("data_source"), "range": indicator.get("range"),
                 })
     return {
         "id": plan["id"], "title": plan["title"], "calendar": plan["calendar"], "period": plan["period"],
         "coordinator": plan["coordinator"], "members": plan["members"], "settings": plan["settings"],
-        "themes": plan["themes"],
-        "goals": [{"code": g["code"], "title": g["title"], "theme": g["theme"]} for g in frame["goals"]],
+        "themes": plan["themes"], "coordinator_kind": plan.get("coordinator_kind"),
+        "parent_plan": plan.get("parent_plan"),
+        "goals": [goal_view(g) for g in frame["goals"]],
         "objectives": objectives, "indicators": indicators,
         "regional_indicators": frame["regional_indicators"], "adoption": plan["adoption"],
     }
+
+
+def goal_view(goal):
+    """A goal as other services see it: the parent goal it serves and its strategies, if any."""
+    return {"code": goal["code"], "title": goal["title"], "theme": goal["theme"], "serves": goal.get("serves"),
+            "strategies": [s["code"] for s in goal.get("strategies") or []]}
 
 
 def linking_view(plan):
@@ -340,11 +732,76 @@ def linking_view(plan):
     frame = plan["frame"] or {"goals": []}
     return {
         "id": plan["id"], "status": plan["status"], "coordinator": plan["coordinator"],
-        "members": plan["members"], "themes": plan["themes"],
-        "goals": [{"code": g["code"], "title": g["title"], "theme": g["theme"]} for g in frame["goals"]],
+        "members": plan["members"], "themes": plan["themes"], "coordinator_kind": plan.get("coordinator_kind"),
+        "parent_plan": plan.get("parent_plan"),
+        "goals": [goal_view(g) for g in frame["goals"]],
         "objectives": [{"code": o["code"], "goal": o["goal"], "municipality": m, "theme": o["theme"]}
                        for m, c in plan["contributions"].items() for o in c["objectives"]],
     }
+
+
+SWOT_KINDS = (("strengths", "strength"), ("weaknesses", "weakness"), ("opportunities", "opportunity"),
+              ("threats", "threat"))
+
+
+def situation_items(plan, own_plans=()):
+    """The situation analysis of the plan and of its municipalities as one list of items
+    {"municipality", "theme", "kind": need|strength|weakness|opportunity|threat, "text", "source"}:
+    the frame's needs, SWOT and PESTLE (the coordinator's: the region's analysis), each objective's
+    needs (its municipality, its theme), and the frame and objective needs of each municipality's own
+    plans (``own_plans``: their snapshots, each taken as its coordinator's)."""
+    items = []
+    for snapshot in (plan, *own_plans):
+        frame, own = snapshot.get("frame") or {}, snapshot["id"] != plan["id"]
+        situation = frame.get("situation") or {}
+        where = {"plan": snapshot["id"]}
+
+        def add(municipality, theme, kind, text, **source):
+            items.append({"municipality": municipality, "theme": None if own else theme, "kind": kind,
+                          "text": text, "source": {**where, **source}})
+        for text in situation.get("needs") or []:
+            add(snapshot["coordinator"], None, "need", text, part="situation.needs")
+        for key, kind in SWOT_KINDS:
+            for text in (situation.get("swot") or {}).get(key) or []:
+                add(snapshot["coordinator"], None, kind, text, part=f"situation.swot.{key}")
+        for factor in situation.get("pestle") or []:
+            add(snapshot["coordinator"], None, factor["effect"], factor["text"], part="situation.pestle",
+                factor=factor["factor"])
+        for municipality, contribution in sorted((snapshot.get("contributions") or {}).items()):
+            for objective in contribution["objectives"]:
+                for text in objective.get("needs") or []:
+                    add(municipality, objective.get("theme"), "need", text, part="objective",
+                        objective=objective["code"])
+    return items
+
+
+def for_reader(plan, participant):
+    """A plan snapshot as a reader sees it: who wrote each contribution (a person's username, a
+    token) is for the plan's participants, never the public."""
+    if participant:
+        # a parent plan's changes are flagged until acknowledged (or a new version adopted)
+        return {**plan, "parent_changes": [f for f in plan.get("parent_changes") or [] if f["open"]]}
+    public = {k: v for k, v in plan.items() if k != "parent_changes"}
+    return {**public, "contributions": {m: {k: v for k, v in c.items() if k != "submitted_by"}
+                                        for m, c in plan["contributions"].items()}}
+
+
+def author_view(author, participant):
+    """Who made a version: for participants as the audit trail names them (the token, or the
+    person by username, with role and municipality); for the public the role and municipality only,
+    never a person (nor their display name or the request)."""
+    if not author:
+        return None
+    named = audit.by(author)
+    return named if participant else {"role": named.get("role"), "municipality": named.get("municipality")}
+
+
+def provenance_view(accepted_inputs, participant):
+    """Accepted inputs as a reader may see them: never a person's name; the text (contacts masked)
+    for the plan's participants only, as the public reads it in consultation once it is published."""
+    hidden = {"stakeholder"} if participant else {"stakeholder", "text"}
+    return [{**{k: v for k, v in item.items() if k not in hidden},
+             **({"text": mask_contacts(item.get("text"))} if participant else {})} for item in accepted_inputs]
 
 
 def with_provenance(plan, accepted_inputs):
@@ -421,13 +878,16 @@ def diff(old, new):
     return result
 
 
-def summary_text(kind, plan, municipality=None):
+def summary_text(kind, plan, municipality=None, detail=None):
     title = pick(plan["title"], "en")
     return {
+        "parent_change": f"Parent plan changed: {detail}",
+        "parent_change_acknowledged": f"Parent change {detail} acknowledged",
         "created": f"Plan {title} created",
         "frame": "Frame changed",
         "contribution": f"Contribution of {municipality} submitted",
         "status": f"Status set to {plan['status']}",
         "adoption": "Plan adopted" if not plan["revisions"] else "Revised plan adopted",
+        "council": f"Council decision of {municipality} recorded",
         "revision": f"{(plan['revision'] or {}).get('kind', 'revision').capitalize()} started",
     }[kind]

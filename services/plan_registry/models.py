@@ -22,18 +22,20 @@ class Municipality(Outboxed, me.Document):
     parent = me.StringField(null=True)
     locale = me.StringField(required=True)
     calendar = me.StringField(required=True)
+    members = me.ListField(me.StringField())   # a cooperation body's members
     created_at = me.StringField(required=True)
     updated_at = me.StringField(required=True)
 
     def as_dict(self):
         return {"id": self.id, "name": self.name, "kind": self.kind, "parent": self.parent,
-                "locale": self.locale, "calendar": self.calendar,
+                "locale": self.locale, "calendar": self.calendar, "members": list(self.members or []),
                 "created_at": self.created_at, "updated_at": self.updated_at}
 
 
-class Token(me.Document):
-    """An API token, kept only as its HMAC-SHA256 hash."""
-    meta = {"db_alias": ALIAS, "collection": "tokens", "indexes": [{"fields": ["hash"], "unique": True}]}
+class Token(Outboxed, me.Document):
+    """An API token, kept only as its HMAC-SHA256 hash; its revocation leaves as an event."""
+    meta = {"db_alias": ALIAS, "collection": "tokens",
+            "indexes": [{"fields": ["hash"], "unique": True}, "outbox_pending"]}
     id = me.StringField(primary_key=True)
     hash = me.StringField(required=True)
     role = me.StringField(required=True)
@@ -51,7 +53,8 @@ class Token(me.Document):
 class PlanVersion(Outboxed, me.Document):
     """Version n of a plan; ``_id`` is ``<plan>:<n>`` so two writers can never both make n."""
     meta = {"db_alias": ALIAS, "collection": "plan_versions",
-            "indexes": [{"fields": ["plan_id", "-n"]}, "outbox_pending"]}
+            "indexes": [{"fields": ["plan_id", "-n"]}, "outbox_pending",
+                        {"fields": ["snapshot.parent_plan", "n"]}]}   # a parent's child plans
     id = me.StringField(primary_key=True)
     plan_id = me.StringField(required=True)
     n = me.IntField(required=True)
@@ -109,5 +112,48 @@ class Provenance(me.Document):
         return f"{plan_id}:{input_id}"
 
 
-DOCUMENTS = (Municipality, Token, PlanVersion, PlanHead, Provenance)
-OUTBOXES = (Municipality, PlanVersion)
+class Person(Outboxed, me.Document):
+    """Someone who logs in: a role and a municipality like a token's, a password kept only as its
+    argon2id hash. Disabled, never deleted: the audit trail keeps naming them. Their sessions'
+    ends and their disabling leave as events (the gateways forget the sessions they had checked)."""
+    meta = {"db_alias": ALIAS, "collection": "people",
+            "indexes": [{"fields": ["username"], "unique": True}, "municipality", "setup_hash", "outbox_pending"]}
+    id = me.StringField(primary_key=True)
+    username = me.StringField(required=True)
+    display_name = me.StringField(default="")
+    email = me.StringField(null=True)
+    role = me.StringField(required=True)
+    municipality = me.StringField(null=True)
+    password_hash = me.StringField(null=True)
+    setup_hash = me.StringField(null=True)        # of the one-time link that sets the password
+    setup_expires_at = me.StringField(null=True)
+    failures = me.ListField(me.StringField())     # failed logins inside the lock window
+    created_at = me.StringField(required=True)
+    created_by = me.StringField(null=True)
+    disabled_at = me.StringField(null=True)
+
+    def as_dict(self):
+        return {"id": self.id, "username": self.username, "display_name": self.display_name, "email": self.email,
+                "role": self.role, "municipality": self.municipality, "created_at": self.created_at,
+                "disabled_at": self.disabled_at, "password_set": self.password_hash is not None}
+
+
+class Session(me.Document):
+    """A logged-in browser; ``_id`` is the HMAC of the cookie's secret, never the secret itself."""
+    meta = {"db_alias": ALIAS, "collection": "sessions", "indexes": ["person_id", "expires_at"]}
+    id = me.StringField(primary_key=True)
+    person_id = me.StringField(required=True)
+    created_at = me.StringField(required=True)
+    expires_at = me.StringField(required=True)
+
+
+class RateWindow(me.Document):
+    """Bad tokens counted per client and window (shared.ratelimit writes them; declared for its index)."""
+    meta = {"db_alias": ALIAS, "collection": "rate_windows", "indexes": ["window"]}
+    id = me.StringField(primary_key=True)
+    window = me.IntField()
+    count = me.IntField(default=0)
+
+
+DOCUMENTS = (Municipality, Token, PlanVersion, PlanHead, Provenance, Person, Session, RateWindow)
+OUTBOXES = (Municipality, PlanVersion, Token, Person)

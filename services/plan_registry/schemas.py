@@ -6,10 +6,11 @@ described once. Rules that need more than one field or the stored plan live in d
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from shared.calendars import CALENDARS
+from shared.guide import DIRECTIONS, RATIO_SCALES, YEAR_VALUES
 from shared.text import LocalizedText, PlainText
 from shared.validation import Code, Identifier, Money, Number, YearMap
 
-KINDS = ("metropolitan", "district", "provincial", "town")
+KINDS = ("metropolitan", "district", "provincial", "town", "cooperation_body", "sub_district")
 LOCALES = ("tr", "fa", "en")
 ROLES = ("admin", "coordinator", "planner", "viewer")
 AGGREGATIONS = ("sum", "ratio", "mean", "weighted_mean")
@@ -38,12 +39,34 @@ class MunicipalitySchema(Strict):
     parent = Identifier(allow_none=True, load_default=None)
     locale = fields.String(load_default="tr", validate=validate.OneOf(LOCALES))
     calendar = fields.String(load_default="gregorian", validate=validate.OneOf(CALENDARS))
+    # a cooperation body's members (any municipalities, across provinces): members, not children
+    members = fields.List(Identifier(), allow_none=True, load_default=None, validate=validate.Length(max=1000))
 
 
 class TokenRequestSchema(Strict):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     municipality = Identifier(allow_none=True, load_default=None)
     label = PlainText(load_default="", max_length=200)
+
+
+class UserSchema(Strict):
+    username = fields.String(required=True, validate=validate.Regexp(
+        r"^[a-z0-9][a-z0-9._-]{2,63}$", error="3-64 lowercase letters, digits, '.', '_' or '-', e.g. 'ayse.kaya'."))
+    display_name = PlainText(load_default="", max_length=200)
+    email = fields.Email(allow_none=True, load_default=None)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    municipality = Identifier(allow_none=True, load_default=None)
+    password = fields.String(allow_none=True, load_default=None)
+
+
+class LoginSchema(Strict):
+    username = fields.String(required=True, validate=validate.Length(max=64))
+    password = fields.String(required=True, validate=validate.Length(max=200))
+
+
+class PasswordSetupSchema(Strict):
+    token = fields.String(required=True, validate=validate.Length(max=200))
+    password = fields.String(required=True)
 
 
 # -- plans ------------------------------------------------------------------------------------
@@ -71,17 +94,32 @@ class SettingsSchema(Strict):
     off_track_threshold = Number(load_default=70, validate=validate.Range(0, 1000))
     # days after a period's end by which its readings must be approved (then an alert is raised)
     readings_due_days = fields.Integer(strict=True, load_default=30, validate=validate.Range(0, 366))
+    # the share of a year's change the plan expects by mid-year: what a first half-year is measured against
+    midyear_share = Number(load_default=0.5, validate=validate.Range(0, 1, min_inclusive=False))
+    # readings are approved by someone other than who submitted them (DOMAIN.md, "four eyes")
+    four_eyes = fields.Boolean(load_default=True)
+    # false: a plan of goals and strategies (a cooperation body's) adopted on its frame alone; its
+    # members' contributions are optional and an objective may have no indicator
+    indicators_required = fields.Boolean(load_default=True)
 
 
 class PlanCreateSchema(Strict):
     id = Identifier(required=True)
     title = LocalizedText(required=True, max_length=500)
     coordinator = Identifier(required=True)
-    members = fields.List(Identifier(), required=True, validate=validate.Length(min=1, max=1000))
+    # empty: a municipality's own plan (Bilecik 2020-2024); see domain.member_problem for who may be a member
+    members = fields.List(Identifier(), load_default=list, validate=validate.Length(max=1000))
     period = fields.Nested(PeriodSchema, required=True)
     calendar = fields.String(load_default="gregorian", validate=validate.OneOf(CALENDARS))
     themes = fields.List(fields.Nested(ThemeSchema), load_default=list, validate=validate.Length(max=100))
     settings = fields.Nested(SettingsSchema, load_default=lambda: SettingsSchema().load({}))
+    # the plan this one cascades from (Tehran: city -> region -> sub-district); adopted, same calendar
+    parent_plan = Identifier(allow_none=True, load_default=None)
+
+
+class StrategySchema(Strict):
+    code = Code(required=True)
+    text = LocalizedText(required=True, max_length=2000)
 
 
 class GoalSchema(Strict):
@@ -89,6 +127,10 @@ class GoalSchema(Strict):
     title = LocalizedText(required=True, max_length=1000)
     theme = Code(allow_none=True, load_default=None)
     description = LocalizedText(allow_none=True, load_default=None)
+    # the ways the goal is pursued (the Alborz document's راهکارها), e.g. {"code": "S1.1", "text"}
+    strategies = fields.List(fields.Nested(StrategySchema), load_default=list, validate=validate.Length(max=100))
+    # in a plan with a parent_plan: the parent's goal this goal serves (its figures roll up there)
+    serves = Code(allow_none=True, load_default=None)
 
 
 class RegionalIndicatorSchema(Strict):
@@ -101,16 +143,32 @@ class RegionalIndicatorSchema(Strict):
     targets = YearMap(Number(), required=True)
     calculation = fields.String(load_default="increase", validate=validate.OneOf(CALCULATIONS))
     definition = LocalizedText(allow_none=True, load_default=None)
+    # higher- or lower-is-better; undeclared: a "decrease" is lower-is-better, the rest higher
+    direction = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(DIRECTIONS))
+    # how the half-years make the year; undeclared: "sum" for cumulative, "last" otherwise
+    year_value = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(YEAR_VALUES))
+    # what turns a numerator/denominator reading into C: 100 (%), 1000 (per mille), 1 (plain ratio)
+    ratio_scale = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                 validate=validate.OneOf(RATIO_SCALES))
 
 
 class StakeholderSchema(Strict):
+    """One row of the stakeholder analysis (paydaş analizi). The frame holds the only list: the
+    consultation's stakeholder register shows these rows beside everyone who gave input."""
     name = LocalizedText(required=True, max_length=300)
     group = PlainText(load_default="", max_length=50)
+    municipality = Identifier(allow_none=True, load_default=None)
     internal = fields.Boolean(load_default=False)
     influence = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
     importance = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
+    note = LocalizedText(allow_none=True, load_default=None)
     # the guide's priority is derived from influence and importance (domain.stakeholder_priority)
     priority = fields.String(dump_only=True)
+
+
+class StakeholdersSchema(Strict):
+    """The stakeholder analysis written on its own (PUT /plans/{id}/stakeholders)."""
+    stakeholders = fields.List(fields.Nested(StakeholderSchema), required=True, validate=validate.Length(max=500))
 
 
 class PestleSchema(Strict):
@@ -166,6 +224,17 @@ class ResponsibleUnit(fields.Field):
         return value
 
 
+class RangeSchema(Strict):
+    """The values a reading of the indicator may take (a share 0-100, a count from 0), either end open."""
+    min = Number(allow_none=True, load_default=None)
+    max = Number(allow_none=True, load_default=None)
+
+    @validates_schema
+    def ordered(self, data, **kwargs):
+        if data["min"] is not None and data["max"] is not None and data["min"] > data["max"]:
+            raise ValidationError("min is at most max.", "max")
+
+
 class IndicatorSchema(Strict):
     code = Code(required=True)
     name = LocalizedText(required=True, max_length=500)
@@ -182,6 +251,15 @@ class IndicatorSchema(Strict):
     reporting_frequency = fields.String(load_default="annual", validate=validate.OneOf(FREQUENCIES))
     data_source = LocalizedText(allow_none=True, load_default=None)
     contributes_to = Code(allow_none=True, load_default=None)
+    # higher- or lower-is-better; undeclared: a "decrease" is lower-is-better, the rest higher
+    direction = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(DIRECTIONS))
+    # how the half-years make the year; undeclared: "sum" for cumulative, "last" otherwise
+    year_value = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(YEAR_VALUES))
+    # what turns a numerator/denominator reading into C: 100 (%), 1000 (per mille), 1 (plain ratio)
+    ratio_scale = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                 validate=validate.OneOf(RATIO_SCALES))
+    # readings outside it are refused (each bad line named); the baseline and targets of a level lie in it
+    range = fields.Nested(RangeSchema, allow_none=True, load_default=None)
 
     @post_load
     def json_names(self, data, **kwargs):
@@ -225,17 +303,35 @@ class ObjectiveSchema(Strict):
     risks = fields.List(fields.Nested(RiskSchema), load_default=list, validate=validate.Length(max=100))
     activities = fields.List(Activity(), load_default=list, validate=validate.Length(max=200))
     costs = YearMap(Money(), load_default=dict)
+    # the objective's weight in its goal (%; the objectives of one goal total 100) for the plan
+    # setting goal_rollup "weighted"
+    goal_weight = Number(allow_none=True, load_default=None,
+                         validate=validate.Range(0, 100, min_inclusive=False))
     findings = texts()
     needs = texts()
+    # records of the plan's bank of needs, capacities and opportunities (consultation) it answers
+    bank = fields.List(PlainText(max_length=80), load_default=list, validate=validate.Length(max=100))
 
 
 class ContributionSchema(Strict):
     objectives = fields.List(fields.Nested(ObjectiveSchema), required=True, validate=validate.Length(max=1000))
 
 
-class AdoptionSchema(Strict):
+class CouncilDecisionSchema(Strict):
+    """A municipal council's decision adopting the plan (meclis kararı): its number and date."""
     decision_no = PlainText(required=True, max_length=100, validate=validate.Length(min=1))
     decision_date = fields.Date(required=True)
+
+
+class MemberDecisionSchema(CouncilDecisionSchema):
+    municipality = Identifier(required=True)
+
+
+class AdoptionSchema(CouncilDecisionSchema):
+    # the coordinator's council decides with decision_no/decision_date; each member's council
+    # decision may come with it here, or later by POST /plans/{id}/adoptions/{municipality}
+    members = fields.List(fields.Nested(MemberDecisionSchema), load_default=list,
+                          validate=validate.Length(max=1000))
 
 
 class RevisionSchema(Strict):

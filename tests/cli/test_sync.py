@@ -14,7 +14,7 @@ from cli import contribution_book
 from services.plan_registry.schemas import ContributionSchema
 from shared.validation import load
 from ops.demo import korfez, synthetic
-from ops.processes import wait_until
+from ops.processes import free_port, wait_until
 from ops.stack import ROOT
 
 pytestmark = pytest.mark.stack
@@ -59,8 +59,11 @@ def test_template_filled_pushed_and_pulled_gives_back_the_same_contribution(draf
     wb.save(book)
     _, filled, _, _ = contribution_book.read(book.read_bytes())
 
-    code, result = ortak(tmp_path, stack.url, token(planner), "push", "contribution", str(book))
-    assert code == 0, result
+    # the filled template replaces the four objectives gomec has: said, and sent only when allowed
+    code, refused = ortak(tmp_path, stack.url, token(planner), "push", "contribution", str(book))
+    assert code == 1 and len(refused["errors"]["removed"]) == 12
+    code, result = ortak(tmp_path, stack.url, token(planner), "push", "contribution", str(book), "--allow-removals")
+    assert code == 0 and len(result["removed"]) == 12, result
     pulled = tmp_path / "pulled.xlsx"
     assert ortak(tmp_path, stack.url, token(planner), "pull", "contribution", "--plan", draft,
                  "--municipality", "gomec", "-o", str(pulled))[0] == 0
@@ -98,7 +101,8 @@ def test_a_push_interrupted_by_the_gateway_resumes_and_an_offline_push_syncs_lat
     prefix = "cli" + os.urandom(2).hex()
     plan_id = synthetic.create(token_for, admin, prefix, 5, 1000)
     coordinator = token_for("coordinator", f"{prefix}-metro")
-    wait_until(lambda: coordinator.request("GET", f"/plans/{plan_id}/progress?period=2025").status_code == 200,
+    wait_until(lambda: coordinator.request("GET", f"/plans/{plan_id}/progress?period={synthetic.START}").status_code
+               == 200,
                60, what="monitoring has the plan")
     file = tmp_path / "readings.csv"
     write_csv(file, prefix, 5, synthetic.half_years()[:4])        # 20,000 readings
@@ -124,13 +128,14 @@ def test_a_push_interrupted_by_the_gateway_resumes_and_an_offline_push_syncs_lat
     assert ortak(tmp_path, stack.url, token(coordinator), "sync")[1]["sent"] == 0   # the queue went with the push
 
     offline = tmp_path / "offline.csv"
-    write_csv(offline, prefix, 2, ["2027-H1"])
+    write_csv(offline, prefix, 2, [f"{synthetic.START + 2}-H1"])
     code, queued = ortak(tmp_path, stack.url, token(coordinator), "push", "readings", str(offline),
                          "--plan", plan_id, "--offline")
     assert code == 4 and queued["queued"] == 2 and queued["sent"] == 0
     assert submitted(coordinator, plan_id) == (40, 20000)
     code, synced = ortak(tmp_path, stack.url, token(coordinator), "sync")
-    assert code == 0 and synced == {"sent": 2, "accepted": 2000, "left": 0}
+    assert code == 0 and synced == {"sent": 2, "accepted": 2000, "projects": 0, "requests": 0, "left": 0,
+                                      "refused": {}}
     assert submitted(coordinator, plan_id) == (42, 22000)
 
 
@@ -145,3 +150,49 @@ def test_login_keeps_the_token_for_its_owner_only(stack, token_for, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "cli", "login", "--url", stack.url, "--token", "nope"], env=env,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 5
+
+
+def readings_csv(path, period="2026-H1"):
+    with open(path, "w") as f:
+        f.write("indicator,municipality,period,value\n")
+        f.write(f"PG5.1.1,edremit,{period},18\nPG5.1.2,edremit,{period},65\n")
+
+
+def test_a_push_queued_when_the_server_was_unreachable_is_sent_by_sync(adopted, coordinator, token_for, stack,
+                                                                      tmp_path):
+    planner = token(token_for("planner", "edremit"))
+    file = tmp_path / "r.csv"
+    readings_csv(file)
+    closed = f"http://127.0.0.1:{free_port()}"   # nothing listens there
+    code, queued = ortak(tmp_path, closed, planner, "--attempts", "2", "push", "readings", str(file),
+                         "--plan", adopted)
+    assert code == 4 and queued["queued"] == 1 and queued["sent"] == 0
+    assert len(list((tmp_path / "outbox").iterdir())) == 1
+    # still unreachable: the batch stays queued
+    code, _ = ortak(tmp_path, closed, planner, "--attempts", "1", "sync")
+    assert code == 4 and len(list((tmp_path / "outbox").iterdir())) == 1
+    assert submitted(coordinator, adopted) == (0, 0)
+
+    code, synced = ortak(tmp_path, stack.url, planner, "sync")
+    assert code == 0 and synced["sent"] == 1 and synced["accepted"] == 2 and synced["left"] == 0, synced
+    assert list((tmp_path / "outbox").iterdir()) == []
+    assert submitted(coordinator, adopted) == (1, 2)
+    # sent once: a sync or the same push again stores nothing more
+    assert ortak(tmp_path, stack.url, planner, "sync")[1]["sent"] == 0
+    code, again = ortak(tmp_path, stack.url, planner, "push", "readings", str(file), "--plan", adopted)
+    assert code == 0 and again["skipped"] == 1
+    assert submitted(coordinator, adopted) == (1, 2)
+
+
+def test_a_refused_queued_batch_does_not_hold_back_the_others(adopted, coordinator, token_for, stack, tmp_path):
+    planner = token(token_for("planner", "edremit"))
+    bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+    readings_csv(bad, "2031-H1")   # outside the plan's years
+    readings_csv(good, "2026-H2")
+    for file in (bad, good):
+        assert ortak(tmp_path, stack.url, planner, "push", "readings", str(file), "--plan", adopted,
+                     "--offline")[0] == 4
+    code, synced = ortak(tmp_path, stack.url, planner, "sync")
+    assert code == 1 and synced["sent"] == 1 and synced["left"] == 1 and len(synced["refused"]) == 1
+    assert submitted(coordinator, adopted) == (1, 2)
+    assert len(list((tmp_path / "outbox").iterdir())) == 1

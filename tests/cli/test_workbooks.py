@@ -123,3 +123,71 @@ def test_readings_template_and_csv_name_the_bad_cells(tmp_path):
     csv_path.write_text("indicator,municipality,period,value\nX1,gomec,2026-H1,\"3,5\"\nX2,gomec,2026-H1,abc\n")
     lines, errors = readings_book.read(str(csv_path))
     assert lines[0][1]["value"] == 3.5 and errors == {"line 3, value": ["value: 'abc' is not a number."]}
+
+
+def test_a_round_trip_keeps_every_language_and_the_definitions_the_book_does_not_show(tmp_path):
+    plan = stored_plan()
+    stored = plan["contributions"]["edremit"]
+    first = stored["objectives"][0]
+    first["activities"] = [{"title": {"tr": "Eylem planı", "en": "Action plan"}, "kind": "activity"},
+                           {"title": {"tr": "Ziyaretçi merkezi", "en": "Visitor centre"}, "kind": "project"}]
+    first["findings"] = [{"tr": "Tespit", "en": "Finding"}, "Yalnız Türkçe"]
+    first["risks"] = [{"text": {"tr": "Bütçe kısıtı", "en": "Budget limits"}, "control": {"tr": "Dış kaynak"}}]
+    first["indicators"][0]["definition"] = {"tr": "Tanım", "en": "Definition"}
+    path, (about, contribution, _, _) = roundtrip(plan, "edremit", "tr", tmp_path)
+    kept = contribution_book.keep_languages(contribution, stored, about["language"])
+    assert domain.normalized_contribution(plan, "edremit", load(ContributionSchema(), kept))["objectives"] == \
+        load(ContributionSchema(), {"objectives": stored["objectives"]})["objectives"]
+
+    # changed cells go into the book's language beside the others; new rows stay as written
+    book = openpyxl.load_workbook(path)
+    objectives = book["Hedefler"]
+    header = [c.value for c in objectives[1]]
+    objectives.cell(2, header.index("Hedef") + 1).value = "Yeni başlık"
+    objectives.cell(2, header.index("Faaliyet ve Projeler (satır başına bir)") + 1).value = \
+        "[project] Ziyaretçi merkezi\nEylem planı (güncel)"          # reordered, one edited
+    objectives.cell(2, header.index("Tespitler") + 1).value = "Tespit\nYalnız Türkçe\nYeni tespit"   # one added
+    book["Riskler"].cell(2, 3).value = "İç kaynak"
+    book.save(path)
+    _, contribution, _, _ = contribution_book.read(path.read_bytes())
+    kept = contribution_book.keep_languages(contribution, stored, "tr")["objectives"][0]
+    assert kept["title"] == {**first["title"], "tr": "Yeni başlık"}
+    assert kept["activities"] == [first["activities"][1],
+                                  {"title": {"tr": "Eylem planı (güncel)", "en": "Action plan"}, "kind": "activity"}]
+    assert kept["findings"] == [*first["findings"], "Yeni tespit"]
+    assert kept["risks"] == [{"text": first["risks"][0]["text"], "control": {"tr": "İç kaynak"}}]
+    assert kept["indicators"][0]["definition"] == {"tr": "Tanım", "en": "Definition"}
+
+
+def test_removals_name_the_objectives_and_indicators_the_book_lacks():
+    plan = stored_plan()
+    stored = plan["contributions"]["edremit"]
+    assert contribution_book.removals(copy.deepcopy(stored), stored, "en") == []
+    fewer = copy.deepcopy(stored)
+    gone = fewer["objectives"].pop(1)
+    fewer["objectives"][0]["indicators"].pop()
+    found = contribution_book.removals(fewer, stored, "en")
+    assert [(r["kind"], r["code"]) for r in found] == [
+        ("indicator", stored["objectives"][0]["indicators"][1]["code"]), ("objective", gone["code"]),
+        *[("indicator", i["code"]) for i in gone["indicators"]]]
+    assert found[1]["title"] == gone["title"]["en"]
+    assert len(contribution_book.removals({"objectives": []}, stored, "tr")) == 12
+
+
+def test_the_readings_template_says_what_to_enter_for_the_second_half_and_has_a_weight_column(tmp_path):
+    plan = stored_plan()
+    path = tmp_path / "readings.xlsx"
+    path.write_bytes(readings_book.template(plan, "2026-H2", "tr", ["gomec"]))
+    sheet = openpyxl.load_workbook(path).active
+    header = [c.value for c in sheet[1]]
+    assert "weight" in header and header[-1] == "what_to_enter"
+    rows = {row[0]: dict(zip(header, row)) for row in sheet.iter_rows(min_row=2, values_only=True)}
+    green = next(code for code in rows if code.startswith("PG1."))         # cumulative: a flow
+    assert rows[green]["what_to_enter"] == "Yalnız ikinci altı ayın tutarı (yıl = 1. + 2. altı ay)"
+    answered = next(code for code in rows if code.startswith("PG3.") and code.endswith(".2"))
+    assert rows[answered]["what_to_enter"] == "Yıl sonundaki düzey (yıl = 2. altı ay); pay ve payda (x100)"
+    sheet.cell(2, header.index("value") + 1).value = 7
+    sheet.cell(2, header.index("weight") + 1).value = 1200
+    sheet.parent.save(path)
+    lines, errors = readings_book.read(str(path))
+    assert errors == {} and lines[0][1]["weight"] == 1200 and "what_to_enter" not in lines[0][1]

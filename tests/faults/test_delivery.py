@@ -119,12 +119,15 @@ def submit_with_retries(client, path, body, key=None, attempts=30):
     raise AssertionError(f"{path} kept failing")
 
 
+# the suite's 300 s hang guard is too close for 10,000 readings and two restarts on two cores (279 s alone)
+@pytest.mark.timeout(600)
 def test_ten_thousand_readings_counted_once_while_monitoring_is_killed_twice(stack, admin, token_for):
     prefix = "kill" + secrets.token_hex(2)
     districts, indicators = 5, 200
     plan_id = synthetic.create(token_for, admin, prefix, districts, indicators)
     wait_until(lambda: token_for("coordinator", f"{prefix}-metro").request(
-        "GET", f"/plans/{plan_id}/progress?period=2025").status_code == 200, 30, what="monitoring has the plan")
+        "GET", f"/plans/{plan_id}/progress?period={synthetic.START}").status_code == 200, 30,
+        what="monitoring has the plan")
 
     kills = []
 
@@ -153,14 +156,15 @@ def test_ten_thousand_readings_counted_once_while_monitoring_is_killed_twice(sta
     assert sent == 10_000 and len(kills) == 2
 
     public = Client(stack.url)
-    for key in ("2025-H1", "2026-H2", "2027", "2029-H1", "2029-H2", "2029"):
+    first, last = synthetic.START, synthetic.END
+    for key in (f"{first}-H1", f"{first + 1}-H2", f"{first + 2}", f"{last}-H1", f"{last}-H2", f"{last}"):
         def settled():
             return public.get(f"/plans/{plan_id}/progress?period={key}")["plan"]["realization"]
         wait_until(lambda: settled() is not None and abs(settled() - synthetic.expected_realization(key)) < 1e-6,
                    60, interval=0.5, what=f"progress of {key}")
     stored = read_store(stack, "monitoring", "readings", {"plan_id": plan_id})
     assert len(stored) == 10_000 and all(r["status"] == "approved" and r["approved"]["value"] == 1 for r in stored)
-    final = public.get(f"/plans/{plan_id}/progress?period=2029")
+    final = public.get(f"/plans/{plan_id}/progress?period={synthetic.END}&level=indicators")   # 1,000: over 500
     assert all(i["C"] == 10 and i["D"] == 100 for i in final["indicators"])   # 10 half-years, each once
 
 
@@ -210,7 +214,8 @@ def test_sigterm_lets_the_batch_in_flight_finish(stack, admin, token_for):
     prefix = "term" + secrets.token_hex(2)
     plan_id = synthetic.create(token_for, admin, prefix, 5, 200)
     coordinator = token_for("coordinator", f"{prefix}-metro")
-    wait_until(lambda: coordinator.request("GET", f"/plans/{plan_id}/progress?period=2025").status_code == 200, 30)
+    wait_until(lambda: coordinator.request("GET", f"/plans/{plan_id}/progress?period={synthetic.START}").status_code
+               == 200, 30)
     lines = [line for n in range(1, 6) for period in synthetic.half_years()
              for line in synthetic.readings(prefix, n, 200, period)]
     answers = []

@@ -109,7 +109,8 @@ def test_the_korfez_workshop_replayed(draft, coordinator, token_for, listen, pub
     assert [i["input_id"] for i in goals["A5"]["inputs"]] == [ids[7]]
     assert objectives[("havran", "H9.1")]["inputs"] == []
     source = objectives[("ayvalik", "H1.1")]["inputs"][0]
-    assert source["consultation_id"] == cid and source["stakeholder"] is None  # a citizen is not named
+    assert source["consultation_id"] == cid and "stakeholder" not in source  # no names: group and municipality
+    assert source["group"] == "citizen" and source["municipality"] == "ayvalik"
     assert "contact" not in str(source)
 
     # a changed mind: the rejection removes the link
@@ -126,6 +127,20 @@ def test_the_korfez_workshop_replayed(draft, coordinator, token_for, listen, pub
     assert by_name["Edremit Ziraat Odası"]["priority"] == "consider"
     assert sum(1 for s in register["stakeholders"] if not s["analysed"]) == 30
     assert public.request("GET", f"/plans/{draft}/stakeholders").status_code == 404
+    # one list seen from two sides: the register's analysed rows are the frame's stakeholder analysis
+    frame = coordinator.get(f"/plans/{draft}")["frame"]
+    assert [(s["name"], s["priority"]) for s in frame["situation"]["stakeholders"]] == [
+        ("Kent Konseyi", "work_together"), ("Edremit Ziraat Odası", "consider")]
+    coordinator.put(f"/plans/{draft}/frame", {**korfez.FRAME, "situation": {**korfez.FRAME["situation"], "stakeholders": [
+        {"name": {"tr": "Kent Konseyi", "en": "City Council"}, "group": "city_council", "influence": 2,
+         "importance": 2}]}})
+    analysed = [s for s in coordinator.get(f"/plans/{draft}/stakeholders")["stakeholders"] if s["analysed"]]
+    assert [(s["name"]["en"], s["priority"]) for s in analysed] == [("City Council", "watch")]
+    refused = coordinator.request("PUT", f"/plans/{draft}/stakeholders", json={"stakeholders": [
+        {"name": "İzmir Barosu", "group": "chamber", "municipality": "izmir", "influence": 1, "importance": 1}]})
+    assert refused.status_code == 422 and "stakeholders[0].municipality" in refused.json()["errors"]
+    assert [s["name"] for s in coordinator.get(f"/plans/{draft}")["frame"]["situation"]["stakeholders"]] == [
+        {"tr": "Kent Konseyi", "en": "City Council"}]
 
 
 def test_a_closed_consultation_refuses_inputs_and_stores_nothing(draft, coordinator, token_for, listen):

@@ -12,7 +12,7 @@ def test_the_trail_names_who_changed_what_from_which_request(adopted, coordinato
                                 json={"readings": readings_for("edremit", "2026-H1", {
                                     "works": 18, "satisfaction": 65, "green": 12000, "answered": (76, 100)})})
     assert submitted.status_code == 202 and submitted.headers["X-Request-Id"] == "district-sync-0001"
-    approved = planner.request("POST", f"/plans/{adopted}/readings/approve",
+    approved = coordinator.request("POST", f"/plans/{adopted}/readings/approve",
                                json={"municipality": "edremit", "period": "2026-H1"})
     generated = approved.headers["X-Request-Id"]
     assert len(generated) == 32                                  # one is made when the client sends none

@@ -120,3 +120,89 @@ def test_times_as_iso_strings_compare_in_the_store(store_uri, run_id):
         assert len(store.unannounced(1, "2026-06-12T09:30:00.000Z")) == 2
     finally:
         mongo.disconnect(CONSULTATION)
+
+
+def test_service_requests_filed_listed_changed_and_imported_once(store_uri, run_id):
+    """The requests service: a unique (municipality, fingerprint), times as strings in a range, ``$in``
+    on ids and codes, newest first with a limit, compare-and-set of the history as a whole list."""
+    from services.requests.dependencies import Requests
+    from services.requests.models import ALIAS as REQUESTS, DOCUMENTS as REQUEST_DOCUMENTS, ServiceRequest
+
+    mongo.connect(REQUESTS, f"ortak_{run_id}_conformance_requests", store_uri)
+    try:
+        for document in REQUEST_DOCUMENTS:
+            document.drop_collection()
+            document.ensure_indexes()
+        store = Requests()
+        assert store.put_service("m", "CUKUR", {"name": {"tr": "Çukur"}, "description": None, "group": "",
+                                                "keywords": ["yol"], "target_days": 7, "responsible_unit": "Fen",
+                                                "public": True}, {"at": "t1", "action": "service_put"})
+        assert not store.put_service("m", "CUKUR", {"name": "Çukur", "description": None, "group": "", "keywords": [],
+                                                    "target_days": 5, "responsible_unit": "Fen", "public": False},
+                                     {"at": "t2", "action": "service_put"})
+        assert store.service("m", "CUKUR")["target_days"] == 5 and store.service("m", "CUKUR")["public"] is False
+        made = []
+        for n, at in enumerate(["2026-01-01T09:00:00.000Z", "2026-02-01T09:00:00.000Z", "2026-03-01T09:00:00.000Z"]):
+            row = {"municipality": "m", "service_code": "CUKUR" if n else "COP", "filed_by": "muhtar", "status": "open",
+                   "requested_at": at, "updated_at": at, "requester": {"phone": "1"}, "lat": 38.5, "long": 27.1,
+                   "history": [{"at": at, "action": "filed", "by": {"role": "planner"}}],
+                   "fingerprint": f"import:{n}"}
+            item, created = store.file(f"sr_{n}", row, [{"event_id": f"e{n}", "type": "t", "payload": {}}])
+            assert created
+            made.append(item.id)
+        again, created = store.file("sr_x", {**row, "fingerprint": "import:2"}, [])
+        assert not created and again.id == made[2]
+        assert [r["id"] for r in store.requests("m")] == made[::-1]
+        assert [r["id"] for r in store.requests("m", since="2026-01-15T00:00:00Z", until="2026-02-15T00:00:00Z")
+                ] == [made[1]]
+        assert {r["id"] for r in store.requests("m", codes=["CUKUR"])} == set(made[1:])
+        assert {r["id"] for r in store.requests("m", ids=[made[0], made[2]])} == {made[0], made[2]}
+        assert len(store.requests("m", limit=2)) == 2
+        item = store.request(made[1])
+        assert store.change(item, {"status": "assigned", "closed_at": None}, {"at": "t", "action": "status_changed"},
+                            [{"event_id": "e", "type": "t", "payload": {}}])
+        assert not store.change(item, {"status": "closed"}, {"at": "t"}, [])   # a stale revision
+        changed = ServiceRequest.objects.get(id=made[1])
+        assert changed.status == "assigned" and [h["action"] for h in changed.history] == ["filed", "status_changed"]
+        assert isinstance(changed.history[1], dict) and changed.outbox_pending == 2
+        assert [t["requested_at"] for t in store.timings("m", "2026-02-01T09:00:00.000Z")] == [
+            "2026-01-01T09:00:00.000Z", "2026-02-01T09:00:00.000Z"]
+    finally:
+        mongo.disconnect(REQUESTS)
+
+
+def test_service_quality_plans_and_due_half_years(store_uri, run_id):
+    """The requests service's quality consumer: a plan view upserted only by a newer version (an
+    older one meets the unique _id), found by ``$in`` on its indexed municipalities; a due mark
+    counted up with an upsert ``$inc`` and settled by compare-and-set on its revision."""
+    from services.requests.dependencies import Requests
+    from services.requests.models import ALIAS as REQUESTS, DOCUMENTS as REQUEST_DOCUMENTS
+
+    mongo.connect(REQUESTS, f"ortak_{run_id}_conformance_quality", store_uri)
+    try:
+        for document in REQUEST_DOCUMENTS:
+            document.drop_collection()
+            document.ensure_indexes()
+        store = Requests()
+        view = {"id": "p", "calendar": "gregorian", "municipalities": ["a", "b"], "indicators": [{"code": "X"}]}
+        store.keep_quality_plan("p", 2, view)
+        store.keep_quality_plan("p", 1, {**view, "municipalities": ["c"]})    # older: kept as it was
+        assert [v["municipalities"] for v in store.quality_plans("a")] == [["a", "b"]]
+        assert store.quality_plans("c") == []
+        store.keep_quality_plan("p", 3, {**view, "municipalities": ["c"]})
+        assert store.quality_plans("a") == [] and len(store.quality_plans("c")) == 1
+        store.keep_quality_plan("p", 4, None)                                 # no figure named any more
+        assert store.quality_plans("c") == []
+        store.mark_quality_due("a", "2026-H1")
+        store.mark_quality_due("a", "2026-H1")
+        [due] = store.quality_due()
+        assert (due["_id"], due["dirty"], due["submitted"]) == ("a:2026-H1", 2, {})
+        store.mark_quality_due("a", "2026-H1")                                # a change after the read
+        assert not store.settle_quality_due(due, {"p": {"X": 1.0}})
+        [again] = store.quality_due()
+        assert store.settle_quality_due(again, {"p": {"X": 1.0}})
+        assert store.quality_due() == []
+        store.mark_quality_due("a", "2026-H1")
+        assert store.quality_due()[0]["submitted"] == {"p": {"X": 1.0}}
+    finally:
+        mongo.disconnect(REQUESTS)

@@ -22,3 +22,14 @@ def test_a_missed_target_is_named_and_notes_survive_a_rewrite(tmp_path):
     assert "Missed targets: ingest, 20,000 readings in batches of 1,000, approved, end to end." in text
     assert text.endswith("## Notes\n\nWhy ingest is slow.\n") and "old figures" not in text
     assert "2 cores, 24.0 GiB" in text
+
+
+def test_an_intake_that_fell_behind_or_erred_is_missed():
+    report = Report("make bench", {"cores": 2, "memory_gib": 24.0, "cpu": "x86_64", "python": "3.11.7"})
+    bare = {"p50": 10.0, "p99": 20.0}
+    report.intake({"rate": 99.5, "p50": 25.0, "p99": 60.0, "requests": 6000, "errors": 0, "seconds": 60.3}, bare, 100)
+    report.intake({"rate": 99.9, "p50": 25.0, "p99": 60.0, "requests": 6000, "errors": 3, "seconds": 60.1}, bare, 100)
+    report.intake({"rate": 80.0, "p50": 40.0, "p99": 120.0, "requests": 4800, "errors": 0, "seconds": 60.0}, bare, 100)
+    verdicts = [row[5] for row in report.rows]
+    assert verdicts == ["met", "met", "met", "MISSED", "met", "met", "MISSED", "MISSED", "MISSED"]
+    assert report.rows[0][1] == "99.5/s" and report.rows[1][3] == "2.50"

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from services.monitoring import domain
 from shared.calendars import parse_period
+from shared.guide import direction_of, year_value_of
 
 
 def period(key, calendar="gregorian"):
@@ -32,14 +33,15 @@ def plan(**settings_):
                                                       "2029": 40000},
              "calculation": "cumulative", "contributes_to": None},
             {"code": "ans1", "objective": "H1.2", "goal": "A1", "municipality": "d2", "name": "n", "unit": "%",
-             "weight": 50, "baseline": 95, "targets": {str(y): 95 for y in range(2025, 2030)},
+             "ratio_scale": 100, "weight": 50, "baseline": 95, "targets": {str(y): 95 for y in range(2025, 2030)},
              "calculation": "maintain", "contributes_to": "R-ans"},
             {"code": "ans0", "objective": "H1.1", "goal": "A1", "municipality": "d1", "name": "n", "unit": "%",
-             "weight": 0.0001, "baseline": 0, "targets": {str(y): 1 for y in range(2025, 2030)},
+             "ratio_scale": 100, "weight": 0.0001, "baseline": 0, "targets": {str(y): 1 for y in range(2025, 2030)},
              "calculation": "yearly", "contributes_to": "R-ans"},
         ],
         "regional_indicators": [
-            {"code": "R-ans", "goal": "A1", "name": "answered", "unit": "%", "aggregation": "ratio", "baseline": 40,
+            {"code": "R-ans", "goal": "A1", "name": "answered", "unit": "%", "aggregation": "ratio", "ratio_scale": 100,
+             "baseline": 40,
              "targets": {str(y): 60 for y in range(2025, 2030)}, "calculation": "increase"},
         ],
     }
@@ -47,26 +49,133 @@ def plan(**settings_):
 
 def test_increase_decrease_and_maintain():
     assert domain.realization(10, 20, 15) == 50
-    assert domain.realization(100, 80, 90) == 50            # a decrease needs no special case
+    assert domain.realization(100, 80, 90, "lower") == 50   # a decrease needs no special case
     assert domain.realization(95, 95, 90) == pytest.approx(94.7368, abs=1e-4)
-    assert domain.realization(0, 0, 0) == 100 and domain.realization(0, 0, 3) == 0
+
+
+def reached(calculation, baseline, series, key, **indicator):
+    return domain.value_reached({"calculation": calculation, "baseline": baseline, **indicator}, series,
+                                period(key), 2025)
 
 
 def test_cumulative_adds_the_period_values_to_the_baseline():
     series = {"2025-H1": 3000, "2025-H2": 5000, "2026-H1": 4000}
-    reached = lambda key: domain.value_reached("cumulative", 0, series, period(key), "gregorian", 2025)  # noqa: E731
-    assert reached("2025-H1") == 3000
-    assert reached("2025") == 8000
-    assert reached("2026-H1") == 12000
-    assert reached("2026-H2") is None                        # not reported: missing, not zero
+    assert reached("cumulative", 0, series, "2025-H1") == (3000, [])
+    assert reached("cumulative", 0, series, "2025") == (8000, [])
+    assert reached("cumulative", 0, series, "2026-H1") == (12000, [])
+    assert reached("cumulative", 0, series, "2026-H2") == (None, ["2026-H2"])   # not reported: missing, not zero
     figure = domain.indicator_figure(plan()["indicators"][2], series, period("2026-H1"), plan())
     assert (figure["A"], figure["B"], figure["C"], figure["D"]) == (0, 16000, 12000, 75.0)
 
 
+def test_a_cumulative_indicator_never_counts_a_missing_period_as_zero():
+    # 2025-H2 never approved: 2026-H1 is incomplete and says so, instead of 0 + 3000 + 4000
+    series = {"2025-H1": 3000, "2026-H1": 4000}
+    assert reached("cumulative", 0, series, "2026-H1") == (None, ["2025-H2"])
+    assert reached("cumulative", 0, series, "2026") == (None, ["2025-H2", "2026-H2"])
+    figure = domain.indicator_figure(plan()["indicators"][2], series, period("2026-H1"), plan())
+    assert figure["C"] is None and figure["D"] is None and figure["capped"] is None and figure["band"] is None
+    assert figure["incomplete"] and figure["missing_periods"] == ["2025-H2"]
+    assert figure["reason"] == "No approved reading for 2025-H2."
+    # a year reported by its own reading (annual monitoring) counts whole; a missing one is named by its year
+    yearly = {"monitoring_frequency": "annual"}
+    assert reached("cumulative", 100, {"2025": 50, "2026": 30}, "2026", **yearly) == (180, [])
+    assert reached("cumulative", 100, {"2026": 30}, "2026", **yearly) == (None, ["2025"])
+
+
+def test_incomplete_objective_goal_and_plan_say_why():
+    approved = readings(inc__2026_H1=15, dec__2026_H1=90, ans0__2026_H1={"numerator": 1, "denominator": 2},
+                        green1__2025_H1=3000, green1__2026_H1=4000,
+                        ans1__2026_H1={"numerator": 95, "denominator": 100})
+    figures = domain.compute_period(plan(), approved, period("2026-H1"))
+    objectives = {o["code"]: o for o in figures["objectives"]}
+    assert objectives["H1.1"]["incomplete"] is False and objectives["H1.1"]["reason"] is None
+    h12 = objectives["H1.2"]
+    assert h12["realization"] is None and h12["incomplete"] and h12["missing_indicators"] == ["green1"]
+    assert h12["missing_periods"] == {"green1": ["2025-H2"]}
+    assert h12["reason"] == "green1: No approved reading for 2025-H2."
+    goal = figures["goals"][0]
+    assert goal["realization"] is None and goal["incomplete"] and goal["missing_objectives"] == ["H1.2"]
+    assert goal["reason"] == "Incomplete objectives: H1.2." and goal["missing_indicators"] == {"green1": ["2025-H2"]}
+    total = figures["plan"]
+    assert total["realization"] is None and total["incomplete"] and total["missing_goals"] == ["A1"]
+    assert total["reason"] == "Incomplete goals: A1." and total["missing_indicators"] == {"green1": ["2025-H2"]}
+    d2 = {m["municipality"]: m for m in figures["municipalities"]}["d2"]
+    assert d2["realization"] is None and d2["incomplete"] and d2["missing_objectives"] == ["H1.2"]
+
+
 def test_a_year_reads_its_second_half_for_a_level():
     series = {"2026-H1": 12, "2026-H2": 18}
-    assert domain.value_reached("increase", 10, series, period("2026"), "gregorian", 2025) == 18
-    assert domain.value_reached("increase", 10, {"2026-H1": 12}, period("2026"), "gregorian", 2025) is None
+    assert reached("increase", 10, series, "2026") == (18, [])
+    assert reached("increase", 10, {"2026-H1": 12}, "2026") == (None, ["2026-H2"])
+
+
+def test_year_value_sum_last_and_mean_make_the_year_and_its_second_half():
+    series = {"2026-H1": 30, "2026-H2": 50}
+    for how, year in (("sum", 80), ("last", 50), ("mean", 40)):
+        assert reached("yearly", 0, series, "2026", year_value=how) == (year, [])
+        assert reached("yearly", 0, series, "2026-H2", year_value=how) == (year, [])   # the year to date
+        assert reached("yearly", 0, series, "2026-H1", year_value=how) == (30, [])
+    assert reached("yearly", 0, {"2026-H2": 50}, "2026", year_value="sum") == (None, ["2026-H1"])
+    assert reached("yearly", 0, {"2026-H2": 50}, "2026", year_value="last") == (50, [])
+    assert reached("yearly", 0, {**series, "2026": 70}, "2026", year_value="sum") == (70, [])   # its own reading
+    # defaults: cumulative sums its halves, every other calculation takes the year's end
+    assert year_value_of({"calculation": "cumulative"}) == "sum"
+    assert year_value_of({"calculation": "increase"}) == "last"
+    assert year_value_of({"calculation": "cumulative", "year_value": "sum"}) == "sum"
+
+
+def test_direction_never_flips_when_a_year_keeps_the_baseline():
+    # B != A: the formula as it is, for either direction
+    assert domain.realization(10, 20, 15, "higher") == 50
+    assert domain.realization(100, 80, 90, "lower") == 50
+    # B = A, higher is better: C / B x 100
+    assert domain.realization(95, 95, 90, "higher") == pytest.approx(94.7368, abs=1e-4)
+    # B = A, lower is better: B / C x 100 -- getting worse (110 days against 100) scores below 100
+    assert domain.realization(100, 100, 110, "lower") == pytest.approx(90.9091, abs=1e-4)
+    assert domain.realization(100, 100, 80, "lower") == 125
+    assert domain.realization(100, 100, 0, "lower") == 100       # nothing left meets a target to keep
+    # B = A = 0, lower is better: 0 is 100, anything above is 0
+    assert domain.realization(0, 0, 0, "lower") == 100 and domain.realization(0, 0, 3, "lower") == 0
+    # B = A = 0, higher is better: no answer (the registry refuses such targets)
+    assert domain.realization(0, 0, 3, "higher") is None
+    # undeclared, a decrease is lower-is-better and the rest higher-is-better
+    assert direction_of({"calculation": "decrease"}) == "lower"
+    assert direction_of({"calculation": "maintain"}) == "higher"
+    assert direction_of({"calculation": "maintain", "direction": "lower"}) == "lower"
+
+
+def test_a_decrease_whose_year_target_equals_its_baseline_scores_worse_below_100():
+    p = plan()
+    dec = p["indicators"][1]
+    dec["targets"]["2026"] = 100                                  # 2026 keeps the baseline of 100 days
+    worse = domain.indicator_figure(dec, {"2026-H1": 120}, period("2026-H1"), p)
+    assert worse["direction"] == "lower" and worse["D"] == pytest.approx(83.3333, abs=1e-4)  # 100 / 120
+    better = domain.indicator_figure(dec, {"2026-H1": 80}, period("2026-H1"), p)
+    assert better["D"] == 125 and better["capped"] == 100
+    lower_maintain = {**p["indicators"][3], "direction": "lower", "baseline": 5, "targets": {"2026": 5}}
+    assert domain.indicator_figure(lower_maintain, {"2026-H1": 10}, period("2026-H1"), p)["D"] == 50
+
+
+def test_a_ratio_uses_the_declared_scale_never_the_units_text():
+    indicator = {"unit": "%"}
+    reading = {"numerator": 45, "denominator": 50}
+    assert domain.reading_value(reading, indicator) is None          # "%" alone says nothing
+    assert domain.reading_value(reading, {**indicator, "ratio_scale": 100}) == 90
+    assert domain.reading_value(reading, {"unit": "‰", "ratio_scale": 1000}) == 900
+    assert domain.reading_value(reading, {"unit": "oran", "ratio_scale": 1}) == 0.9
+    assert domain.reading_value({"value": 7}, indicator) == 7
+    # the regional ratio uses the same scale: (45 + 30) / (50 + 100) x 1000
+    p = plan()
+    for code in ("ans1", "ans0"):
+        next(i for i in p["indicators"] if i["code"] == code)["ratio_scale"] = 1000
+    p["regional_indicators"][0].update(ratio_scale=1000, baseline=400, targets={str(y): 600 for y in range(2025, 2030)})
+    approved = readings(ans1__2026_H1={"numerator": 45, "denominator": 50},
+                        ans0__2026_H1={"numerator": 30, "denominator": 100})
+    regional = domain.compute_period(p, approved, period("2026-H1"))["regional"][0]
+    assert regional["C"] == 500 and regional["D"] == 50
+    del p["regional_indicators"][0]["ratio_scale"]                  # undeclared: its contributors' common scale
+    assert domain.compute_period(p, approved, period("2026-H1"))["regional"][0]["C"] == 500
 
 
 def test_bands():
@@ -104,19 +213,66 @@ def test_objective_goal_and_plan_roll_up_with_the_cap():
     assert {o["code"]: o for o in uncapped["objectives"]}["H1.1"]["realization"] > obj["H1.1"]["realization"]
 
 
-def test_a_weighted_goal_weighs_objectives_by_their_cost_for_the_year():
+def test_a_weighted_goal_weighs_objectives_by_their_declared_goal_weight_never_by_cost():
     p = plan(goal_rollup="weighted")
-    p["objectives"][0]["costs"] = {"2026": "300000.00"}     # H1.1
-    p["objectives"][1]["costs"] = {"2026": "100000.00"}     # H1.2
+    p["objectives"][0].update(goal_weight=75, costs={"2026": "100000.00"})     # H1.1
+    p["objectives"][1].update(goal_weight=25, costs={"2026": "900000.00"})     # H1.2: the cost is ignored
     approved = readings(inc__2026_H1=15, dec__2026_H1=90, ans0__2026_H1={"numerator": 1, "denominator": 1},
-                        green1__2026_H1=16000, ans1__2026_H1={"numerator": 95, "denominator": 100})
+                        green1__2026_H1=16000, green1__2025_H1=0, green1__2025_H2=0,
+                        ans1__2026_H1={"numerator": 95, "denominator": 100})
     figures = domain.compute_period(p, approved, period("2026-H1"))
     obj = {o["code"]: o["realization"] for o in figures["objectives"]}
-    assert figures["goals"][0]["realization"] == pytest.approx((obj["H1.1"] * 3 + obj["H1.2"]) / 4, abs=1e-4)
-    assert obj["H1.1"] != obj["H1.2"]                          # so the weighting shows
-    del p["objectives"][0]["costs"], p["objectives"][1]["costs"]
-    mean = domain.compute_period(p, approved, period("2026-H1"))["goals"][0]["realization"]
-    assert mean == pytest.approx((obj["H1.1"] + obj["H1.2"]) / 2, abs=1e-4)   # no costs: the mean
+    # H1.1 = 50 x 0.6 + 50 x 0.4 + 100 x 0.000001 = 50.0001; H1.2 = 100 x 0.5 + 100 x 0.5 = 100
+    assert obj["H1.1"] == pytest.approx(50.0001, abs=1e-4) and obj["H1.2"] == 100
+    assert figures["goals"][0]["realization"] == pytest.approx(50.0001 * 0.75 + 100 * 0.25, abs=1e-4)  # 62.5
+    p["objectives"][1]["goal_weight"] = None                        # an undeclared weight: incomplete, and why
+    goal = domain.compute_period(p, approved, period("2026-H1"))["goals"][0]
+    assert goal["realization"] is None and goal["reason"] == "No goal_weight declared for H1.2."
+    mean = domain.compute_period(plan(), approved, period("2026-H1"))["goals"][0]["realization"]
+    assert mean == pytest.approx((50.0001 + 100) / 2, abs=1e-4)    # the default: the mean
+
+
+def test_a_municipality_is_figured_from_its_own_objectives_only():
+    p = plan()
+    p["objectives"].append({"code": "H1.3", "goal": "A1", "municipality": "d1", "theme": "T1"})
+    p["indicators"].append({"code": "own", "objective": "H1.3", "goal": "A1", "municipality": "d1", "name": "n",
+                            "unit": "adet", "weight": 100, "baseline": 0, "targets": {"2026": 10},
+                            "calculation": "increase"})
+    approved = readings(inc__2026_H1=15, dec__2026_H1=90, ans0__2026_H1={"numerator": 1, "denominator": 1},
+                        own__2026_H1=4, green1__2025_H1=0, green1__2025_H2=0, green1__2026_H1=16000,
+                        ans1__2026_H1={"numerator": 95, "denominator": 100})
+    figures = domain.compute_period(p, approved, period("2026-H1"))
+    d1 = domain.for_municipality(p, figures, "d1")
+    # d1: H1.1 = 50.0001, H1.3 = 40; its goal A1 is their mean, not the region's (which has H1.2 = 100)
+    assert [o["code"] for o in d1["objectives"]] == ["H1.1", "H1.3"]
+    assert {i["municipality"] for i in d1["indicators"]} == {"d1"}
+    assert d1["goals"][0]["realization"] == pytest.approx((50.0001 + 40) / 2, abs=1e-4)
+    assert d1["plan"]["realization"] == d1["goals"][0]["realization"]
+    assert figures["goals"][0]["realization"] == pytest.approx((50.0001 + 100 + 40) / 3, abs=1e-4)
+    assert d1["municipalities"] == [m for m in figures["municipalities"] if m["municipality"] == "d1"]
+    assert d1["municipalities"][0]["realization"] == d1["plan"]["realization"]
+
+
+def test_an_alert_at_a_half_year_compares_with_the_mid_year_expectation():
+    p = plan()
+    inc = {**p["indicators"][0], "baseline": 10, "targets": {"2025": 15, "2026": 20}}
+    # 2026-H1, C = 16: 60 % of the year's target, but the plan expects 15 + 0.5 x (20 - 15) = 17.5 by
+    # mid-year: (16 - 10) / (17.5 - 10) = 80 %, on track at the threshold of 70
+    figure = domain.indicator_figure(inc, {"2026-H1": 16}, period("2026-H1"), p)
+    assert figure["D"] == 60 and figure["D_midyear"] == 80
+    assert domain.alert_realization(figure) == 80 and not domain.off_track(figure, 70)
+    # the first year starts from the baseline: expected 10 + 0.5 x 5 = 12.5; C = 11 -> 40 %
+    first = domain.indicator_figure(inc, {"2025-H1": 11}, period("2025-H1"), p)
+    assert first["D_midyear"] == 40 and domain.off_track(first, 70)
+    # the plan's own share: 0.4 -> expected 17; C = 16 -> 6 / 7
+    shared = domain.indicator_figure(inc, {"2026-H1": 16}, period("2026-H1"), plan(midyear_share=0.4))
+    assert shared["D_midyear"] == pytest.approx(85.7143, abs=1e-4)
+    # a flow summed over the year: H1 is compared as half the year's flow (55 / 0.5 = 110 of 100 -> 120)
+    flow = {**inc, "calculation": "yearly", "year_value": "sum", "baseline": 100, "targets": {"2026": 120}}
+    assert domain.indicator_figure(flow, {"2026-H1": 55}, period("2026-H1"), p)["D_midyear"] == 50
+    # the second half-year and the year compare with the year's target
+    h2 = domain.indicator_figure(inc, {"2026-H2": 16}, period("2026-H2"), p)
+    assert "D_midyear" not in h2 and domain.alert_realization(h2) == 60 and domain.off_track(h2, 70)
 
 
 def test_a_ratio_regional_indicator_is_sum_over_sum_never_the_mean_of_percentages():
@@ -145,28 +301,55 @@ def test_other_aggregations():
     assert domain.aggregate("sum", values) == 30
     assert domain.aggregate("mean", values) == 15
     assert domain.aggregate("weighted_mean", values) == 17.5
+    assert domain.aggregate("weighted_mean", [(10, None, None, 1000), (20, None, None, None)]) is None
 
 
 KEYS = [f"{y}{h}" for y in range(2025, 2028) for h in ("-H1", "-H2", "")]
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["inc", "dec", "green1", "ans1", "ans0"]), st.sampled_from(KEYS),
-                          st.integers(1, 200)), max_size=25),
+def plan_of_every_kind(goal_rollup):
+    """The fixture plan with indicators of both directions, a year that keeps the baseline, every
+    year_value and a weighted mean regional indicator, so incremental figures meet them all."""
+    p = plan(goal_rollup=goal_rollup)
+    p["objectives"][0]["goal_weight"], p["objectives"][1]["goal_weight"] = 70, 30
+    p["indicators"][1]["targets"]["2026"] = 100                      # dec: 2026 keeps its baseline
+    p["indicators"] += [
+        {"code": "low", "objective": "H1.2", "goal": "A1", "municipality": "d2", "name": "n", "unit": "adet",
+         "weight": 0.0001, "baseline": 5, "targets": {str(y): 5 for y in range(2025, 2030)}, "calculation": "maintain",
+         "direction": "lower", "year_value": "mean", "contributes_to": "R-score"},
+        {"code": "zero", "objective": "H1.1", "goal": "A1", "municipality": "d1", "name": "n", "unit": "adet",
+         "weight": 0.0001, "baseline": 0, "targets": {str(y): 0 for y in range(2025, 2030)}, "calculation": "maintain",
+         "direction": "lower", "year_value": "sum", "contributes_to": "R-score"},
+    ]
+    p["regional_indicators"].append(
+        {"code": "R-score", "goal": "A1", "name": "score", "unit": "adet", "aggregation": "weighted_mean",
+         "baseline": 3, "targets": {str(y): 2 for y in range(2025, 2030)}, "calculation": "decrease"})
+    # a cumulative regional sum of a district's yearly flow: its readings count in later years too
+    p["indicators"][0]["contributes_to"] = "R-flow"
+    p["regional_indicators"].append(
+        {"code": "R-flow", "goal": "A1", "name": "flow", "unit": "adet", "aggregation": "sum", "baseline": 0,
+         "targets": {str(y): 100 * (y - 2024) for y in range(2025, 2030)}, "calculation": "cumulative"})
+    return p
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["inc", "dec", "green1", "ans1", "ans0", "low", "zero"]),
+                          st.sampled_from(KEYS), st.integers(0, 200)), max_size=25),
        st.sampled_from(KEYS), st.data())
 def test_incremental_figures_equal_a_full_recompute(batches, key, data):
-    """Apply readings one approval at a time with update_period; the result equals compute_period."""
-    p = plan(goal_rollup=data.draw(st.sampled_from(["mean", "weighted"])))
-    for objective, cost in zip(p["objectives"], ("300000.00", "100000.00")):
-        objective["costs"] = {"2025": cost, "2026": cost, "2027": cost}
+    """Apply readings one approval at a time with update_period; the result equals compute_period,
+    incomplete figures (missing periods, weights) and both directions included."""
+    p = plan_of_every_kind(data.draw(st.sampled_from(["mean", "weighted"])))
     target = period(key)
     approved = {}
     figures = domain.compute_period(p, approved, target)
     for code, reading_key, value in batches:
-        reading = ({"numerator": value, "denominator": value + data.draw(st.integers(0, 50))}
-                   if code.startswith("ans") else {"value": value})
+        if code.startswith("ans"):
+            reading = {"numerator": value, "denominator": value + data.draw(st.integers(1, 50))}
+        else:
+            reading = {"value": value, "weight": data.draw(st.sampled_from([None, 1, 3]))}
         approved[(code, reading_key)] = reading
-        if target in domain.affected_periods(p, reading_key):
+        if target in domain.affected_periods(p, reading_key, domain.carries_forward(p, {code})):
             figures = domain.update_period(figures, p, copy.deepcopy(approved), target, {code})
     assert figures == domain.compute_period(p, approved, target)
 
@@ -206,3 +389,173 @@ def test_solar_hijri_half_years_fall_due_after_31_shahrivar():
     late = domain.overdue(plan, {(("x", k)) for k in ("1401-H1", "1401-H2")}, date(2023, 9, 23), 0)
     assert late == {"x": ["1402-H1"]}
     assert domain.overdue(plan, {("x", "1401-H1"), ("x", "1401-H2")}, date(2023, 9, 22), 0) == {}
+
+
+def test_a_stored_reading_out_of_range_makes_no_figure_and_blocks_no_other():
+    """Readings stored before bounds existed (or written by hand) never make a non-finite figure:
+    theirs is missing, every other figure is computed, and the whole document is finite JSON."""
+    import json
+    approved = readings(inc__2026_H1=1e308, dec__2026_H1=90,
+                        ans1__2026_H1={"numerator": 1e308, "denominator": 1e-300},
+                        ans0__2026_H1={"numerator": 30, "denominator": 100})
+    figures = domain.compute_period(plan(), approved, period("2026-H1"))
+    by_code = {f["code"]: f for f in figures["indicators"]}
+    assert by_code["inc"]["D"] is None and by_code["ans1"]["C"] is None and by_code["ans1"]["missing"]
+    assert by_code["dec"]["D"] == 50.0 and by_code["ans0"]["C"] == 30.0
+    assert figures["regional"][0]["C"] is None        # a contributor's value is not computable
+    json.dumps(figures, allow_nan=False)              # raises on inf or NaN
+
+
+def test_four_eyes_names_the_readings_the_approver_submitted_itself():
+    pending = [{"indicator": "inc", "submitted_by": {"token_id": "tok_a"}},
+               {"indicator": "dec", "submitted_by": {"token_id": "tok_b"}},
+               {"indicator": "ans0", "submitted_by": None}]                  # stored before submitters were kept
+    assert domain.own_submissions(pending, {"token_id": "tok_a", "role": "planner"}) == ["inc"]
+    assert domain.own_submissions(pending, {"token_id": "tok_c", "role": "coordinator"}) == []
+    assert domain.own_submissions(pending, {"token_id": "tok_a"}, four_eyes=False) == []
+
+
+def test_four_eyes_holds_for_people_who_log_in_too():
+    submitter = {"token_id": None, "person_id": "usr_a", "username": "ayse", "role": "planner", "municipality": "edremit"}
+    pending = [{"indicator": "inc", "submitted_by": domain.who(submitter)},
+               {"indicator": "dec", "submitted_by": {"token_id": "tok_b"}}]
+    assert domain.who(submitter)["username"] == "ayse"
+    assert domain.own_submissions(pending, submitter) == ["inc"]
+    other = {"token_id": None, "person_id": "usr_b", "username": "mehmet", "role": "planner", "municipality": "edremit"}
+    assert domain.own_submissions(pending, other) == []
+
+
+# -- cascades ------------------------------------------------------------------------------------
+
+def _tehran_view(body, frame, contributions):
+    from services.plan_registry import domain as registry, schemas
+    from shared.validation import load
+    plan = registry.new_plan(load(schemas.PlanCreateSchema(), body), "2022-01-01T00:00:00Z")
+    plan["frame"] = registry.with_priorities(load(schemas.FrameSchema(), frame))
+    for municipality, contribution in contributions.items():
+        plan["contributions"][municipality] = registry.normalized_contribution(
+            plan, municipality, load(schemas.ContributionSchema(), contribution))
+    plan["adoption"] = {"decision_no": "1", "decision_date": "2022-06-01"}
+    return registry.monitoring_view(plan)
+
+
+def _tehran_figures(view, key="1402-H1"):
+    from ops.demo import tehran
+    readings = {(code, key): {"value": value} for values in tehran.READINGS.values()
+                for code, value in values.items()}
+    return domain.compute_period(view, readings, domain.period_of(view, key))
+
+
+def test_a_city_plan_rolls_up_its_region_plans_by_the_rules_of_a_joint_plan():
+    """Hand-worked in ops/demo/tehran.py: the city alone 90, region 1 60, region 2 30, the city
+    with its regions A1 65, A2 66.6667 and 65.8333."""
+    from ops.demo import tehran
+    city = _tehran_view(tehran.CITY_PLAN, tehran.CITY_FRAME, tehran.CITY_CONTRIBUTIONS)
+    r1, r2 = (_tehran_view(tehran.REGION_PLANS[r], tehran.REGION_FRAMES[r], tehran.REGION_CONTRIBUTIONS[r])
+              for r in tehran.REGIONS)
+    alone = _tehran_figures(city)
+    assert alone["plan"]["realization"] == pytest.approx(90)
+    r1_rolled = domain.with_children(r1, _tehran_figures(r1), [])
+    assert r1_rolled["plan"]["realization"] == pytest.approx(60)
+    rolled = domain.with_children(city, alone, [{"plan": r1, "figures": r1_rolled},
+                                                {"plan": r2, "figures": domain.with_children(r2, _tehran_figures(r2),
+                                                                                            [])}])
+    goals = {g["code"]: g["realization"] for g in rolled["goals"]}
+    assert goals == {"A1": pytest.approx(65), "A2": pytest.approx(66.6667, abs=1e-4)}
+    assert rolled["plan"]["realization"] == pytest.approx(65.8333, abs=1e-4)
+    assert {(o["plan"], o["code"], o["goal"], o.get("own_goal")) for o in rolled["objectives"]} >= {
+        ("tehran-r1-1401-1404", "N1.1", "A1", "B1"), ("tehran-r2-1401-1404", "R1.1", "A2", "C1")}
+    assert [(c["plan_id"], c["plan"]["realization"]) for c in rolled["children"]] == [
+        ("tehran-r1-1401-1404", pytest.approx(60)), ("tehran-r2-1401-1404", pytest.approx(30))]
+    assert {m["municipality"] for m in rolled["municipalities"]} == {"tehran", "tehran-r1-n1", "tehran-r1-n2",
+                                                                      "tehran-r2"}
+    # through any depth: region 1 under a district-level parent rolls up the same way one level higher
+    nested = domain.with_children(city, alone, [{"plan": r1, "figures": domain.with_children(
+        r1, _tehran_figures(r1), [])}])
+    assert {g["code"]: g["realization"] for g in nested["goals"]} == {"A1": pytest.approx(65),
+                                                                      "A2": pytest.approx(85)}
+    # an incomplete child makes the goal it serves incomplete, as an incomplete district does
+    missing = domain.compute_period(r2, {}, domain.period_of(r2, "1402-H1"))
+    partial = domain.with_children(city, alone, [{"plan": r2, "figures": domain.with_children(r2, missing, [])}])
+    assert partial["goals"][1]["realization"] is None and partial["plan"]["incomplete"]
+
+
+def test_the_matrix_series_and_summary_read_the_same_figures():
+    p = plan(goal_rollup="weighted")
+    p["objectives"][0]["goal_weight"] = p["objectives"][1]["goal_weight"] = 100
+    readings = {("inc", "2026-H1"): {"value": 18}, ("dec", "2026-H1"): {"value": 90},
+                ("ans0", "2026-H1"): {"numerator": 1, "denominator": 100},
+                ("green1", "2025-H1"): {"value": 3000}, ("green1", "2025-H2"): {"value": 5000},
+                ("green1", "2026-H1"): {"value": 4000}, ("ans1", "2026-H1"): {"numerator": 95, "denominator": 100}}
+    figures = {"period": period("2026-H1").as_dict(), **domain.compute_period(p, readings, period("2026-H1"))}
+    by_objective = {o["code"]: o for o in figures["objectives"]}
+    # each municipality's own goal figure: d1 has H1.1 only, d2 H1.2 only, by the plan's goal rule
+    matrix = domain.matrix(p, figures)
+    cells = {(c["goal"], c["municipality"]): c for c in matrix["cells"]}
+    assert matrix["goals"] == ["A1"] and matrix["municipalities"] == ["d1", "d2"]
+    assert cells[("A1", "d1")]["realization"] == by_objective["H1.1"]["realization"]
+    assert cells[("A1", "d2")]["realization"] == by_objective["H1.2"]["realization"]
+    assert cells[("A1", "d1")]["objectives"] == 1
+    point = domain.series_point(figures)
+    assert point["period"] == "2026-H1" and point["plan"]["realization"] == figures["plan"]["realization"]
+    assert [g["code"] for g in point["goals"]] == ["A1"]
+    assert {m["municipality"] for m in point["municipalities"]} == {"d1", "d2"}
+    summary = domain.summary(figures)
+    assert "indicators" not in summary and summary["objectives"] == figures["objectives"]
+    assert summary["plan"] == figures["plan"]
+
+
+def test_periods_between_are_of_one_kind_and_in_order():
+    p = plan()
+    assert [x.key for x in domain.periods_between(p, "2025-H2", "2026-H2")] == ["2025-H2", "2026-H1", "2026-H2"]
+    assert [x.key for x in domain.periods_between(p, "2027", "2028")] == ["2027", "2028"]
+    assert len(domain.periods_between(p)) == 10                         # every half-year of 2025-2029
+    assert domain.periods_between(p, None, "2025-H2")[0].key == "2025-H1"
+    for start, end in (("2026", "2026-H2"), ("2027-H1", "2026-H1")):
+        with pytest.raises(ValueError):
+            domain.periods_between(p, start, end)
+
+
+def test_what_the_readings_of_a_year_say_of_deviations_and_measures_in_period_order():
+    notes = {("PG1", "2026-H2"): {"deviation_reason": "Geç ihale", "measures": None},
+             ("PG1", "2026-H1"): {"deviation_reason": "Yağış", "measures": "İkinci vardiya"},
+             ("PG2", "2026-H1"): {"deviation_reason": None, "measures": None}}
+    said = domain.said_in(notes, ["2026-H1", "2026-H2", "2026"])
+    assert said == {"PG1": {"deviation_reasons": ["Yağış", "Geç ihale"], "measures": ["İkinci vardiya"]},
+                    "PG2": {"deviation_reasons": [], "measures": []}}
+
+
+# -- alerts open, restate and close by the rules, with no store ----------------------------------
+def _figure(code, d, midyear=None):
+    figure = {"code": code, "municipality": "edremit", "objective": "H1.1", "D": d}
+    if midyear is not None:
+        figure["D_midyear"] = midyear
+    return figure
+
+
+def test_threshold_alerts_open_once_close_on_recovery_and_ignore_what_is_not_figured():
+    figures = [_figure("A", 50.0), _figure("B", 90.0), _figure("C", None), _figure("D", 40.0),
+               _figure("E", 95.0, midyear=60.0), _figure("F", 10.0)]
+    changes = domain.threshold_alerts(figures, affected={"A", "B", "C", "D", "E"}, open_codes={"B": 1, "D": 1},
+                                      threshold=70, period_key="2026-H1")
+    # A falls below (opens); B recovered (closes); C has no D; D is below and open already (nothing);
+    # E is judged at mid-year against 60 (opens); F is not among the affected
+    assert [(c, f["code"]) for c, f, _ in changes] == [("open", "A"), ("close", "B"), ("open", "E")]
+    assert changes[0][2] == "Realization 50.0 % in 2026-H1 is below the plan's threshold 70 %."
+    assert changes[2][2] == ("Realization 60.0 % of what the plan expects by mid-year in 2026-H1 is below the "
+                             "plan's threshold 70 %.")
+
+
+def test_overdue_alerts_open_restate_and_close_and_a_removed_indicator_owes_nothing():
+    indicators = [{"code": c, "municipality": "edremit", "objective": "H1.1"} for c in ("A", "B", "C", "D")]
+    late = {"A": ["2026-H1"], "B": ["2025-H2", "2026-H1"], "D": ["2026-H1"]}
+    open_periods = {"B": ["2025-H2"], "C": ["2025-H2"], "D": ["2026-H1"], "X": ["2025-H2"]}
+    changes = domain.overdue_alerts(indicators, late, open_periods, whole_plan=True)
+    assert [(c, s if isinstance(s, str) else s["code"], p) for c, s, p in changes] == [
+        ("close", "X", None),                          # left the plan in an update
+        ("open", "A", ["2026-H1"]),
+        ("restate", "B", ["2025-H2", "2026-H1"]),
+        ("close", "C", None)]                          # D: late for what its alert says already
+    # checking some indicators only (after an approval) never closes another's alert
+    assert ("close", "X", None) not in domain.overdue_alerts(indicators, late, open_periods, whole_plan=False)
+    assert domain.overdue_reason(["2025-H2", "2026-H1"]) == "No approved reading for 2025-H2, 2026-H1 after the due date."

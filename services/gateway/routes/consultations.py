@@ -4,9 +4,8 @@ from flask_smorest import Blueprint
 
 from shared.errors import InvalidInput
 
-from ..http import actor, attachment, call, json_body
+from ..http import actor, attachment, call, if_match, json_body
 from ..openapi import body
-from ..problems import problem
 
 blp = Blueprint("consultations", __name__, url_prefix="/api/v1", description="Stakeholder consultation")
 MAX_INPUT_BYTES = 64 * 1024
@@ -16,11 +15,16 @@ def consultation(method, *args, **kwargs):
     return call("consultation", method, actor(), *args, **kwargs)
 
 
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 200},
+                   "description": "Sent again with the same body after a lost answer, it returns what the first "
+                                  "request created; with another body it is refused (422)."}
+
+
 @blp.route("/plans/<plan_id>/consultations", methods=["POST"])
-@blp.doc(**body("Consultation"))
+@blp.doc(parameters=[IDEMPOTENCY_KEY], **body("Consultation"))
 def create(plan_id):
     """Open a workshop, survey, meeting, public comment or search conference (coordinator)."""
-    return consultation("create_consultation", plan_id, json_body()), 201
+    return consultation("create_consultation", plan_id, json_body(), request.headers.get("Idempotency-Key")), 201
 
 
 @blp.route("/plans/<plan_id>/consultations", methods=["GET"])
@@ -51,9 +55,7 @@ def close_now(cid):
 def submit(cid):
     """A request, suggestion, complaint or SWOT item. Public consultations take it without a token
     (rate limited per client); the same input sent twice is stored once (200 with its id)."""
-    if (request.content_length or 0) > MAX_INPUT_BYTES:
-        return problem(413, f"An input is at most {MAX_INPUT_BYTES // 1024} KiB.")
-    result = consultation("submit_input", cid, json_body(), client=request.remote_addr)
+    result = consultation("submit_input", cid, json_body(limit=MAX_INPUT_BYTES), client=request.remote_addr)
     return {"id": result["id"], "duplicate": not result["created"]}, 201 if result["created"] else 200
 
 
@@ -61,7 +63,9 @@ def submit(cid):
 @blp.doc(parameters=[{"in": "query", "name": n, "schema": {"type": "string"}}
                      for n in ("theme", "kind", "decision", "municipality")])
 def list_inputs(cid):
-    """Inputs, filtered; only the plan's coordinator sees stakeholders' contacts."""
+    """Inputs, filtered. The coordinator sees everything; the plan's participants no contacts and no
+    citizen's name; the public the group and municipality, and the text once published, with
+    e-mail addresses and phone numbers masked."""
     allowed = ("theme", "kind", "decision", "municipality")
     unknown = [k for k in request.args if k not in allowed]
     if unknown:
@@ -74,6 +78,14 @@ def list_inputs(cid):
 def decide(iid):
     """Accept (with links to goals or objectives), reject (with a reason) or merge (coordinator)."""
     return consultation("decide", iid, json_body())
+
+
+@blp.route("/inputs/<iid>/moderation", methods=["POST"])
+@blp.doc(**body("Moderation"))
+def moderate(iid):
+    """Publish an input's text to the public, or hide it (coordinator). Until it is published the
+    public sees only the stakeholder's group and municipality, the kind and the theme."""
+    return consultation("moderate", iid, json_body())
 
 
 @blp.route("/consultations/<cid>/summary", methods=["GET"])
@@ -92,11 +104,48 @@ def summary(cid):
 @blp.route("/plans/<plan_id>/stakeholders", methods=["PUT"])
 @blp.doc(**body("StakeholderRegister"))
 def put_register(plan_id):
-    """The stakeholder analysis: influence and importance give the guide's priority (coordinator)."""
-    return consultation("put_register", plan_id, json_body())
+    """The stakeholder analysis (coordinator): the frame's own list (a new plan version, `If-Match`
+    as any plan write); influence and importance give the guide's priority. Answers the register."""
+    call("plan_registry", "put_stakeholders", actor(), plan_id, json_body(), if_match())
+    return consultation("get_register", plan_id)
 
 
 @blp.route("/plans/<plan_id>/stakeholders", methods=["GET"])
 def get_register(plan_id):
     """Analysed stakeholders with their priority, and everyone who gave input."""
     return consultation("get_register", plan_id)
+
+
+@blp.route("/plans/<plan_id>/bank", methods=["POST"])
+@blp.doc(parameters=[IDEMPOTENCY_KEY], **body("BankRecord"))
+def add_bank_record(plan_id):
+    """A need, capacity or opportunity of one of the plan's municipalities (its planner, or the plan's
+    coordinator); ``source.input`` keeps the consultation input it came from, whose municipality,
+    theme and text it takes unless given."""
+    return consultation("add_bank_record", plan_id, json_body(), request.headers.get("Idempotency-Key")), 201
+
+
+@blp.route("/plans/<plan_id>/bank", methods=["GET"])
+@blp.doc(parameters=[*({"in": "query", "name": n, "schema": {"type": "string"}} for n in ("municipality", "theme")),
+                     {"in": "query", "name": "kind", "schema": {"type": "string",
+                                                               "enum": ["need", "capacity", "opportunity"]}},
+                     {"in": "query", "name": "format", "schema": {"type": "string", "enum": ["json", "xlsx"]}}])
+def bank(plan_id):
+    """The bank of needs, capacities and opportunities of the plan's municipalities, filtered by
+    kind, municipality and theme (whoever may read the plan); ?format=xlsx for a workbook."""
+    result = consultation("bank", plan_id, {k: v for k, v in request.args.items()})
+    if request.args.get("format", "json") == "json":
+        return result
+    return attachment(result, "xlsx")
+
+
+@blp.route("/plans/<plan_id>/situation", methods=["GET"])
+@blp.doc(parameters=[{"in": "query", "name": "format", "schema": {"type": "string", "enum": ["json", "xlsx"]}}])
+def situation(plan_id):
+    """The regional table of needs and opportunities: the needs, strengths, weaknesses, opportunities
+    and threats of the plan's situation analysis, its objectives and its members' own adopted
+    plans, per municipality and theme, with the bank's records beside them (whoever may read the
+    plan); ?format=xlsx for a workbook."""
+    fmt = request.args.get("format", "json")
+    result = consultation("situation", plan_id, fmt)
+    return result if fmt == "json" else attachment(result, "xlsx")

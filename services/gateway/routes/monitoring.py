@@ -1,8 +1,10 @@
 """Monitoring: readings in batches, approvals, progress and alerts."""
+import hashlib
+
 from flask import request
 from flask_smorest import Blueprint
 
-from ..http import actor, attachment, call, json_body
+from ..http import actor, attachment, call, json_body, repeatable_read
 
 blp = Blueprint("monitoring", __name__, url_prefix="/api/v1", description="Monitoring and evaluation")
 
@@ -10,13 +12,35 @@ READINGS_BODY = {"requestBody": {"required": True, "content": {"application/json
     "type": "object", "required": ["readings"],
     "properties": {"readings": {"type": "array", "maxItems": 10000, "items": {
         "type": "object", "required": ["indicator", "municipality", "period"],
-        "properties": {"indicator": {"type": "string"}, "municipality": {"type": "string"},
-                       "period": {"type": "string", "example": "2026-H1"}, "value": {"type": "number"},
-                       "numerator": {"type": "number"}, "denominator": {"type": "number"},
-                       "weight": {"type": "number"}, "note": {"type": "string"}, "source": {"type": "string"}}}}}}}}}}
+        "properties": {
+            "indicator": {"type": "string"}, "municipality": {"type": "string"},
+            "period": {"type": "string", "example": "2026-H1",
+                       "description": "A year or half-year of the plan's calendar (2026-H1, 1405-H1, ۱۴۰۵-H1); "
+                                      "a period that has not begun is refused."},
+            "value": {"type": "number", "description":
+                      "What the period's figure is depends on the indicator's year_value: 'sum' (a flow, the "
+                      "default of cumulative indicators): each half-year's own amount, H2 without H1, the year "
+                      "being H1 + H2; 'last' (a level, the default otherwise): the level at the period's end, "
+                      "the year being H2; 'mean': each half-year's own mean, the year being their mean."},
+            "numerator": {"type": "number", "description": "With denominator, for an indicator that declares "
+                                                           "its ratio_scale (100, 1000 or 1)."},
+            "denominator": {"type": "number"},
+            "weight": {"type": "number", "description": "Required for an indicator feeding a weighted_mean "
+                                                        "regional indicator."},
+            "note": {"type": "string"}, "source": {"type": "string"},
+            "deviation_reason": {"type": "string", "description": "Why the figure deviates from its target "
+                                                                  "(sapma nedeni); the evaluation report prints it."},
+            "measures": {"type": "string", "description": "The measures taken about the deviation (alınan "
+                                                          "tedbirler); the evaluation report prints them."}}}}}}}}}}
+SCOPE = {"municipality": {"type": "string"}, "period": {"type": "string", "example": "2026-H1"},
+         "indicators": {"type": "array", "items": {"type": "string"},
+                        "description": "Only these indicators (default: every submitted reading)."}}
 APPROVE_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["municipality", "period"],
-    "properties": {"municipality": {"type": "string"}, "period": {"type": "string"}}}}}}}
+    "type": "object", "required": ["municipality", "period"], "properties": SCOPE}}}}}
+REJECT_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["municipality", "period", "reason"],
+    "properties": {**SCOPE, "reason": {"type": "string", "maxLength": 2000,
+                                       "description": "Why: the submitter reads it with the reading."}}}}}}}
 
 
 def monitoring(method, *args, **kwargs):
@@ -41,19 +65,86 @@ def list_readings(plan_id):
 @blp.route("/plans/<plan_id>/readings/approve", methods=["POST"])
 @blp.doc(**APPROVE_BODY)
 def approve(plan_id):
-    """Approve a municipality's submitted readings of a period; only approved readings count."""
+    """Approve a municipality's submitted readings of a period; only approved readings count. With
+    the plan's four_eyes setting (the default) the approver is not who submitted them (422 naming
+    the indicators otherwise): another person of the municipality, or the plan's coordinator."""
     return monitoring("approve", plan_id, json_body())
+
+
+@blp.route("/plans/<plan_id>/readings/reject", methods=["POST"])
+@blp.doc(**REJECT_BODY)
+def reject(plan_id):
+    """Send a municipality's submitted readings of a period (or of some indicators) back to the
+    submitter with a reason; each reading's trail shows who submitted, approved or rejected it."""
+    return monitoring("reject", plan_id, json_body())
 
 
 @blp.route("/plans/<plan_id>/progress", methods=["GET"])
 @blp.doc(parameters=[{"in": "query", "name": "period", "required": True, "schema": {"type": "string"}},
                      {"in": "query", "name": "municipality", "schema": {"type": "string"}},
-                     {"in": "query", "name": "theme", "schema": {"type": "string"}}])
+                     {"in": "query", "name": "theme", "schema": {"type": "string"}},
+                     {"in": "query", "name": "goal", "schema": {"type": "string"}},
+                     {"in": "query", "name": "level", "schema": {"type": "string", "enum": ["summary", "indicators"]},
+                      "description": "summary stops at objectives (the default on a plan of more than 500 "
+                                     "indicators read without a filter); indicators goes down to them. The "
+                                     "numbers are the same whichever level is asked."},
+                     {"in": "query", "name": "include", "schema": {"type": "string", "enum": ["children"]},
+                      "description": "children: the plans that cascade from this one rolled up, through any "
+                                     "depth (a child goal's objectives count in the goal it serves)"}])
 def progress(plan_id):
     """A, B, C, D (uncapped), the capped figure and the band, for every indicator, objective, goal,
-    municipality, regional indicator and the plan."""
-    return monitoring("progress", plan_id, request.args.get("period"), request.args.get("municipality"),
-                      request.args.get("theme"))
+    municipality, regional indicator and the plan. A figure lacking an approved reading is
+    incomplete: no D, ``missing_periods`` and a ``reason``, and its objective, goal and plan say
+    so. At a first half-year each indicator also has ``D_midyear`` (against the mid-year
+    expectation, what alerts compare). With ``municipality`` the goals and the plan figure are that
+    municipality's own, from its objectives only; ``goal`` and ``theme`` keep one goal's or one
+    theme's objectives. With ``include=children`` the plans that cascade from this one are rolled
+    up (``children`` lists each with its own figure)."""
+    args = tuple(request.args.get(name) for name in ("period", "municipality", "theme", "include"))
+    options = {"level": request.args.get("level") or "auto", "goal": request.args.get("goal")}
+
+    def fetch():
+        answer = monitoring("progress", plan_id, *args, with_revision=True, **options)
+        return answer["progress"], _etag(answer["revision"], args, options)
+    # the same figures for every caller who may read them (progress is public): one entry serves all
+    return repeatable_read(("progress", plan_id, args, tuple(options.values())), plan_id, fetch, shared=True)
+
+
+@blp.route("/plans/<plan_id>/progress/series", methods=["GET"])
+@blp.doc(parameters=[{"in": "query", "name": "from", "schema": {"type": "string", "example": "2025-H1"}},
+                     {"in": "query", "name": "to", "schema": {"type": "string", "example": "2029-H2"}},
+                     {"in": "query", "name": "municipality", "schema": {"type": "string"}}])
+def progress_series(plan_id):
+    """The plan's, each goal's and each municipality's realization period by period, from ``from`` to
+    ``to`` (both half-years or both years; by default every half-year of the plan): what a chart
+    needs. With ``municipality``, its own figures."""
+    args = tuple(request.args.get(name) for name in ("from", "to", "municipality"))
+
+    def fetch():
+        answer = monitoring("series", plan_id, *args)
+        return answer["series"], _etag(answer["revision"], args)
+    return repeatable_read(("series", plan_id, args), plan_id, fetch, shared=True)
+
+
+@blp.route("/plans/<plan_id>/progress/matrix", methods=["GET"])
+@blp.doc(parameters=[{"in": "query", "name": "period", "required": True, "schema": {"type": "string"}}])
+def progress_matrix(plan_id):
+    """Goals x municipalities of a period (what a heat table needs): each municipality's own figure
+    of each goal its objectives serve, by the plan's goal rule."""
+    period = request.args.get("period")
+
+    def fetch():
+        answer = monitoring("matrix", plan_id, period)
+        return answer["matrix"], _etag(answer["revision"], (period,))
+    return repeatable_read(("matrix", plan_id, period), plan_id, fetch, shared=True)
+
+
+def _etag(revision, *variants):
+    """A strong ETag for stored figures (``revision``) read with these arguments; None (no ETag, not
+    kept) for figures made on the spot."""
+    if revision is None:
+        return None
+    return f'"{revision}.{hashlib.sha256(repr(variants).encode()).hexdigest()[:8]}"'
 
 
 @blp.route("/plans/<plan_id>/alerts", methods=["GET"])

@@ -1,4 +1,5 @@
 """Municipalities and API tokens (admin)."""
+from flask import current_app
 from flask_smorest import Blueprint
 
 from ..http import actor, call, json_body
@@ -43,4 +44,5 @@ def list_tokens():
 def revoke_token(token_id):
     """Revoke a token at once (admin)."""
     call("plan_registry", "revoke_token", actor(), token_id)
+    current_app.extensions["ortak_cache"].forget_actor(tag=("token", token_id))
     return "", 204

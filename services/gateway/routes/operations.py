@@ -1,9 +1,10 @@
 """Health, readiness, metrics and the API documentation page (served with no internet)."""
+import hmac
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import swagger_ui_bundle
-from flask import Blueprint, Response, current_app, send_from_directory
+from flask import Blueprint, Response, current_app, request, send_from_directory
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
 from shared import config
@@ -74,8 +75,20 @@ def readyz():
     return {"status": "ready", "checks": checks}
 
 
+def _may_scrape():
+    """Metrics are open on a developer's machine; in production only to the scraper's own token
+    (ORTAK_METRICS_TOKEN), and hidden entirely when none is set."""
+    if not config.production():
+        return True
+    expected = config.secret("ORTAK_METRICS_TOKEN")
+    offered = request.headers.get("Authorization", "")
+    return bool(expected) and hmac.compare_digest(offered.encode(), f"Bearer {expected}".encode())
+
+
 @blp.route("/metrics")
 def metrics():
+    if not _may_scrape():
+        return problem(404, "No such resource.")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

@@ -1,11 +1,13 @@
 """Joint plans: creation, frame, contributions, versions, adoption and revisions."""
+import re
+
 from flask import request
 from flask_smorest import Blueprint
 
 from shared import audit
 from shared.errors import InvalidInput
 
-from ..http import actor, attachment, call, if_match, json_body, with_etag
+from ..http import actor, attachment, call, if_match, json_body, repeatable_read, with_etag
 from ..openapi import body
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1", description="Joint strategic plans")
@@ -31,8 +33,12 @@ def list_plans():
 
 @blp.route("/plans/<plan_id>", methods=["GET"])
 def get_plan(plan_id):
-    """The current plan: status, version, frame, every contribution (ETag is the version)."""
-    return with_etag(registry("get_plan", plan_id))
+    """The current plan: status, version, frame, every contribution (ETag is the version; 304 to
+    If-None-Match with it)."""
+    def fetch():
+        plan = registry("get_plan", plan_id)
+        return plan, f'"{plan["version"]}"'
+    return repeatable_read(("plan", plan_id), plan_id, fetch)
 
 
 @blp.route("/plans/<plan_id>/frame", methods=["PUT"])
@@ -59,8 +65,19 @@ def set_status(plan_id):
 @blp.route("/plans/<plan_id>/adopt", methods=["POST"])
 @blp.doc(**body("Adoption"))
 def adopt(plan_id):
-    """Record the council decision; the targets become what monitoring measures against."""
+    """Record the coordinator's council decision, and any members' (``members``: [{"municipality",
+    "decision_no", "decision_date"}]); the targets become what monitoring measures against."""
     return with_etag(registry("adopt", plan_id, json_body(), if_match()))
+
+
+@blp.route("/plans/<plan_id>/adoptions/<municipality>", methods=["POST"])
+@blp.doc(**body("CouncilDecision"))
+def record_council(plan_id, municipality):
+    """A member's own council decision adopting the joint plan (number, date): by the member itself
+    (its coordinator or planner) or the plan's coordinator (not a cooperation body's), before or
+    after the coordinator's adoption. The plan lists who has adopted it (``adopted_by``) and whose
+    council has not yet (``awaiting``)."""
+    return with_etag(registry("record_council", plan_id, municipality, json_body(), if_match()))
 
 
 @blp.route("/plans/<plan_id>/revisions", methods=["POST"])
@@ -70,12 +87,20 @@ def start_revision(plan_id):
     return with_etag(registry("start_revision", plan_id, json_body(), if_match()), 201)
 
 
+@blp.route("/plans/<plan_id>/parent-changes/<int(min=1, max=1000000000):n>/acknowledge", methods=["POST"])
+def acknowledge_parent_change(plan_id, n):
+    """The child plan's coordinator has seen parent change ``n`` (a new version of the parent plan
+    that changed or removed a goal the child's goals serve): it is no longer flagged on the plan.
+    A new adopted version of the child closes every open flag too."""
+    return with_etag(registry("acknowledge_parent_change", plan_id, n, if_match()))
+
+
 @blp.route("/plans/<plan_id>/versions", methods=["GET"])
 def list_versions(plan_id):
     return registry("list_versions", plan_id)
 
 
-@blp.route("/plans/<plan_id>/versions/<int:n>", methods=["GET"])
+@blp.route("/plans/<plan_id>/versions/<int(min=1, max=1000000000):n>", methods=["GET"])
 def get_version(plan_id, n):
     return registry("get_version", plan_id, n)
 
@@ -84,7 +109,8 @@ def _count_arg(name, message, default=None, most=10**9):
     value = request.args.get(name)
     if value is None and default is not None:
         return default
-    if value is None or not value.isdigit() or not 0 < int(value) <= most:
+    # [0-9] and not str.isdigit(): superscripts and other scripts' digits are digits to Python
+    if value is None or not re.fullmatch(r"[0-9]{1,10}", value) or not 0 < int(value) <= most:
         raise InvalidInput(message, {name: [f"A whole number from 1 to {most}."]})
     return int(value)
 

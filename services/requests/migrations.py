@@ -1,0 +1,2 @@
+"""The requests service's data migrations (shared.migrations): none yet, its first shape is today's."""
+STEPS = ()

@@ -1,0 +1,42 @@
+"""Idempotency-Key on writes that create something (the IETF Idempotency-Key draft's rules).
+
+A key belongs to its caller (the token or person) and to the thing it is scoped to (a plan): the
+id of what the write creates is derived from them, so a retry after a lost answer finds what the
+first attempt stored instead of storing it twice, and one caller's key can neither stand in for nor
+replay another's. The same key sent again with another body is refused, never acknowledged
+without storing it.
+"""
+import hashlib
+import json
+
+from shared.errors import InvalidInput
+from shared.roles import who
+
+
+def checked(key):
+    """The key a client sent, or None; a key not of 1-200 characters is refused."""
+    if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 200):
+        raise InvalidInput("Bad Idempotency-Key.", {"Idempotency-Key": ["1-200 characters."]})
+    return key
+
+
+def keyed_id(prefix, actor, key, scope=None):
+    """The id of what ``actor``'s write with ``key`` creates (within ``scope``, when the prefix does
+    not carry it already)."""
+    owner = who(actor) or "public"
+    named = f"{owner}\n{key}" if scope is None else f"{scope}\n{owner}\n{key}"
+    return prefix + hashlib.sha256(named.encode()).hexdigest()[:32]
+
+
+def fingerprint(body):
+    """Of a request's body, to tell a retry (the same body) from the key used again for another."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def replay(stored, request, answer, what="request"):
+    """The first answer to a key, for a retry of the same request (``stored`` and ``request`` are
+    fingerprints); the key sent with another body is refused: nothing is stored."""
+    if stored != request:
+        raise InvalidInput(f"This Idempotency-Key was already used for a different {what}; nothing was stored. "
+                           "Send it with a new key.", {"Idempotency-Key": ["Already used with a different body."]})
+    return answer

@@ -1,0 +1,117 @@
+"""python -m ops.migrate on documents written by older releases: brought to today's shape, once,
+with a report; run again it changes nothing, and a run stopped half-way is finished by the next."""
+import pymongo
+import pytest
+
+from ops import migrate
+from services.monitoring import models as monitoring
+from shared import config, migrations, mongo
+
+OLD = {
+    "plan_registry": {"municipalities": [
+        {"_id": "edremit", "name": "Edremit", "kind": "district", "parent": "balikesir", "locale": "tr",
+         "calendar": "gregorian", "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z"},
+        {"_id": "korfez", "name": "Körfez", "kind": "cooperation", "parent": None, "locale": "tr",
+         "calendar": "gregorian", "members": ["edremit"], "created_at": "2026-01-01T00:00:00.000Z",
+         "updated_at": "2026-01-01T00:00:00.000Z"}],
+        "tokens": [{"_id": "tok_old", "hash": "h1", "role": "viewer", "municipality": None, "label": "",
+                    "created_at": "2026-01-01T00:00:00.000Z"},
+                   {"_id": "tok_new", "hash": "h2", "role": "viewer", "municipality": None, "label": "",
+                    "created_at": "2026-02-01T00:00:00.000Z", "outbox": [{"event_id": "e1", "type": "token_revoked"}],
+                    "outbox_pending": 1, "rev": 3}]},
+    "consultation": {"inputs": [
+        {"_id": "i1", "consultation_id": "c1", "plan_id": "p", "fingerprint": "f1", "stakeholder": {"group": "ngo"},
+         "kind": "need", "theme": "T1", "text": "su", "submitted_at": "2026-01-01T00:00:00.000Z"},
+        {"_id": "i2", "consultation_id": "c1", "plan_id": "p", "fingerprint": "f2", "stakeholder": {"group": "ngo"},
+         "kind": "need", "theme": "T1", "text": "yol", "submitted_at": "2026-01-01T00:00:00.000Z",
+         "moderation": "hidden"}]},
+    "monitoring": {
+        "alerts": [{"_id": "p|PG1|1", "plan_id": "p", "indicator": "PG1", "status": "closed", "period": "2025",
+                    "realization": 40.0, "threshold": 70.0, "reason": "below", "opened_at": "2026-01-01T00:00:00.000Z"},
+                   {"_id": "p|PG2|overdue|1", "plan_id": "p", "indicator": "PG2", "status": "open", "kind": "overdue",
+                    "periods": ["2025"], "reason": "late", "opened_at": "2026-02-01T00:00:00.000Z"}],
+        "readings": [{"_id": "r1", "plan_id": "p", "indicator": "PG1", "municipality": "edremit", "period": "2025",
+                      "value": 4.0},
+                     {"_id": "r2", "plan_id": "p", "indicator": "PG2", "municipality": "edremit", "period": "2025",
+                      "value": 5.0, "trail": [{"action": "submitted", "at": "2026-01-01T00:00:00.000Z"}]}]},
+}
+
+
+@pytest.fixture
+def deployment(store_uri, run_id):
+    """A deployment's databases holding documents in the shapes older releases wrote."""
+    prefix = f"ortak_{run_id}_migrations"
+    client = pymongo.MongoClient(store_uri, serverSelectionTimeoutMS=5000)
+    for service in config.SERVICES:
+        client.drop_database(f"{prefix}_{service}")
+    for service, collections in OLD.items():
+        for name, documents in collections.items():
+            client[f"{prefix}_{service}"][name].insert_many([dict(d) for d in documents])
+    yield client, prefix
+    for service in config.SERVICES:
+        client.drop_database(f"{prefix}_{service}")
+    client.close()
+
+
+def everything(client, prefix):
+    return {service: {name: sorted(client[f"{prefix}_{service}"][name].find(), key=lambda d: d["_id"])
+                      for name in client[f"{prefix}_{service}"].list_collection_names()}
+            for service in config.SERVICES}
+
+
+def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
+    client, prefix = deployment
+    found = migrate.run(store_uri, prefix)
+    assert {service: (before, after) for service, (before, after, _) in found.items()} == {
+        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 2), "requests": (0, 0), "programme": (0, 0)}
+    changed = {(service, step.number): what for service, (_, _, report) in found.items() for step, what, ran in report
+               if ran}
+    assert changed == {("plan_registry", 1): {"municipalities:members": 1},
+                       ("plan_registry", 2): {"tokens:outbox": 1, "tokens:outbox_pending": 1, "tokens:rev": 1,
+                                              "people:outbox": 0, "people:outbox_pending": 0, "people:rev": 0},
+                       ("consultation", 1): {"inputs:moderation": 1},
+                       ("monitoring", 1): {"alerts:kind": 1, "alerts:periods": 1},
+                       ("monitoring", 2): {"readings:trail": 1}}
+    db = {service: client[f"{prefix}_{service}"] for service in OLD}
+    assert db["plan_registry"].municipalities.find_one({"_id": "edremit"})["members"] == []
+    assert db["plan_registry"].municipalities.find_one({"_id": "korfez"})["members"] == ["edremit"]
+    assert {d["_id"]: (d["outbox"], d["outbox_pending"], d["rev"]) for d in db["plan_registry"].tokens.find()} == {
+        "tok_old": ([], 0, 0), "tok_new": ([{"event_id": "e1", "type": "token_revoked"}], 1, 3)}
+    assert {d["_id"]: d["moderation"] for d in db["consultation"].inputs.find()} == {"i1": "pending", "i2": "hidden"}
+    assert {d["_id"]: (d["kind"], d["periods"]) for d in db["monitoring"].alerts.find()} == {
+        "p|PG1|1": ("below_threshold", []), "p|PG2|overdue|1": ("overdue", ["2025"])}
+    assert [len(d["trail"]) for d in db["monitoring"].readings.find(sort=[("_id", 1)])] == [0, 1]
+    # the service's own query by kind (its next episode's number) now counts the old alert
+    mongo.connect(monitoring.ALIAS, f"{prefix}_monitoring", store_uri)
+    try:
+        assert monitoring.Alert.objects(plan_id="p", indicator="PG1", kind="below_threshold").count() == 1
+    finally:
+        mongo.disconnect(monitoring.ALIAS)
+    text = "\n".join(migrate.lines(found))
+    assert "monitoring: version 0 -> 2 (latest 2)" in text and "  2 readings have a trail: readings:trail 1" in text
+
+    migrated = everything(client, prefix)
+    again = migrate.run(store_uri, prefix)
+    assert all(not ran for _, _, report in again.values() for _, _, ran in report)
+    assert {service: after for service, (_, after, _) in again.items()} == {
+        service: after for service, (_, after, _) in found.items()}
+    assert everything(client, prefix) == migrated
+
+
+def test_a_run_stopped_half_way_is_finished_by_the_next(store_uri, deployment, capsys):
+    client, prefix = deployment
+    readings = client[f"{prefix}_monitoring"].readings
+    # step 1 recorded, step 2 applied to one reading only when the run stopped
+    migrate.run(store_uri, prefix, services=["monitoring"])
+    client[f"{prefix}_monitoring"][migrations.COLLECTION].delete_one({"_id": 2})
+    readings.insert_one({"_id": "r3", "plan_id": "p", "indicator": "PG3", "municipality": "edremit", "period": "2025"})
+    assert migrate.main(["--uri", store_uri, "--prefix", prefix, "--status"]) == 0
+    assert "monitoring: version 1 (latest 2)" in capsys.readouterr().out
+    assert "trail" not in readings.find_one({"_id": "r3"})
+    assert migrate.main(["--uri", store_uri, "--prefix", prefix, "--service", "monitoring"]) == 0
+    out = capsys.readouterr().out
+    assert "monitoring: version 1 -> 2 (latest 2)" in out and "readings:trail 1" in out
+    assert "plan_registry" not in out
+    assert readings.find_one({"_id": "r3"})["trail"] == []
+    assert readings.find_one({"_id": "r2"})["trail"] == OLD["monitoring"]["readings"][1]["trail"]
+    assert migrate.run(store_uri, prefix, services=["plan_registry"])["plan_registry"][:2] == (0, 2)

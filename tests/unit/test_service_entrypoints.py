@@ -1,0 +1,424 @@
+"""Entrypoints without a broker: each service's worker built by nameko's ``worker_factory``.
+
+Only the store and the event dispatcher are stood in for (an RPC proxy to another service is the
+mock worker_factory gives); schemas, access rules and domain run as they do in the service. The
+registry's store is an in-memory one whose outbox the relay empties into the dispatcher, so a test
+sees which events a write sent; the other stores are autospecs of the real ones (a call the real
+store would not take fails), their inbox the real one over an in-memory collection.
+
+No eventlet monkey-patching here: worker_factory only instantiates the class and sets its
+dependencies, and nothing below waits on a green thread.
+"""
+import copy
+from unittest.mock import ANY, create_autospec
+
+import pytest
+from nameko.testing.services import worker_factory
+from pymongo.errors import DuplicateKeyError
+
+from ops.demo import korfez
+from services.consultation.dependencies import Consultations
+from services.consultation.service import ConsultationService
+from services.plan_registry.service import PlanRegistry
+from services.requests.dependencies import Requests
+from services.requests.service import RequestsService
+from shared import events as ev
+from shared import inbox
+from shared.errors import Forbidden, InvalidInput, NotFound, RateLimited, StaleVersion
+
+ADMIN = {"token_id": "tok_admin", "role": "admin", "municipality": None}
+COORDINATOR = {"token_id": "tok_c", "role": "coordinator", "municipality": korfez.COORDINATOR}
+EDREMIT = {"token_id": "tok_e", "role": "planner", "municipality": "edremit"}
+VIEWER = {"token_id": "tok_v", "role": "viewer", "municipality": None}
+
+
+class Dispatched(list):
+    """The event dispatcher: what was dispatched, as (event type, envelope)."""
+
+    def __call__(self, event_type, envelope):
+        self.append((event_type, envelope))
+
+    def types(self):
+        return [event_type for event_type, _ in self]
+
+
+class MemoryRegistry:
+    """The registry's store interface in memory, as much of it as these entrypoints use."""
+
+    def __init__(self):
+        self.places, self.plans, self.tokens, self.outbox, self.windows = {}, {}, {}, [], {}
+
+    def municipalities(self):
+        return {mid: self.places[mid] for mid in sorted(self.places)}
+
+    def municipality(self, mid):
+        if mid not in self.places:
+            raise NotFound(f"No municipality {mid!r}.")
+        return self.places[mid]
+
+    def put_municipality(self, mid, data, event):
+        created = mid not in self.places
+        self.places[mid] = {"id": mid, **copy.deepcopy(data)}
+        self.outbox.append(event)
+        return created
+
+    def exists(self, plan_id):
+        return plan_id in self.plans
+
+    def latest(self, plan_id):
+        if plan_id not in self.plans:
+            raise NotFound(f"No plan {plan_id!r}.")
+        return len(self.plans[plan_id]), copy.deepcopy(self.plans[plan_id][-1])
+
+    def commit(self, plan_id, n, snapshot, kind, summary, author, events):
+        versions = self.plans.setdefault(plan_id, [])
+        if n != len(versions) + 1:
+            raise StaleVersion(f"Plan {plan_id} changed meanwhile.")
+        versions.append(copy.deepcopy(snapshot))
+        self.outbox += events
+
+    def provenance(self, plan_id):
+        return []
+
+    def issue_token(self, role, municipality, label, created_by):
+        token = {"id": f"tok_{len(self.tokens) + 1}", "role": role, "municipality": municipality, "label": label}
+        self.tokens[f"value-{token['id']}"] = token
+        return f"value-{token['id']}", token
+
+    def authenticate(self, value):
+        token = self.tokens.get(value)
+        return token and {"token_id": token["id"], "role": token["role"], "municipality": token["municipality"]}
+
+    def hit(self, key, window_seconds):
+        self.windows[key] = self.windows.get(key, 0) + 1
+        return self.windows[key]
+
+    def relay(self, dispatch, now=False):
+        while self.outbox:
+            envelope = self.outbox.pop(0)
+            dispatch(envelope["type"], envelope)
+
+
+class MemoryCollection:
+    def __init__(self):
+        self.documents = {}
+
+    def find_one(self, query, projection=None):
+        return self.documents.get(query["_id"])
+
+    def insert_one(self, document):
+        if document["_id"] in self.documents:
+            raise DuplicateKeyError("duplicate _id")
+        self.documents[document["_id"]] = document
+
+
+def with_inbox(store):
+    """The store's handle_once as the real inbox does it, over an in-memory collection."""
+    database = {inbox.COLLECTION: MemoryCollection()}
+    store.handle_once.side_effect = lambda consumer, body, effect: inbox.handle_once(database, consumer, body, effect)
+    return store
+
+
+@pytest.fixture
+def registry():
+    worker = worker_factory(PlanRegistry, store=MemoryRegistry(), dispatch=Dispatched())
+    for mid, body in korfez.MUNICIPALITIES.items():
+        worker.put_municipality(ADMIN, mid, body)
+    worker.dispatch.clear()
+    return worker
+
+
+def adopted_korfez(registry):
+    """The Körfez plan created, framed, contributed and adopted through the registry's entrypoints."""
+    registry.create_plan(COORDINATOR, copy.deepcopy(korfez.PLAN))
+    registry.put_frame(COORDINATOR, korfez.PLAN_ID, copy.deepcopy(korfez.FRAME))
+    for district, contribution in korfez.CONTRIBUTIONS.items():
+        registry.put_contribution(COORDINATOR, korfez.PLAN_ID, district, copy.deepcopy(contribution))
+    return registry.adopt(COORDINATOR, korfez.PLAN_ID, dict(korfez.ADOPTION))
+
+
+# --- plan_registry -------------------------------------------------------------------------
+
+def test_a_municipality_put_is_stored_and_announced_once_stored(registry):
+    answer = registry.put_municipality(ADMIN, "korfez-birlik", {"name": "Körfez Birliği", "kind": "cooperation_body",
+                                                                "locale": "tr", "calendar": "gregorian",
+                                                                "members": ["edremit", "havran"]})
+    assert answer["created"] and answer["municipality"]["members"] == ["edremit", "havran"]
+    [(event_type, envelope)] = registry.dispatch
+    assert event_type == ev.MUNICIPALITY_REGISTERED and envelope["payload"]["id"] == "korfez-birlik"
+    assert envelope["municipality"] == "korfez-birlik" and envelope["actor"]["token_id"] == "tok_admin"
+
+
+def test_a_municipality_outside_the_hierarchy_is_refused_and_nothing_is_sent(registry):
+    with pytest.raises(InvalidInput) as refused:
+        registry.put_municipality(ADMIN, "akcay", {"name": "Akçay", "kind": "district", "locale": "tr",
+                                                   "calendar": "gregorian"})
+    assert "parent" in refused.value.errors
+    assert "akcay" not in registry.store.places and registry.dispatch == []
+
+
+def test_tokens_are_issued_by_admins_only_and_for_a_role_its_municipality_fits(registry):
+    with pytest.raises(Forbidden):
+        registry.issue_token(COORDINATOR, {"role": "planner", "municipality": "edremit"})
+    with pytest.raises(InvalidInput) as refused:
+        registry.issue_token(ADMIN, {"role": "planner", "municipality": None})
+    assert refused.value.errors == {"municipality": ["Required for this role."]}
+    with pytest.raises(InvalidInput):
+        registry.issue_token(ADMIN, {"role": "admin", "municipality": "edremit"})
+    with pytest.raises(NotFound):
+        registry.issue_token(ADMIN, {"role": "planner", "municipality": "atlantis"})
+    assert registry.store.tokens == {} and registry.dispatch == []
+    issued = registry.issue_token(ADMIN, {"role": "planner", "municipality": "edremit", "label": "Edremit office"})
+    assert issued["role"] == "planner" and issued["municipality"] == "edremit" and issued["label"] == "Edremit office"
+    assert registry.authenticate(issued["token"]) == {"token_id": issued["id"], "role": "planner",
+                                                      "municipality": "edremit"}
+
+
+def test_bad_tokens_are_counted_per_client_and_refused_over_the_limit(registry, monkeypatch):
+    monkeypatch.setenv("ORTAK_TOKEN_FAILURE_LIMIT", "2")
+    assert registry.authenticate("nope", client="10.0.0.1") is None
+    assert registry.authenticate("x" * 201, client="10.0.0.1") is None   # not even looked up
+    with pytest.raises(RateLimited):
+        registry.authenticate("nope", client="10.0.0.1")
+    assert registry.authenticate("nope", client="10.0.0.2") is None   # another client's count
+    value = registry.issue_token(ADMIN, {"role": "viewer", "municipality": None})["token"]
+    assert registry.authenticate(value, client="10.0.0.1")["role"] == "viewer"   # a valid token always passes
+
+
+def test_a_plan_adopted_through_the_entrypoints_sends_each_fact_once(registry):
+    answer = adopted_korfez(registry)
+    assert answer == {"id": korfez.PLAN_ID, "status": "adopted", "version": 3 + len(korfez.CONTRIBUTIONS)}
+    assert registry.dispatch.types() == [ev.PLAN_CREATED, ev.FRAME_CHANGED,
+                                         *[ev.CONTRIBUTION_SUBMITTED] * len(korfez.CONTRIBUTIONS), ev.PLAN_ADOPTED]
+    adopted = registry.dispatch[-1][1]
+    assert adopted["plan_id"] == korfez.PLAN_ID and adopted["payload"]["version"] == answer["version"]
+    assert adopted["payload"]["plan"]["locale"] == "tr" and adopted["payload"]["adoption"]["decision_no"] == "2024/512"
+
+
+def test_refused_plan_writes_store_and_send_nothing(registry):
+    with pytest.raises(Forbidden):
+        registry.create_plan(EDREMIT, copy.deepcopy(korfez.PLAN))   # a planner creates no joint plan
+    assert registry.store.plans == {} and registry.dispatch == []
+    registry.create_plan(COORDINATOR, copy.deepcopy(korfez.PLAN))
+    registry.dispatch.clear()
+    with pytest.raises(StaleVersion):
+        registry.put_frame(COORDINATOR, korfez.PLAN_ID, copy.deepcopy(korfez.FRAME), expected_version=7)
+    with pytest.raises(Forbidden):
+        registry.put_frame(EDREMIT, korfez.PLAN_ID, copy.deepcopy(korfez.FRAME))
+    assert len(registry.store.plans[korfez.PLAN_ID]) == 1 and registry.dispatch == []
+
+
+# --- consultation --------------------------------------------------------------------------
+
+@pytest.fixture
+def consultation():
+    return worker_factory(ConsultationService, store=with_inbox(create_autospec(Consultations, instance=True)),
+                          dispatch=Dispatched())
+
+
+def test_the_registrys_adoption_updates_consultations_plan_once(registry, consultation):
+    adopted_korfez(registry)
+    _, envelope = registry.dispatch[-1]
+    consultation.on_plan_adopted(copy.deepcopy(envelope))
+    consultation.on_plan_adopted(copy.deepcopy(envelope))   # a redelivery
+    consultation.store.keep_plan.assert_called_once_with(ANY, envelope["payload"]["version"])
+    view = consultation.store.keep_plan.call_args.args[0]
+    assert view["id"] == korfez.PLAN_ID and view["members"] == korfez.DISTRICTS and view["objectives"]
+
+
+def open_consultation(consultation, registry):
+    adopted_korfez(registry)
+    consultation.on_plan_adopted(registry.dispatch[-1][1])
+    consultation.store.plan.return_value = consultation.store.keep_plan.call_args.args[0]
+    consultation.store.consultation.return_value = {
+        "id": "c1", "plan_id": korfez.PLAN_ID, "title": "Burhaniye", "kind": "workshop", "themes": ["T1", "T2"],
+        "sessions": [], "opens_at": "2024-06-12T07:00:00.000Z", "closes_at": "2999-01-01T00:00:00.000Z",
+        "public": False, "audience": None, "location": "", "created_at": "2024-06-01T00:00:00.000Z"}
+
+
+INPUT = {"stakeholder": {"name": "Edremit Kent Konseyi", "group": "ngo", "municipality": "edremit"},
+         "kind": "request", "theme": "T1", "text": "Kıyıda gölgelik yok."}
+
+
+def test_an_input_refused_stores_and_sends_nothing(registry, consultation):
+    open_consultation(consultation, registry)
+    with pytest.raises(Forbidden):
+        consultation.submit_input(VIEWER, "c1", dict(INPUT))
+    with pytest.raises(InvalidInput) as refused:
+        consultation.submit_input(EDREMIT, "c1", {**INPUT, "theme": "T9"})
+    assert "theme" in refused.value.errors
+    consultation.store.add_input.assert_not_called()
+    consultation.store.relay.assert_not_called()
+    assert consultation.dispatch == []
+
+
+def test_an_input_accepted_is_stored_with_its_event_and_relayed(registry, consultation):
+    open_consultation(consultation, registry)
+    consultation.store.add_input.return_value = ({"id": "i_1"}, True)
+    assert consultation.submit_input(EDREMIT, "c1", dict(INPUT)) == {"id": "i_1", "created": True}
+    stored, iid, data, _, submitted_by, events = consultation.store.add_input.call_args.args
+    assert stored["id"] == "c1" and data["theme"] == "T1" and submitted_by == "tok_e"
+    [envelope] = events
+    assert envelope["type"] == ev.INPUT_SUBMITTED and envelope["plan_id"] == korfez.PLAN_ID
+    assert envelope["payload"] == {"input_id": iid, "consultation_id": "c1", "kind": "request", "theme": "T1",
+                                   "group": "ngo", "municipality": "edremit"}
+    consultation.store.relay.assert_called_once_with(consultation.dispatch, now=True)
+
+
+# --- requests ------------------------------------------------------------------------------
+
+@pytest.fixture
+def requests_service():
+    worker = worker_factory(RequestsService, store=create_autospec(Requests, instance=True), dispatch=Dispatched())
+    worker.registry.get_municipality.return_value = {"id": "edremit", **korfez.MUNICIPALITIES["edremit"]}
+    worker.store.service.return_value = {"municipality": "edremit", "code": "CUKUR", "name": "Çukur", "public": False,
+                                         "target_days": 7, "responsible_unit": "Fen İşleri"}
+    return worker
+
+
+FORM = {"service_code": "CUKUR", "description": "Yolda çukur", "lat": "39.59", "long": "27.02"}
+
+
+def test_a_request_filed_by_others_than_staff_to_a_closed_service_is_refused(requests_service):
+    with pytest.raises(Forbidden):
+        requests_service.file_request({"token_id": "t", "role": "planner", "municipality": "havran"}, "edremit",
+                                      dict(FORM))
+    with pytest.raises(Forbidden):
+        requests_service.file_request(None, "edremit", dict(FORM), client="10.0.0.1")
+    requests_service.store.file.assert_not_called()
+    requests_service.store.relay.assert_not_called()
+    assert requests_service.dispatch == []
+
+
+def test_a_request_filed_by_staff_is_stored_with_its_event_and_relayed(requests_service):
+    filed = type("Filed", (), {"id": "sr_1", "service_code": "CUKUR", "status": "open", "neighbourhood": "",
+                               "filed_by": "staff", "requested_at": "2026-03-02T09:00:00.000Z",
+                               "agency_responsible": "Fen İşleri"})()
+    requests_service.store.file.return_value = (filed, True)
+    answer = requests_service.file_request(EDREMIT, "edremit", dict(FORM))
+    assert answer["service_request_id"] == "sr_1"
+    rid, record, events = requests_service.store.file.call_args.args
+    assert record["municipality"] == "edremit" and record["status"] == "open" and record["filed_by"] == "staff"
+    [envelope] = events
+    assert envelope["type"] == ev.SERVICE_REQUEST_FILED and envelope["municipality"] == "edremit"
+    assert envelope["payload"]["request_id"] == rid and envelope["payload"]["expected_at"] > record["requested_at"]
+    requests_service.store.relay.assert_called_once_with(requests_service.dispatch, now=True)
+
+
+# --- monitoring ----------------------------------------------------------------------------
+
+@pytest.fixture
+def monitoring():
+    from services.monitoring.dependencies import Monitoring
+    from services.monitoring.service import MonitoringService
+    from services.plan_registry import domain as registry_domain
+
+    worker = worker_factory(MonitoringService, store=create_autospec(Monitoring, instance=True), dispatch=Dispatched())
+    registry = worker_factory(PlanRegistry, store=MemoryRegistry(), dispatch=Dispatched())
+    for mid, body in korfez.MUNICIPALITIES.items():
+        registry.put_municipality(ADMIN, mid, body)
+    adopted_korfez(registry)
+    plan = registry.store.plans[korfez.PLAN_ID][-1]
+    view = {**registry_domain.monitoring_view(plan), "version": 1}
+    worker.store.models.return_value = [type("Model", (), {"view": view})()]
+    worker.store.unapplied_batches.return_value = []
+    return worker
+
+
+def _pending(indicators, submitted_by):
+    return [{"_id": f"r{n}", "indicator": code, "batch": "b1", "submitted_by": submitted_by}
+            for n, code in enumerate(indicators)]
+
+
+def test_four_eyes_refuses_an_approval_of_ones_own_readings_and_approves_nothing(monitoring):
+    monitoring.store.pending.return_value = _pending(["PG5.1.1"], EDREMIT)
+    with pytest.raises(InvalidInput) as refused:
+        monitoring.approve(EDREMIT, korfez.PLAN_ID, {"municipality": "edremit", "period": "2026-H1"})
+    assert "indicators" in refused.value.errors
+    monitoring.store.approve.assert_not_called()
+    with pytest.raises(Forbidden):   # another district's planner speaks not for Edremit
+        monitoring.approve({"token_id": "tok_a", "role": "planner", "municipality": "ayvalik"}, korfez.PLAN_ID,
+                           {"municipality": "edremit", "period": "2026-H1"})
+    monitoring.store.approve.assert_not_called()
+
+
+def test_an_approval_by_a_second_pair_of_eyes_is_stored_with_its_event(monitoring):
+    monitoring.store.pending.return_value = _pending(["PG5.1.2", "PG5.1.1"], EDREMIT)
+    monitoring.store.approve.return_value = 2
+    answer = monitoring.approve(COORDINATOR, korfez.PLAN_ID, {"municipality": "edremit", "period": "2026-H1"})
+    assert answer == {"approved": 2, "municipality": "edremit", "period": "2026-H1"}
+    plan_id, municipality, period, actor, events, pending = monitoring.store.approve.call_args.args
+    [event] = events
+    assert (event["type"], event["payload"]["indicators"], event["payload"]["count"]) == (
+        ev.READINGS_APPROVED, ["PG5.1.1", "PG5.1.2"], 2)
+    monitoring.store.relay.assert_called_once_with(monitoring.dispatch, now=True)
+
+
+# --- requests: the service-quality consumer ------------------------------------------------
+
+def test_a_plan_naming_a_figure_marks_its_ended_half_years_due_and_a_filed_request_marks_its_own(
+        requests_service, monkeypatch):
+    from datetime import datetime, timezone
+
+    from services.requests import service as requests_module
+    monkeypatch.setattr(requests_module, "utcnow", lambda: datetime(2026, 1, 10, tzinfo=timezone.utc))
+    with_inbox(requests_service.store)
+    plan = {"id": "manisa-x", "status": "adopted", "calendar": "gregorian", "period": {"start": 2025, "end": 2029},
+            "coordinator": "manisa", "members": ["yunusemre"], "coordinator_kind": "metropolitan", "objectives": [],
+            "indicators": [{"code": "PGY.1", "municipality": "yunusemre", "data_source": "open311:received"}]}
+    requests_service.on_plan_adopted(ev.envelope(ev.PLAN_ADOPTED, "plan_registry", {
+        "version": 3, "status": "adopted", "plan": plan, "adoption": {}}, plan_id="manisa-x"))
+    plan_id, version, view = requests_service.store.keep_quality_plan.call_args.args
+    assert (plan_id, version, view["municipalities"]) == ("manisa-x", 3, ["yunusemre"])
+    assert [c.args for c in requests_service.store.mark_quality_due.call_args_list] == [
+        ("yunusemre", "2025-H1"), ("yunusemre", "2025-H2")]
+    requests_service.store.mark_quality_due.reset_mock()
+    requests_service.store.quality_plans.return_value = [view]
+    filed = ev.envelope(ev.SERVICE_REQUEST_FILED, "requests", {
+        "request_id": "sr_1", "service_code": "CUKUR", "status": "closed", "filed_by": "muhtar",
+        "requested_at": "2025-12-30T09:00:00.000Z"}, municipality="yunusemre")
+    filed["occurred_at"] = "2026-01-10T08:00:00.000Z"   # entered late, from the muhtar's book
+    requests_service.on_request_filed(filed)
+    requests_service.on_request_filed(filed)   # redelivered: marked once
+    marked = sorted(c.args for c in requests_service.store.mark_quality_due.call_args_list)
+    assert marked == [("yunusemre", "2025-H2"), ("yunusemre", "2026-H1")]
+
+
+# --- programme -----------------------------------------------------------------------------
+
+@pytest.fixture
+def programme(monitoring):
+    from services.programme.dependencies import Programme
+    from services.programme.service import ProgrammeService
+
+    worker = worker_factory(ProgrammeService, store=create_autospec(Programme, instance=True), dispatch=Dispatched())
+    worker.store.plan.return_value = monitoring.store.models.return_value[-1].view   # the adopted Körfez plan
+    return worker
+
+
+PROJECT = {"code": "EDR-01", "title": "Sahil yolu", "objective": "H1.3", "municipality": "edremit",
+           "responsible_unit": "Fen İşleri", "horizon": "short", "priority": 1, "start": "2026-01-01",
+           "end": "2026-12-31"}
+
+
+def test_a_project_of_another_municipality_is_refused_and_nothing_is_registered(programme):
+    with pytest.raises(Forbidden):
+        programme.register_project({"token_id": "tok_a", "role": "planner", "municipality": "ayvalik"},
+                                   korfez.PLAN_ID, dict(PROJECT))
+    with pytest.raises(InvalidInput) as refused:   # a milestone after the project's end
+        programme.register_project(EDREMIT, korfez.PLAN_ID, {**PROJECT, "milestones": [
+            {"code": "M1", "title": "Bitiş", "due": "2027-06-30"}]})
+    assert any(path.startswith("milestones") for path in refused.value.errors)
+    programme.store.register.assert_not_called()
+    assert programme.dispatch == []
+
+
+def test_a_project_registered_is_stored_with_its_event_under_the_id_it_was_given(programme):
+    programme.store.keyed.return_value = None   # the key is new
+    programme.store.register.side_effect = lambda plan_id, pid, data, fields, entry, events, keyed: (
+        type("Project", (), {"as_dict": lambda self: {"id": pid, **data, **fields}, "history": [entry]})(), True)
+    programme.register_project(EDREMIT, korfez.PLAN_ID, dict(PROJECT), "retry-key-1")
+    plan_id, pid, data, fields, entry, events, keyed = programme.store.register.call_args.args
+    assert keyed and pid.startswith("pj_") and data["code"] == "EDR-01" and fields["version"] == 1
+    assert [(e["type"], e["payload"]["project_id"]) for e in events] == [(ev.PROJECT_REGISTERED, pid)]
+    programme.store.relay.assert_called_once_with(programme.dispatch, now=True)
