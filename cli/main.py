@@ -4,7 +4,6 @@ Exit codes: 0 done, 1 refused (the errors say where), 2 usage, 3 the plan change
 4 the server could not be reached (a push is then queued for `ortak sync`), 5 not allowed.
 """
 import json
-import os
 import sys
 
 import click

@@ -164,7 +164,7 @@ class DemoSeed:
         if self.stored_readings():
             return False
         plan = self.plan()
-        wait_until(lambda: self.admin.request("GET", f"{PLAN}/progress?period=2026").status_code == 200, 30,
+        wait_until(lambda: self.admin.request("GET", f"{PLAN}/progress?period=2026").status_code == 200, 60,
                    what="monitoring knows the adopted plan")
         self.admin.request("POST", f"{PLAN}/readings", json=demo_readings.readings(plan), expect=202)
         return True

@@ -17,6 +17,15 @@ from shared.events import exchange_name
 from tests.conftest import free_port
 
 ADMIN_TOKEN = "ortak_test_admin_" + secrets.token_urlsafe(16)
+# how long a read model may take to catch up with an event: generous, since the whole system and the
+# browser share two cores under the suite (tests check what arrives, not how fast; bench/ measures that)
+CATCH_UP = 60
+
+
+def until_monitoring_has(client, plan_id, period="2026"):
+    """Wait until monitoring has the adopted plan's read model (it answers its progress)."""
+    wait_until(lambda: client.request("GET", f"/plans/{plan_id}/progress?period={period}").status_code == 200,
+               CATCH_UP, what=f"monitoring knows the adopted plan {plan_id}")
 
 
 @pytest.fixture(scope="session")
@@ -104,8 +113,7 @@ def draft(region, coordinator):
 def adopted(draft, coordinator):
     """The draft adopted, once monitoring has its read model."""
     coordinator.post(f"/plans/{draft}/adopt", korfez.ADOPTION)
-    wait_until(lambda: coordinator.request("GET", f"/plans/{draft}/progress?period=2026").status_code == 200, 20,
-               what="monitoring knows the adopted plan")
+    until_monitoring_has(coordinator, draft)
     return draft
 
 

@@ -48,7 +48,7 @@ def publish(admin, coordinator, plan_id, wait_until, municipalities=True):
         coordinator.put(f"/plans/{plan_id}/contributions/{district}", contribution)
     coordinator.post(f"/plans/{plan_id}/adopt", korfez.ADOPTION)
     wait_until(lambda: coordinator.request("GET", f"/plans/{plan_id}/progress?period=2026").status_code == 200,
-               20, what="monitoring knows the adopted plan")
+               60, what="monitoring knows the adopted plan")
     plan = coordinator.get(f"/plans/{plan_id}")
     admin.request("POST", f"/plans/{plan_id}/readings", json=readings(plan), expect=202)
     for municipality in plan["contributions"]:

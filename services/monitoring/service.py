@@ -12,6 +12,7 @@ import secrets
 import time
 from datetime import date
 
+from eventlet.semaphore import Semaphore
 from marshmallow import ValidationError
 from nameko.events import EventDispatcher
 from nameko.timer import timer
@@ -36,6 +37,11 @@ SERVICE = "monitoring"
 CAS_RETRIES = 8
 BELOW_THRESHOLD, OVERDUE = "below_threshold", "overdue"  # the two reasons an indicator is off track
 SUMMARY_OVER = 500   # indicators: a bigger plan read without a filter is answered in summary (API.md)
+# Figuring a plan takes many store calls; a burst of adoptions or approvals would otherwise take every
+# worker of the process, and reads and submissions (a few calls each) would queue behind them past
+# the gateway's timeout. So at most this many workers figure at once; the others wait here, and the
+# process keeps workers free for the rest (max_workers in deploy/nameko.yml is well above this).
+FIGURING = Semaphore(int(config.env("ORTAK_FIGURE_WORKERS", "2")))
 
 
 class MonitoringService(HealthCheck):
@@ -56,11 +62,13 @@ class MonitoringService(HealthCheck):
     # -- the adopted plan, from the registry's events --------------------------------------------
     @event_handler("plan_registry", ev.PLAN_ADOPTED)
     def on_plan_adopted(self, body):
-        self.store.handle_once(f"{SERVICE}.plan_model", body, self._keep_model)
+        with FIGURING:
+            self.store.handle_once(f"{SERVICE}.plan_model", body, self._keep_model)
 
     @event_handler("plan_registry", ev.PLAN_REVISED)
     def on_plan_revised(self, body):
-        self.store.handle_once(f"{SERVICE}.plan_model", body, self._keep_model)
+        with FIGURING:
+            self.store.handle_once(f"{SERVICE}.plan_model", body, self._keep_model)
 
     def _keep_model(self, envelope):
         payload = envelope["payload"]
@@ -199,7 +207,8 @@ class MonitoringService(HealthCheck):
             payload = envelope["payload"]
             self._update(envelope["plan_id"], payload["period"], set(payload["indicators"]))
             self._overdue(envelope["plan_id"], set(payload["indicators"]))
-        self.store.handle_once(f"{SERVICE}.progress", body, effect)
+        with FIGURING:
+            self.store.handle_once(f"{SERVICE}.progress", body, effect)
 
     def _update(self, plan_id, approved_key, affected):
         models = self.store.models(plan_id)  # loaded once for every period below
@@ -283,7 +292,8 @@ class MonitoringService(HealthCheck):
     def check_due(self):
         """Periods end while nobody writes: look for readings past their due date now and then."""
         for plan_id in self.store.plan_ids():
-            self._overdue(plan_id)
+            with FIGURING:   # plan by plan: adoptions and approvals take their turns in between
+                self._overdue(plan_id)
 
     def _overdue(self, plan_id, codes=None):
         """Raise an ``overdue`` alert (once) for each indicator (of ``codes``, or all) whose readings of
@@ -487,7 +497,8 @@ class MonitoringService(HealthCheck):
     def recompute(self, plan_id):
         """Repair: every period figured again from the approved readings (same numbers as the
         incremental updates)."""
-        return {"plan_id": plan_id, "periods": self._recompute(plan_id)}
+        with FIGURING:
+            return {"plan_id": plan_id, "periods": self._recompute(plan_id)}
 
     def _recompute(self, plan_id):
         models = self.store.models(plan_id)

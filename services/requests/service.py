@@ -24,7 +24,7 @@ from shared.calendars import PeriodKeyError, parse_period
 from shared.clock import iso, now_iso, utcnow
 from shared.entrypoints import HealthCheck, event_handler, rpc
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from shared.roles import is_participant, role, speaks_for, who
+from shared.roles import is_participant, role, speaks_for
 from shared.text import pick
 from shared.validation import Problems, is_identifier, load
 

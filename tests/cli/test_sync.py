@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import openpyxl
 import pytest
@@ -16,6 +15,7 @@ from shared.validation import load
 from ops.demo import korfez, synthetic
 from ops.processes import free_port, wait_until
 from ops.stack import ROOT
+from tests.stack import until_monitoring_has
 
 pytestmark = pytest.mark.stack
 
@@ -82,13 +82,18 @@ def test_template_filled_pushed_and_pulled_gives_back_the_same_contribution(draf
     assert code == 0 and result["objectives"] == 1
 
 
+# districts of 200 indicators: 4,000 readings in 40 batches of 100 give the resume many places to
+# stop, without a plan so big that every other test waits on the shared store while it is figured
+INDICATORS, BATCH = 200, 100
+
+
 def write_csv(path, prefix, districts, periods):
     with open(path, "w", newline="") as f:
         out = csv.DictWriter(f, ["indicator", "municipality", "period", "value"])
         out.writeheader()
         for period in periods:
             for n in range(1, districts + 1):
-                out.writerows(synthetic.readings(prefix, n, 1000, period))
+                out.writerows(synthetic.readings(prefix, n, INDICATORS, period))
 
 
 def submitted(coordinator, plan_id):
@@ -99,17 +104,15 @@ def submitted(coordinator, plan_id):
 
 def test_a_push_interrupted_by_the_gateway_resumes_and_an_offline_push_syncs_later(stack, admin, token_for, tmp_path):
     prefix = "cli" + os.urandom(2).hex()
-    plan_id = synthetic.create(token_for, admin, prefix, 5, 1000)
+    plan_id = synthetic.create(token_for, admin, prefix, 5, INDICATORS)
     coordinator = token_for("coordinator", f"{prefix}-metro")
-    wait_until(lambda: coordinator.request("GET", f"/plans/{plan_id}/progress?period={synthetic.START}").status_code
-               == 200,
-               60, what="monitoring has the plan")
+    until_monitoring_has(coordinator, plan_id, synthetic.START)
     file = tmp_path / "readings.csv"
-    write_csv(file, prefix, 5, synthetic.half_years()[:4])        # 20,000 readings
+    write_csv(file, prefix, 5, synthetic.half_years()[:4])        # 4,000 readings
     journal_dir = tmp_path / "journal"
 
     push = ortak(tmp_path, stack.url, token(coordinator), "--attempts", "2", "push", "readings", str(file),
-                 "--plan", plan_id, "--batch-size", "500", wait=False)
+                 "--plan", plan_id, "--batch-size", str(BATCH), wait=False)
     wait_until(lambda: journal_dir.exists() and any(
         len(open(journal_dir / name).read().split()) >= 5 for name in os.listdir(journal_dir)), 300, interval=0.1,
         what="five batches acknowledged")
@@ -121,22 +124,22 @@ def test_a_push_interrupted_by_the_gateway_resumes_and_an_offline_push_syncs_lat
     stack.wait_ready()
 
     code, second = ortak(tmp_path, stack.url, token(coordinator), "push", "readings", str(file), "--plan", plan_id,
-                         "--batch-size", "500")
+                         "--batch-size", str(BATCH))
     assert code == 0, second
     assert second["skipped"] == first["sent"] and second["sent"] == 40 - first["sent"]
-    assert submitted(coordinator, plan_id) == (40, 20000)          # every batch stored once
+    assert submitted(coordinator, plan_id) == (40, 4000)           # every batch stored once
     assert ortak(tmp_path, stack.url, token(coordinator), "sync")[1]["sent"] == 0   # the queue went with the push
 
     offline = tmp_path / "offline.csv"
     write_csv(offline, prefix, 2, [f"{synthetic.START + 2}-H1"])
     code, queued = ortak(tmp_path, stack.url, token(coordinator), "push", "readings", str(offline),
-                         "--plan", plan_id, "--offline")
+                         "--plan", plan_id, "--batch-size", str(INDICATORS), "--offline")
     assert code == 4 and queued["queued"] == 2 and queued["sent"] == 0
-    assert submitted(coordinator, plan_id) == (40, 20000)
+    assert submitted(coordinator, plan_id) == (40, 4000)
     code, synced = ortak(tmp_path, stack.url, token(coordinator), "sync")
-    assert code == 0 and synced == {"sent": 2, "accepted": 2000, "projects": 0, "requests": 0, "left": 0,
+    assert code == 0 and synced == {"sent": 2, "accepted": 400, "projects": 0, "requests": 0, "left": 0,
                                       "refused": {}}
-    assert submitted(coordinator, plan_id) == (42, 22000)
+    assert submitted(coordinator, plan_id) == (42, 4400)
 
 
 def test_login_keeps_the_token_for_its_owner_only(stack, token_for, tmp_path):

@@ -2,7 +2,6 @@
 import copy
 
 import openpyxl
-import pytest
 
 from cli import contribution_book, readings_book
 from cli.main import check_contribution

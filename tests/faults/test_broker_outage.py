@@ -19,7 +19,7 @@ from shared import config
 from tests.conftest import free_port
 from tests.faults.broker_node import BrokerNode, available
 from tests.faults.test_delivery import read_store
-from tests.stack import ADMIN_TOKEN
+from tests.stack import ADMIN_TOKEN, until_monitoring_has
 
 pytestmark = [pytest.mark.stack, pytest.mark.skipif(not available(), reason="rabbitmq-server is not installed")]
 
@@ -57,9 +57,7 @@ def test_the_broker_stopped_and_started_in_a_stream_of_writes(node, system):
     prefix = "outage" + secrets.token_hex(2)
     plan_id = synthetic.create(token_for, admin, prefix, DISTRICTS, INDICATORS)
     coordinator = token_for("coordinator", f"{prefix}-metro")
-    wait_until(lambda: coordinator.request("GET", f"/plans/{plan_id}/progress?period={synthetic.START}").status_code
-               == 200,
-               30, what="monitoring has the plan")
+    until_monitoring_has(coordinator, plan_id, synthetic.START)
     pids = {name: child.pid for name, child in system.services.items()}
     batches = [(n, period) for period in synthetic.half_years() for n in range(1, DISTRICTS + 1)]
     planners = {n: token_for("planner", f"{prefix}-d{n}") for n in range(1, DISTRICTS + 1)}

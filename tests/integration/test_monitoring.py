@@ -7,6 +7,7 @@ import pytest
 
 from ops.demo import korfez
 from ops.processes import wait_until
+from tests.stack import until_monitoring_has
 
 pytestmark = pytest.mark.stack
 
@@ -273,8 +274,7 @@ def test_a_solar_hijri_plan_end_to_end(admin, token_for):
                             "weight": 100, "baseline": 10, "targets": {y: 10 + 2 * (i + 1) for i, y in enumerate(years)},
                             "calculation": "increase"}]}]})
     coordinator.post(f"/plans/{plan_id}/adopt", {"decision_no": "۱۴۰۱/۱۲", "decision_date": "2022-05-01"})
-    wait_until(lambda: coordinator.request("GET", f"/plans/{plan_id}/progress?period=1402").status_code == 200, 20,
-               what="monitoring knows the Tehran plan")
+    until_monitoring_has(coordinator, plan_id, "1402")
     for n, district in enumerate(["tehran-r1", "tehran-r2"], start=1):
         planner = token_for("planner", district)
         planner.post(f"/plans/{plan_id}/readings", {"readings": [
@@ -397,8 +397,7 @@ def test_service_quality_from_district_requests(admin, token_for):
                 {"code": f"Q{n}.2", "name": "Medyan yanıt süresi", "unit": "gün", "weight": 50, "baseline": 10,
                  "targets": {y: 5 for y in years}, "calculation": "decrease"}]}]})
     coordinator.post(f"/plans/{plan_id}/adopt", {"decision_no": "2025/1", "decision_date": "2025-01-15"})
-    wait_until(lambda: coordinator.request("GET", f"/plans/{plan_id}/progress?period=2026").status_code == 200, 20,
-               what="monitoring knows the Manisa plan")
+    until_monitoring_has(coordinator, plan_id, "2026")
     figures = {"yunusemre": ((350, 500), 8), "sehzadeler": ((180, 200), 4)}   # answered/received, median days
     for n, (district, ((answered, received), days)) in enumerate(figures.items(), start=1):
         planner = token_for("planner", district)
@@ -556,8 +555,7 @@ def test_without_four_eyes_one_person_submits_and_approves(admin, token_for):
         "indicators": [{"code": "K1", "name": "Şikayet sayısı", "unit": "adet", "weight": 100, "baseline": 100,
                         "targets": {y: 100 - 10 * i for i, y in enumerate(years)}, "calculation": "decrease"}]}]})
     coordinator.post(f"/plans/{plan_id}/adopt", {"decision_no": "2025/3", "decision_date": "2025-02-01"})
-    wait_until(lambda: coordinator.request("GET", f"/plans/{plan_id}/progress?period=2026").status_code == 200, 20,
-               what="monitoring knows the Bilecik plan")
+    until_monitoring_has(coordinator, plan_id, "2026")
     planner = token_for("planner", "bilecik-merkez")
     planner.post(f"/plans/{plan_id}/readings", {"readings": [
         {"indicator": "K1", "municipality": "bilecik-merkez", "period": "2026-H1", "value": 95}]}, expect=202)

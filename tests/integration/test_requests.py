@@ -9,6 +9,7 @@ import pytest
 import requests as http
 
 from ops.processes import wait_until
+from tests.stack import until_monitoring_has
 
 pytestmark = pytest.mark.stack
 
@@ -347,8 +348,7 @@ def manisa_plan(coordinator):
             "code": f"H1.{n}", "goal": "A1", "title": {"tr": "Başvuruları hedef sürede yanıtlamak"},
             "responsible_unit": "Fen İşleri Müdürlüğü", "indicators": indicators}]})
     coordinator.post(f"/plans/{plan_id}/adopt", {"decision_no": "2025/77", "decision_date": "2025-01-15"})
-    wait_until(lambda: coordinator.request("GET", f"/plans/{plan_id}/progress?period=2025").status_code == 200, 20,
-               what="monitoring knows the Manisa plan")
+    until_monitoring_has(coordinator, plan_id, "2025")
     return plan_id
 
 

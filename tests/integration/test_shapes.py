@@ -9,6 +9,7 @@ import pytest
 
 from ops.demo import alborz, bilecik, korfez, tehran
 from ops.processes import wait_until
+from tests.stack import until_monitoring_has
 
 pytestmark = pytest.mark.stack
 
@@ -72,8 +73,7 @@ def test_bilecik_makes_its_own_plan_from_creation_to_its_evaluation(municipaliti
     adopted = coordinator.post(f"/plans/{plan_id}/adopt", bilecik.ADOPTION)
     assert adopted["status"] == "adopted"
     assert public.get(f"/plans/{plan_id}")["status"] == "adopted"
-    wait_until(lambda: public.request("GET", f"/plans/{plan_id}/progress?period=2022").status_code == 200, 20,
-               what="monitoring knows Bilecik's plan")
+    until_monitoring_has(public, plan_id, "2022")
 
     lines = [{"indicator": c, "municipality": "bilecik", "period": p, "value": v} for c, p, v in BILECIK_READINGS]
     assert planner.post(f"/plans/{plan_id}/readings", {"readings": lines}, expect=202)["accepted"] == len(lines)

@@ -11,7 +11,6 @@ import openpyxl
 import pytest
 import requests
 
-from ops.client import Client
 from ops.demo import korfez
 from ops.processes import wait_until
 from ops.stack import ROOT
@@ -19,6 +18,7 @@ from services.monitoring.readings import reading_id
 from tests.faults.test_delivery import read_store
 from tests.integration.test_consultation import an_input, workshop
 from tests.security.test_hostile_input import plan_state, problem
+from tests.stack import until_monitoring_has
 
 pytestmark = pytest.mark.stack
 
@@ -49,8 +49,7 @@ def test_a_reading_outside_its_indicators_declared_range_is_refused_with_its_lin
     indicator["range"] = {"min": 0, "max": top}
     coordinator.put(f"/plans/{draft}/contributions/edremit", contribution)
     coordinator.post(f"/plans/{draft}/adopt", korfez.ADOPTION)
-    wait_until(lambda: coordinator.request("GET", f"/plans/{draft}/progress?period=2026").status_code == 200, 20,
-               what="monitoring knows the adopted plan")
+    until_monitoring_has(coordinator, draft)
     planner = token_for("planner", "edremit")
     found = problem(planner.request("POST", f"/plans/{draft}/readings", json={"readings": [
         reading("PG5.1.2", value=18), reading(indicator["code"], value=top + 1)]}), 422)

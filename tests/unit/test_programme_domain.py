@@ -1,5 +1,4 @@
 """Rules of activities, projects and the yearly documents without RabbitMQ or a store."""
-import copy
 from datetime import date
 
 import pytest

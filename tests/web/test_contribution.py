@@ -9,8 +9,7 @@ import openpyxl
 import pytest
 
 from ops.demo import korfez
-from ops.processes import wait_until
-from tests.stack import new_plan_id
+from tests.stack import new_plan_id, until_monitoring_has
 from tests.web.test_workspace import log_in, make_person, serious, shot
 
 
@@ -169,8 +168,7 @@ def adopted_plan(draft_plan):
     coordinator, plan_id = draft_plan.coordinator, draft_plan.id
     if coordinator.get(f"/plans/{plan_id}")["status"] != "adopted":
         coordinator.post(f"/plans/{plan_id}/adopt", korfez.ADOPTION)
-    wait_until(lambda: coordinator.request("GET", f"/plans/{plan_id}/progress?period=2026").status_code == 200,
-               20, what="monitoring knows the adopted plan")
+    until_monitoring_has(coordinator, plan_id)
     return draft_plan
 
 
