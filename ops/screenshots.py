@@ -95,7 +95,9 @@ def workspace_shots(url, out, people, plan_id=korfez.PLAN_ID, consultation=None)
     shots = [("coordinator", "workspace-region-tr", f"/workspace/plans/{plan_id}?lang=tr#heat", DESKTOP),
              ("coordinator", "workspace-region-fa", f"/workspace/plans/{plan_id}?lang=fa#waiting", DESKTOP),
              ("planner", "workspace-district-en", f"/workspace/plans/{plan_id}?lang=en#readings", DESKTOP),
-             ("planner", "workspace-district-phone-tr", f"/workspace/plans/{plan_id}?lang=tr#readings", PHONE)]
+             ("planner", "workspace-district-phone-tr", f"/workspace/plans/{plan_id}?lang=tr#readings", PHONE),
+             ("coordinator", "workspace-new-consultation-en", f"/workspace/plans/{plan_id}/consultations/new?lang=en",
+              DESKTOP)]
     if consultation:
         shots.append(("coordinator", "workspace-consultation-en", f"/workspace/consultations/{consultation}?lang=en",
                       DESKTOP))

@@ -6,12 +6,14 @@ write Persian digits and Solar Hijri dates; Turkish writes a decimal comma.
 """
 import datetime
 import os
+import re
 import tempfile
+from zoneinfo import ZoneInfo
 
 import jdatetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import g, request
+from flask import g, has_app_context, request
 from persiantools import digits
 
 from shared.documents import period_words
@@ -32,7 +34,20 @@ def offered_language():
     return lang if lang in LANGUAGES else None
 
 
+# the zone a municipality of each locale keeps its days in: a moment is shown as the date it is there
+ZONES = {"tr": "Europe/Istanbul", "fa": "Asia/Tehran"}
+
+
+def zone(locale=None):
+    """The time zone of a municipality's locale; without one, the page's own (set by the plan it shows)."""
+    if locale is None and has_app_context():
+        return g.get("zone") or ZoneInfo(ZONES.get(g.get("lang"), "UTC"))
+    return ZoneInfo(ZONES.get(locale, "UTC"))
+
+
 def choose_language(plan_locale=None):
+    if plan_locale is not None:
+        g.zone = zone(plan_locale)
     chosen = offered_language()
     if chosen:
         return chosen
@@ -137,16 +152,21 @@ def _as_date(value):
     if value is None or value == "":
         return None
     if isinstance(value, datetime.datetime):
-        return value.date()
+        return _local(value).date()
     if isinstance(value, datetime.date):
         return value
     text_value = str(value)
     try:
         if len(text_value) > 10:
-            return datetime.datetime.fromisoformat(text_value.replace("Z", "+00:00")).date()
+            return _local(datetime.datetime.fromisoformat(text_value.replace("Z", "+00:00"))).date()
         return datetime.date.fromisoformat(text_value)
     except ValueError:
         return None
+
+
+def _local(moment):
+    """A moment in the zone of the municipality the page is about (a day starts at its midnight)."""
+    return moment.astimezone(zone()) if moment.tzinfo is not None else moment
 
 
 def date(value, lang=None):
@@ -161,6 +181,23 @@ def date(value, lang=None):
     if lang == "tr":
         return f"{day.day} {TURKISH_MONTHS[day.month - 1]} {day.year}"
     return f"{ENGLISH_MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+def parse_date(text):
+    """A date as a person writes it: 2024-11-14, 14.11.2024 or 14/11/2024, in any digits; a year
+    before 1700 is a Solar Hijri one (1403-08-24). None when it is no date."""
+    text = digits.fa_to_en(text.strip()).replace("/", ".")
+    found = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text) or re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
+    if not found:
+        return None
+    parts = [int(p) for p in found.groups()]
+    year, month, day = parts if len(found.group(1)) == 4 else parts[::-1]
+    try:
+        if year < 1700:
+            return jdatetime.date(year, month, day).togregorian()
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def iso_date(value):

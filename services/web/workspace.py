@@ -13,7 +13,6 @@ import re
 import secrets
 from urllib.parse import urlencode
 
-import jdatetime
 from flask import Response, abort, flash, g, get_flashed_messages, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -25,6 +24,8 @@ from ..consultation.schemas import INPUT_KINDS
 from ..gateway.http import call
 from . import data, i18n
 from . import changes
+from . import consultation_form as cf
+from . import frame_form as ff
 from . import readings_form as rf
 from . import readings_upload, workbook
 from .account import login_required
@@ -232,15 +233,9 @@ def plan_workspace(plan_id):
 @blp.route("/workspace/plans/<plan_id>/readings", methods=["POST"])
 @login_required
 def submit_readings(plan_id):
-    plan_doc = _as_me("plan_registry", "get_plan", plan_id)
-    _language(plan_doc, data.municipalities())
-    if _mode(plan_doc) != "district":
-        abort(403)
-    mid = g.actor["municipality"]
+    plan_doc, mid = _district_plan(plan_id)
     period = _period(plan_doc, request.form.get("period"))
-    key = request.form.get("key") or ""
-    if not 8 <= len(key) <= 100:
-        key = secrets.token_urlsafe(18)
+    key = _form_key()
     rows = rf.rows(plan_doc, mid)
     values = rf.read(request.form, rows)
     lines, where, errors = rf.lines(values, rows, mid, period.key)
@@ -311,12 +306,23 @@ def _contribution_summary(plan_doc, mid):
 
 # -- the district's contribution as the command line's workbook ----------------------------------------
 
-def _district_plan(plan_id):
+def _form_key():
+    """The idempotency key a form carries (made when the form was shown): a double submit is one write."""
+    key = request.form.get("key") or ""
+    return key if 8 <= len(key) <= 100 else secrets.token_urlsafe(18)
+
+
+def _plan_for(plan_id, mode):
+    """The plan, the page's language set by it; 403 unless the person works on it in ``mode``."""
     plan_doc = _as_me("plan_registry", "get_plan", plan_id)
     _language(plan_doc, data.municipalities())
-    if _mode(plan_doc) != "district":
+    if _mode(plan_doc) != mode:
         abort(403)
-    return plan_doc, g.actor["municipality"]
+    return plan_doc
+
+
+def _district_plan(plan_id):
+    return _plan_for(plan_id, "district"), g.actor["municipality"]
 
 
 @blp.route("/workspace/plans/<plan_id>/contribution.xlsx")
@@ -425,23 +431,6 @@ def upload_contribution(plan_id):
 
 # -- adoption with the council decision ------------------------------------------------------------
 
-def _decision_date(text):
-    """A council decision's date as written: 2024-11-14, 14.11.2024 or 14/11/2024, in any digits; a
-    year before 1700 is a Solar Hijri one (1403-08-24). None when it is no date."""
-    text = i18n.digits.fa_to_en(text.strip()).replace("/", ".")
-    found = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text) or re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
-    if not found:
-        return None
-    parts = [int(p) for p in found.groups()]
-    year, month, day = parts if len(found.group(1)) == 4 else parts[::-1]
-    try:
-        if year < 1700:
-            return jdatetime.date(year, month, day).togregorian()
-        return datetime.date(year, month, day)
-    except ValueError:
-        return None
-
-
 def _adoption_message(path, text):
     text = str(text)
     found = re.match(r"^(\S+) has not submitted its contribution\.$", text)
@@ -461,10 +450,7 @@ def _adoption_message(path, text):
 @login_required
 def adopt(plan_id):
     """The coordinator records the council decision (number, date) that adopts the plan."""
-    plan_doc = _as_me("plan_registry", "get_plan", plan_id)
-    _language(plan_doc, data.municipalities())
-    if _mode(plan_doc) != "region":
-        abort(403)
+    _plan_for(plan_id, "region")
     values = {"decision_no": (request.form.get("decision_no") or "").strip(),
               "decision_date": (request.form.get("decision_date") or "").strip()}
     errors = {}
@@ -472,7 +458,7 @@ def adopt(plan_id):
         errors["decision_no"] = [_("Write the number of the council decision, such as 2024/512.")]
     elif len(values["decision_no"]) > 100:
         errors["decision_no"] = [_("Write at most %(count)s characters.", count=i18n.number(100))]
-    day = _decision_date(values["decision_date"]) if values["decision_date"] else None
+    day = i18n.parse_date(values["decision_date"]) if values["decision_date"] else None
     if day is None:
         errors["decision_date"] = [_("Write the date of the council decision as year-month-day, such as %(example)s.",
                                      example=i18n.local_digits("1403-08-24" if i18n.current() == "fa"
@@ -663,6 +649,97 @@ def _link_choices(plan_doc):
     for items in objectives.values():
         items.sort(key=lambda o: [int(p) if p.isdigit() else p for p in o["code"].lstrip("H").split(".")])
     return [{"goal": goal, "objectives": objectives.get(goal["code"], [])} for goal in goals]
+
+
+# -- the plan's frame --------------------------------------------------------------------------------
+
+def _frame_page(plan_doc, status=200, errors=None, values=None):
+    return render_template("frame.html", plan=plan_doc, themes=plan_doc.get("themes") or [],
+                           values=values or ff.values_of(plan_doc.get("frame"), i18n.current()),
+                           errors=errors or {}, editable=plan_doc["status"] in EDITABLE, plan_url=_plan_url), status
+
+
+@blp.route("/workspace/plans/<plan_id>/frame")
+@login_required
+def frame(plan_id):
+    return _frame_page(_plan_for(plan_id, "region"))
+
+
+@blp.route("/workspace/plans/<plan_id>/frame", methods=["POST"])
+@login_required
+def save_frame(plan_id):
+    """The coordinator writes the mission, vision, values and goals in the page's language; the
+    registry's rules answer at the fields, and a plan changed meanwhile is not overwritten."""
+    plan_doc = _plan_for(plan_id, "region")
+    values = ff.read(request.form, plan_doc.get("frame"))
+    body, errors, rows = ff.check(values, plan_doc.get("frame"), {t["code"] for t in plan_doc.get("themes") or []},
+                                  i18n.current())
+    raw_version = request.form.get("version") or ""
+    if not errors:
+        try:
+            answer = _as_me("plan_registry", "put_frame", plan_id, body,
+                            int(raw_version) if raw_version.isdigit() else None)
+        except InvalidInput as exc:
+            errors = ff.from_service(exc.errors, rows, body,
+                                     {mid: _municipality_name(mid) for mid in municipalities_of(plan_doc)})
+        except StaleVersion:
+            errors = {"frame": [_("The plan changed since you opened this page. Open the frame again to see the "
+                                  "change, then write yours.")]}
+        except Conflict:
+            errors = {"frame": [_("The plan's frame cannot change now: it is adopted or renewed. Start an update "
+                                  "or a renewal first.")]}
+        else:
+            data.forget()
+            flash(_("The plan's frame was saved; the plan is now version %(version)s.",
+                    version=i18n.number(answer["version"])))
+            return redirect(_plan_url(plan_id), code=303)
+    return _frame_page(plan_doc, 422, errors, values)
+
+
+# -- opening a consultation -------------------------------------------------------------------------
+
+def _new_consultation_page(plan_doc, status=200, errors=None, values=None, key=None):
+    themes = data.by_code(plan_doc.get("themes"))
+    blank = {"title": "", "kind": "workshop", "themes": [], "opens": "", "closes": "", "public": False,
+             "location": "", "audience": "", "sessions": [dict.fromkeys(cf.SESSION_FIELDS, "")] * cf.SESSION_ROWS}
+    return render_template("consultation_new.html", plan=plan_doc, themes=themes, kinds=cf.KIND_LABELS,
+                           rows=range(cf.SESSION_ROWS), errors=errors or {}, values=values or blank,
+                           key=key or secrets.token_urlsafe(18), plan_url=_plan_url), status
+
+
+@blp.route("/workspace/plans/<plan_id>/consultations/new")
+@login_required
+def new_consultation(plan_id):
+    return _new_consultation_page(_plan_for(plan_id, "region"))
+
+
+@blp.route("/workspace/plans/<plan_id>/consultations", methods=["POST"])
+@login_required
+def create_consultation(plan_id):
+    """The coordinator opens a consultation (a workshop with its sessions, a survey, a public comment
+    period); the form's key makes a double submit create it once."""
+    plan_doc = _plan_for(plan_id, "region")
+    municipalities = data.municipalities()
+    locale = (municipalities.get(plan_doc["coordinator"]) or {}).get("locale")
+    values = cf.read(request.form)
+    key = _form_key()
+    body, errors, rows = cf.check(values, {t["code"] for t in plan_doc.get("themes") or []}, i18n.zone(locale),
+                                  i18n.current(), datetime.date.today())
+    if not errors:
+        try:
+            made = _as_me("consultation", "create_consultation", plan_id, body, key)
+        except InvalidInput as exc:
+            errors = cf.from_service(exc.errors, rows)
+        except Conflict:   # the key was sent before with other values: this form is spent
+            key = secrets.token_urlsafe(18)
+            errors = {"title": [_("This form was already sent with other values. Check the consultations of the plan, "
+                                  "then send it again to open another one.")]}
+        else:
+            data.forget()
+            flash(_("The consultation “%(title)s” was created. It opens on %(date)s.",
+                    title=i18n.text(made["title"]), date=i18n.date(made["opens_at"])))
+            return redirect(_url(f"/workspace/consultations/{made['id']}"), code=303)
+    return _new_consultation_page(plan_doc, 422, errors, values, key)
 
 
 def _consultation_page(cid, status=200, **extra):

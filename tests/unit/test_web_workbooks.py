@@ -4,14 +4,14 @@ names beside the codes."""
 import datetime
 
 from services.web import changes, workbook
-from services.web.workspace import _decision_date
+from services.web.i18n import parse_date
 
 
-def test_a_council_decision_date_is_read_as_people_write_it():
-    assert _decision_date("2024-11-14") == datetime.date(2024, 11, 14)
-    assert _decision_date("14.11.2024") == _decision_date("14/11/2024") == datetime.date(2024, 11, 14)
-    assert _decision_date("۱۴۰۳-۰۸-۲۴") == datetime.date(2024, 11, 14)   # Solar Hijri, Persian digits
-    assert _decision_date("2024-13-40") is None and _decision_date("yesterday") is None
+def test_a_date_is_read_as_people_write_it():
+    assert parse_date("2024-11-14") == datetime.date(2024, 11, 14)
+    assert parse_date("14.11.2024") == parse_date("14/11/2024") == datetime.date(2024, 11, 14)
+    assert parse_date("۱۴۰۳-۰۸-۲۴") == datetime.date(2024, 11, 14)   # Solar Hijri, Persian digits
+    assert parse_date("2024-13-40") is None and parse_date("yesterday") is None
 
 
 def test_problems_are_listed_by_sheet_then_row_then_column():

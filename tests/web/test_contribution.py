@@ -119,6 +119,40 @@ def test_a_workbook_lacking_an_indicator_asks_before_removing_it(page, draft_pla
     assert weights(draft_plan.coordinator, draft_plan.id, "H6.1") == (version + 1, [100])
 
 
+def test_the_coordinator_writes_the_frame_in_english_keeping_turkish_and_a_goal_in_use_stays(page, draft_plan):
+    coordinator, plan_id = draft_plan.coordinator, draft_plan.id
+    before = coordinator.get(f"/plans/{plan_id}")
+    log_in(page, draft_plan.chief, expect=r"/workspace")
+    page.goto(f"/workspace/plans/{plan_id}?lang=en")
+    page.click("#edit-frame")
+    assert page.locator("#mission").input_value() == korfez.FRAME["mission"]["en"]
+    assert page.locator("#g0-code").input_value() == "A1"
+
+    # a field left empty is said at it, and nothing goes to the registry
+    page.fill("#vision", "")
+    page.click("#frame-form button[type=submit]")
+    assert "vision" in page.locator("#vision-error").inner_text()
+    assert not serious(page)
+    # a goal that the members' objectives serve cannot go: the registry's rule, at the goals
+    page.fill("#vision", korfez.FRAME["vision"]["en"])
+    page.check("#g0-remove")
+    page.click("#frame-form button[type=submit]")
+    assert "Goal A1 cannot go" in page.locator("#goals-error").inner_text()
+    assert coordinator.get(f"/plans/{plan_id}")["version"] == before["version"]
+    shot(page, "workspace-frame-errors-en")
+
+    page.uncheck("#g0-remove")
+    page.fill("#mission", "To plan and measure the Körfez region together.")
+    page.fill("#g1-title", "Culture, arts and sport for the whole region")
+    page.click("#frame-form button[type=submit]")
+    assert "frame was saved" in page.locator(".confirmation").inner_text()
+    frame = coordinator.get(f"/plans/{plan_id}")["frame"]
+    assert frame["mission"] == {"tr": korfez.FRAME["mission"]["tr"], "en": "To plan and measure the Körfez region together."}
+    assert frame["goals"][1]["title"]["tr"] == korfez.FRAME["goals"][1]["title"]["tr"]
+    assert frame["goals"][1]["title"]["en"] == "Culture, arts and sport for the whole region"
+    assert frame["regional_indicators"] == before["frame"]["regional_indicators"]
+
+
 def test_the_coordinator_reads_the_contributions_what_changed_and_adopts_with_the_council_decision(
         page, draft_plan):
     coordinator, plan_id = draft_plan.coordinator, draft_plan.id

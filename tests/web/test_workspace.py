@@ -15,7 +15,7 @@ from ops.demo import korfez
 from ops.demo.readings import publish, readings
 from ops.processes import wait_until
 from shared.guide import what_to_enter
-from tests.stack import new_plan_id
+from tests.stack import CATCH_UP, new_plan_id
 
 LANGUAGES = ("tr", "fa", "en")
 PERIOD = "2026-H2"   # begun (the clock of the stack is today's), no demo readings: what districts enter now
@@ -217,19 +217,66 @@ def test_the_coordinator_decides_an_input_and_approves_a_districts_readings(page
     card.locator("input[value=rejected]").check()
     card.locator("button[type=submit]").filter(has_text="Save the decision").click()
     assert page.locator(f"#reason-{region_plan.inputs[2]}").get_attribute("aria-invalid") == "true"
+    # a merge names the input it goes into; the first input joins the accepted one
+    card = page.locator(f"#input-{region_plan.inputs[0]}")
+    card.locator("input[value=merged]").check()
+    card.locator("select[name=merged_into]").select_option(region_plan.inputs[1])
+    card.locator("button[type=submit]").filter(has_text="Save the decision").click()
+    assert "was saved" in page.locator(".confirmation").inner_text()
+    merged = {i["id"]: i for i in region_plan.coordinator.get(f"/consultations/{region_plan.consultation}/inputs")}
+    assert merged[region_plan.inputs[0]]["decision"]["decision"] == "merged"
+    assert merged[region_plan.inputs[0]]["decision"]["merged_into"] == region_plan.inputs[1]
     shot(page, "workspace-consultation-en")
 
     # approve Edremit's readings: the figures change on the dashboard
     page.goto(f"/workspace/plans/{region_plan.id}?period={PERIOD}&lang=en")
     page.click("#approve-edremit")
     assert "were approved" in page.locator(".confirmation").inner_text()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + CATCH_UP
     while edremit_column(page) == before and time.monotonic() < deadline:
         time.sleep(0.5)
         page.reload()
     after = edremit_column(page)
     assert after != before and any("%" in cell for cell in after)
     assert page.locator("#waiting tr[data-municipality=edremit]").count() == 0
+
+
+def test_the_coordinator_opens_a_workshop_with_a_session_and_sees_each_problem_at_its_field(page, region_plan):
+    def consultations():
+        return {c["id"]: c for c in region_plan.coordinator.get(f"/plans/{region_plan.id}/consultations")}
+    before = set(consultations())
+    log_in(page, region_plan.chief, expect=r"/workspace")
+    page.goto(f"/workspace/plans/{region_plan.id}?lang=en")
+    page.click("#new-consultation")
+    page.fill("#title", "Körfez kıyı çalıştayı")
+    page.select_option("#kind", "workshop")
+    page.check("#themes-T1")
+    page.fill("#opens", "2027-13-01")                     # no such month
+    page.fill("#closes", "2027-02-28")
+    page.select_option("#s0-theme", "T3")                 # a theme the consultation is not about
+    page.fill("#s0-date", "2027-01-12")
+    page.fill("#s0-time", "14:30")
+    page.click("#consultation-form button[type=submit]")
+    assert "year-month-day" in page.locator("#opens-error").inner_text()
+    assert page.locator("#s0-theme").get_attribute("aria-invalid") == "true"
+    assert page.locator(".error-summary a[href='#opens']").count() == 1
+    assert page.locator("#title").input_value() == "Körfez kıyı çalıştayı"    # what was written stays
+    assert set(consultations()) == before                  # nothing stored
+    assert serious(page) == []
+
+    page.check("#themes-T3")
+    page.fill("#opens", "2027-01-04")
+    page.check("#public")
+    shot(page, "workspace-new-consultation-en")
+    page.click("#consultation-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/workspace/consultations/"))
+    assert "was created" in page.locator(".confirmation").inner_text()
+    made = [c for cid, c in consultations().items() if cid not in before]
+    assert len(made) == 1
+    assert made[0]["kind"] == "workshop" and made[0]["themes"] == ["T1", "T3"] and made[0]["public"] is True
+    assert made[0]["sessions"][0]["theme"] == "T3"
+    assert made[0]["sessions"][0]["starts_at"].startswith("2027-01-12T11:30")   # 14:30 in Istanbul
+    assert "opens on January 4, 2027" in page.locator(".confirmation").inner_text()   # the day in Istanbul
 
 
 # -- a district's planner --------------------------------------------------------------------------
@@ -311,6 +358,11 @@ def test_no_serious_or_critical_violation_on_the_login_and_workspace_pages(new_p
     shot(page, f"workspace-region-{lang}")
     page.goto(f"/workspace/consultations/{region_plan.consultation}?lang={lang}")
     found["consultation"] = serious(page)
+    page.goto(f"/workspace/plans/{region_plan.id}/consultations/new?lang={lang}")
+    found["new consultation"] = serious(page)
+    page.click("#consultation-form button[type=submit]")
+    found["new consultation with errors"] = serious(page)
+    shot(page, f"workspace-new-consultation-errors-{lang}")
     page.click("header.site button.login")
     log_in(page, region_plan.second, path=f"/login?lang={lang}", expect=r"/workspace")
     page.goto(f"/workspace/plans/{region_plan.id}?period={PERIOD}&lang={lang}")
