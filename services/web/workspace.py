@@ -218,6 +218,7 @@ def _plan_page(plan_id, asked_period=None, status=200, **extra):
     context["contribution_status"] = [(mid, _contribution_summary(plan_doc, mid)) for mid in municipalities_of(plan_doc)
                                       if mid in plan_doc["members"] or mid in plan_doc["contributions"]]
     context["can_adopt"] = mode == "region" and plan_doc["status"] in ("consultation", "revising")
+    context["can_revise"] = mode == "region" and plan_doc["status"] == "adopted"
     context.update(period=period, periods=_periods(plan_doc), progress=progress, matrix=matrix, alerts=alerts,
                    counts=counts, submitted=submitted, waiting=waiting, consultations=consultations,
                    indicator_names=indicator_names, adopted=progress is not None, quality=quality)
@@ -310,6 +311,12 @@ def _form_key():
     """The idempotency key a form carries (made when the form was shown): a double submit is one write."""
     key = request.form.get("key") or ""
     return key if 8 <= len(key) <= 100 else secrets.token_urlsafe(18)
+
+
+def _form_version():
+    """The plan version the form was shown with: a write to a plan changed since is refused (412)."""
+    raw = request.form.get("version") or ""
+    return int(raw) if raw.isdigit() else None
 
 
 def _plan_for(plan_id, mode):
@@ -465,8 +472,7 @@ def adopt(plan_id):
                                                                else "2024-11-14"))]
     elif day > datetime.date.today():
         errors["decision_date"] = [_("The council decision's date is not in the future.")]
-    raw_version = request.form.get("version") or ""
-    version = int(raw_version) if raw_version.isdigit() else None
+    version = _form_version()
     if not errors:
         try:
             answer = _as_me("plan_registry", "adopt", plan_id,
@@ -489,6 +495,50 @@ def adopt(plan_id):
                     "Monitoring measures against its targets from now on.", no=values["decision_no"],
                     date=i18n.date(day.isoformat()), version=i18n.number(answer["version"])))
             return redirect(_plan_url(plan_id), code=303)
+    return _plan_page(plan_id, request.form.get("period"), status=422, errors=errors, values=values)
+
+
+# -- an update or a renewal of an adopted plan -------------------------------------------------------
+
+REVISION_KINDS = ("update", "renewal")
+
+
+@blp.route("/workspace/plans/<plan_id>/revisions", methods=["POST"])
+@login_required
+def revise(plan_id):
+    """The coordinator starts an update (new targets from a period on, adopted again by the council)
+    or a renewal (the next plan, with the same members and themes)."""
+    _plan_for(plan_id, "region")
+    values = {name: (request.form.get(name) or "").strip() for name in ("kind", "reason", "effective_from")}
+    errors = {}
+    if values["kind"] not in REVISION_KINDS:
+        errors["kind"] = [_("Choose an update or a renewal.")]
+    if not values["reason"]:
+        errors["reason"] = [_("Say why the plan is revised: the council and the public read it.")]
+    if not errors:
+        body = {"kind": values["kind"], "reason": {i18n.current(): values["reason"]},
+                "effective_from": i18n.digits.fa_to_en(values["effective_from"]) or None}
+        try:
+            answer = _as_me("plan_registry", "start_revision", plan_id, body, _form_version())
+        except InvalidInput as exc:
+            for path, messages in (exc.errors or {}).items():
+                field = path if path in ("kind", "reason", "effective_from") else "revise"
+                errors.setdefault(field, []).append(_("This was not accepted: %(reason)s",
+                                                      reason="; ".join(map(str, messages))))
+        except StaleVersion:
+            errors["revise"] = [_("The plan changed since you opened this page: read it again, then start the "
+                                  "revision.")]
+        except Conflict as exc:
+            errors["revise"] = [_("This was not accepted: %(reason)s", reason=str(exc))]
+        else:
+            data.forget()
+            if values["kind"] == "update":
+                flash(_("An update of the plan was started: the districts can change their contributions, and the "
+                        "council adopts the updated plan with its decision."))
+                return redirect(_plan_url(plan_id), code=303)
+            flash(_("The plan was renewed as %(plan)s, with the same members and themes: write its frame, and "
+                    "the districts prepare their contributions.", plan=answer["renewed_by"]))
+            return redirect(_plan_url(answer["renewed_by"]), code=303)
     return _plan_page(plan_id, request.form.get("period"), status=422, errors=errors, values=values)
 
 
@@ -674,11 +724,9 @@ def save_frame(plan_id):
     values = ff.read(request.form, plan_doc.get("frame"))
     body, errors, rows = ff.check(values, plan_doc.get("frame"), {t["code"] for t in plan_doc.get("themes") or []},
                                   i18n.current())
-    raw_version = request.form.get("version") or ""
     if not errors:
         try:
-            answer = _as_me("plan_registry", "put_frame", plan_id, body,
-                            int(raw_version) if raw_version.isdigit() else None)
+            answer = _as_me("plan_registry", "put_frame", plan_id, body, _form_version())
         except InvalidInput as exc:
             errors = ff.from_service(exc.errors, rows, body,
                                      {mid: _municipality_name(mid) for mid in municipalities_of(plan_doc)})

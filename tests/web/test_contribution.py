@@ -244,7 +244,24 @@ def test_a_readings_workbook_with_text_in_a_number_cell_names_the_line_then_its_
 
 def test_the_public_plan_page_says_what_changed_between_adopted_versions(page, adopted_plan):
     coordinator, plan_id = adopted_plan.coordinator, adopted_plan.id
-    coordinator.post(f"/plans/{plan_id}/revisions", {"kind": "update", "reason": "Ara değerlendirme"}, expect=201)
+    # the coordinator starts an update in the browser: the reason and the period at their fields
+    log_in(page, adopted_plan.chief, expect=r"/workspace")
+    page.goto(f"/workspace/plans/{plan_id}?lang=en")
+    page.click("a[href='#revision']")
+    page.click("#revision-form button[type=submit]")
+    assert page.locator("#reason").get_attribute("aria-invalid") == "true"
+    page.fill("#reason", "Ara değerlendirme")
+    page.fill("#effective_from", "2099-H1")                  # outside the plan's years
+    page.click("#revision-form button[type=submit]")
+    assert page.locator("#effective_from").get_attribute("aria-invalid") == "true"
+    assert not serious(page)
+    assert coordinator.get(f"/plans/{plan_id}")["status"] == "adopted"
+    page.fill("#effective_from", "2028")
+    page.click("#revision-form button[type=submit]")
+    assert "An update of the plan was started" in page.locator(".confirmation").inner_text()
+    revision = coordinator.get(f"/plans/{plan_id}")
+    assert revision["status"] == "revising" and revision["revision"]["effective_from"] == "2028"
+    assert page.locator("#adopt-form").count() == 1                 # adopted again with the council decision
     edremit = coordinator.get(f"/plans/{plan_id}")["contributions"]["edremit"]
     indicator = edremit["objectives"][0]["indicators"][0]
     before = indicator["targets"]["2028"]
