@@ -18,7 +18,7 @@ import time
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from ops import broker
-from ops.client import Client, token_maker
+from ops.client import ApiError, Client, token_maker
 from ops.demo import korfez, synthetic
 from ops.demo.readings import publish
 from ops.processes import Child, free_port, wait_until
@@ -60,9 +60,12 @@ def ingest(stack, token_for, admin, districts, indicators, halves):
                for period in periods for n in range(1, districts + 1)]
     planners = {n: token_for("planner", f"{prefix}-d{n}") for n in range(1, districts + 1)}
     started = time.perf_counter()
-    for n, period, lines in batches:
-        planners[n].post(f"/plans/{plan_id}/readings", {"readings": lines}, expect=202)
-        planners[n].post(f"/plans/{plan_id}/readings/approve", {"municipality": f"{prefix}-d{n}", "period": period})
+    for n, period, lines in batches:   # as a district tool sends them: again after a 503, with the same key
+        sent = planners[n].patiently("POST", f"/plans/{plan_id}/readings", {"readings": lines}, f"{prefix}-{n}-{period}")
+        approved = planners[n].patiently("POST", f"/plans/{plan_id}/readings/approve",
+                                         {"municipality": f"{prefix}-d{n}", "period": period})
+        if sent.status_code != 202 or approved.status_code != 200:
+            raise ApiError(sent if sent.status_code != 202 else approved)
     settled(coordinator, plan_id, f"{periods[-1]}&level=indicators",
             lambda p: len(p["indicators"]) == districts * indicators and all(i["C"] == halves for i in p["indicators"]))
     elapsed = time.perf_counter() - started

@@ -1,4 +1,6 @@
 """A small HTTP client of Ortak's public API, for the demo seed, the tests and the benchmarks."""
+import time
+
 import requests
 
 
@@ -26,6 +28,22 @@ class Client:
         if expect is not None and response.status_code not in ((expect,) if isinstance(expect, int) else expect):
             raise ApiError(response)
         return response
+
+    def patiently(self, method, path, body, key=None, attempts=30, pause=0.5):
+        """A write as a careful district tool sends it: again after a 503 or a dropped connection,
+        with the same Idempotency-Key (so it is made once); the first other answer."""
+        headers = {"Idempotency-Key": key} if key else {}
+        last = None
+        for _ in range(attempts):
+            try:
+                last = self.request(method, path, json=body, headers=headers)
+            except requests.RequestException as exc:
+                last = exc
+            else:
+                if last.status_code != 503:
+                    return last
+            time.sleep(pause)
+        raise last if isinstance(last, Exception) else ApiError(last)
 
     def get(self, path, **kwargs):
         return self.request("GET", path, expect=kwargs.pop("expect", 200), **kwargs).json()

@@ -161,11 +161,12 @@ class DemoSeed:
 
     def readings(self):
         """The demo readings of 2025-H1 to 2026-H1, submitted by operations (admin)."""
+        # monitoring learns of the adoption by an event: until it has, it knows no readings of the plan
+        wait_until(lambda: self.admin.request("GET", f"{PLAN}/progress?period=2026").status_code == 200, 60,
+                   what="monitoring knows the adopted plan")
         if self.stored_readings():
             return False
         plan = self.plan()
-        wait_until(lambda: self.admin.request("GET", f"{PLAN}/progress?period=2026").status_code == 200, 60,
-                   what="monitoring knows the adopted plan")
         self.admin.request("POST", f"{PLAN}/readings", json=demo_readings.readings(plan), expect=202)
         return True
 

@@ -134,10 +134,18 @@ class Stack:
             child.stop()
             self.metrics_ports.pop(child.name, None)
 
-    def restart_service(self, name, kill=False):
-        child = self.services[name]
-        child.kill() if kill else child.stop()
-        self.services[name] = self.start_service(name)
+    def processes(self, name):
+        """Every process of service ``name``: the first, then its replicas."""
+        return [self.services[name], *self.replicas.get(name, [])]
+
+    def restart_service(self, name, kill=False, env=None):
+        """Stop (``kill``: SIGKILL) every process of a service and start as many again (``env``: with
+        that environment), then wait until the system is ready."""
+        old = self.processes(name)
+        for child in old:
+            child.kill() if kill else child.stop()
+        self.services[name] = self.start_service(name, env)
+        self.replicas[name] = [self.start_service(name, env, log_name=f"{name}.{n + 2}") for n in range(len(old) - 1)]
         self.wait_ready()
 
     def children(self):

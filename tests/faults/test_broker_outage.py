@@ -18,7 +18,7 @@ from ops.store import EmbeddedStore
 from shared import config
 from tests.conftest import free_port
 from tests.faults.broker_node import BrokerNode, available
-from tests.faults.test_delivery import read_store
+from tests.faults.test_delivery import read_store, service_pids
 from tests.stack import ADMIN_TOKEN, until_monitoring_has
 
 pytestmark = [pytest.mark.stack, pytest.mark.skipif(not available(), reason="rabbitmq-server is not installed")]
@@ -58,7 +58,7 @@ def test_the_broker_stopped_and_started_in_a_stream_of_writes(node, system):
     plan_id = synthetic.create(token_for, admin, prefix, DISTRICTS, INDICATORS)
     coordinator = token_for("coordinator", f"{prefix}-metro")
     until_monitoring_has(coordinator, plan_id, synthetic.START)
-    pids = {name: child.pid for name, child in system.services.items()}
+    pids = service_pids(system)
     batches = [(n, period) for period in synthetic.half_years() for n in range(1, DISTRICTS + 1)]
     planners = {n: token_for("planner", f"{prefix}-d{n}") for n in range(1, DISTRICTS + 1)}
 
@@ -115,5 +115,5 @@ def test_the_broker_stopped_and_started_in_a_stream_of_writes(node, system):
     public = Client(system.url)
     wait_until(lambda: public.get(f"/plans/{plan_id}/progress?period={synthetic.END}")["plan"]["realization"] == 100.0,
                60, interval=0.5, what="progress after the outage")
-    assert {name: child.pid for name, child in system.services.items()} == pids
+    assert service_pids(system) == pids
     assert all(child.alive() for child in system.services.values()) and system.gateway.alive()

@@ -54,10 +54,13 @@ def running(pid):
         return False
 
 
-def the_child(launcher, marker):
-    """The pid of the launcher's own child whose command line has ``marker``."""
-    found = [pid for pid in children_of(launcher.pid) if marker in cmdline(pid)]
-    assert len(found) == 1, (marker, [cmdline(p) for p in children_of(launcher.pid)])
+REPLICAS = int(os.environ.get("ORTAK_REPLICAS") or 1)   # processes of each service the launcher starts
+
+
+def the_child(launcher, marker, count=1):
+    """The pid of the launcher's first child whose command line has ``marker`` (there are ``count``)."""
+    found = sorted(pid for pid in children_of(launcher.pid) if marker in cmdline(pid))
+    assert len(found) == count, (marker, [cmdline(p) for p in children_of(launcher.pid)])
     return found[0]
 
 
@@ -88,12 +91,12 @@ def test_a_killed_service_and_a_killed_gateway_are_started_again(tmp_path, own_v
         launcher = start(env, log)
         started = descendants(launcher.pid)
         try:
-            registry = the_child(launcher, "services.plan_registry.service:PlanRegistry")
+            registry = the_child(launcher, "services.plan_registry.service:PlanRegistry", REPLICAS)
             os.kill(registry, signal.SIGKILL)
             wait_until(lambda: "plan_registry exited (-9)" in log_text(log), 10, what="the crash reported")
             wait_until(lambda: "plan_registry restarted" in log_text(log), 15, what="plan_registry restarted")
             wait_until(lambda: ready(url), 60, interval=0.5, what="ready again")
-            assert the_child(launcher, "services.plan_registry.service:PlanRegistry") != registry
+            assert the_child(launcher, "services.plan_registry.service:PlanRegistry", REPLICAS) != registry
             # it answers: a token check goes through the registry
             plan = requests.get(url + "/api/v1/plans/korfez-2025-2029", timeout=10)
             assert plan.status_code == 200 and plan.json()["status"] == "adopted"

@@ -16,13 +16,15 @@ def test_a_write_that_timed_out_is_made_once_when_retried_with_its_key(stack, ad
     planner = token_for("planner", "edremit")
     body = {"readings": [{"indicator": "PG5.1.1", "municipality": "edremit", "period": "2026-H1", "value": 18}]}
     key = {"Idempotency-Key": "unknown-outcome-" + secrets.token_hex(4)}
-    monitoring = stack.services["monitoring"].pid
-    os.kill(monitoring, signal.SIGSTOP)            # holds the request in its queue, answers nothing
+    monitoring = [child.pid for child in stack.processes("monitoring")]
+    for pid in monitoring:
+        os.kill(pid, signal.SIGSTOP)               # holds the request in its queue, answers nothing
     try:
         lost = planner.request("POST", f"/plans/{adopted}/readings", json=body, headers=key)
         read = planner.request("GET", f"/plans/{adopted}/readings")
     finally:
-        os.kill(monitoring, signal.SIGCONT)
+        for pid in monitoring:
+            os.kill(pid, signal.SIGCONT)
     assert lost.status_code == 503 and lost.headers["Retry-After"]
     problem = lost.json()
     assert problem["outcome"] == "unknown" and "same Idempotency-Key" in problem["detail"]
