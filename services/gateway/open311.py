@@ -20,7 +20,7 @@ import logging
 import re
 import xml.etree.ElementTree as ET
 
-from flask import Blueprint, Response, g, json, request
+from flask import Blueprint, Response, current_app, g, json, request
 from werkzeug.exceptions import HTTPException
 
 from shared.errors import Forbidden, InvalidInput, OrtakError, RateLimited, http_status
@@ -151,7 +151,11 @@ def api_key_actor():
     key = request.form.get("api_key") or request.args.get("api_key")
     if not key:
         return None
-    actor = call("plan_registry", "authenticate", key.strip(), request.remote_addr)
+    key = key.strip()
+    # remembered like a Bearer token until an event says it was revoked (cache.py): a muhtar's app
+    # filing all day costs the registry one check
+    actor = current_app.extensions["ortak_cache"].actor(
+        "token", key, lambda: call("plan_registry", "authenticate", key, request.remote_addr))
     if actor is None:
         raise Forbidden("Invalid api_key received -- can't proceed with create_request.")
     return {**actor, "request_id": g.get("request_id")}
