@@ -53,7 +53,7 @@ def template(plan, period, language, municipalities):
 def read(path):
     """(lines, errors): the readings as the API takes them, each with the place it came from
     ("Sheet!E3" or "line 3"), and the cells that are not numbers where numbers belong."""
-    rows = _xlsx_rows(path) if path.lower().endswith((".xlsx", ".xlsm")) else _csv_rows(path)
+    rows = file_rows(path)
     lines, errors = [], {}
     for place, row in rows:
         if all(v in (None, "") for v in row.values()):
@@ -71,6 +71,12 @@ def read(path):
             line[field] = value if field in NUMBERS else str(value).strip()
         lines.append((place(None), line))
     return lines, errors
+
+
+def file_rows(path):
+    """(where, row) of each data row of a workbook (every sheet) or a CSV file: ``where(field)`` names
+    the cell (``Sheet!C4``) or the line (``line 4, value``) for the errors."""
+    return _xlsx_rows(path) if str(path).lower().endswith((".xlsx", ".xlsm")) else _csv_rows(path)
 
 
 def _xlsx_rows(path):

@@ -1,13 +1,10 @@
 """Service requests kept in a workbook or CSV (a muhtarlık's book, a district's spreadsheet): one
 row per request, the import's field names as the header row."""
-import csv
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-import openpyxl
-from xlsxwriter.utility import xl_rowcol_to_cell
-
 from .contribution_book import _number
+from .readings_book import file_rows
 
 FIELDS = ["id", "service_code", "requested_datetime", "status", "closed_datetime", "status_notes",
           "agency_responsible", "description", "neighbourhood", "address_string", "address_id", "zipcode", "lat",
@@ -34,7 +31,7 @@ def read(path, timezone="UTC"):
     """(rows, errors): each row as the import takes it with the place it came from ("Sheet!C3" or
     "line 3"), and the cells that are not numbers or times where those belong."""
     zone = ZoneInfo(timezone)
-    rows = _xlsx_rows(path) if str(path).lower().endswith((".xlsx", ".xlsm")) else _csv_rows(path)
+    rows = file_rows(path)
     found, errors = [], {}
     for place, row in rows:
         if all(v in (None, "") for v in row.values()):
@@ -60,25 +57,6 @@ def read(path, timezone="UTC"):
             line[field] = value
         found.append((place, line))
     return found, errors
-
-
-def _xlsx_rows(path):
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    found = []
-    for ws in book.worksheets:
-        rows = ws.iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else "" for h in next(rows, [])]
-        for r, values in enumerate(rows, start=2):
-            row = dict(zip(header, values))
-            found.append((lambda field, r=r, title=ws.title, header=header: f"{title}!" + xl_rowcol_to_cell(
-                r - 1, header.index(field) if field in header else 0), row))
-    return found
-
-
-def _csv_rows(path):
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        return [(lambda field, n=n: f"line {n}" + (f", {field}" if field else ""), row)
-                for n, row in enumerate(csv.DictReader(f), start=2)]
 
 
 def placed(errors, places, offset=0):

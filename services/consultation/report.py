@@ -8,6 +8,8 @@ import xlsxwriter
 
 from shared.text import pick
 
+from .domain import SITUATION_KINDS
+
 LABELS = {"by_theme": "Theme", "by_kind": "Kind", "by_group": "Stakeholder group",
           "by_municipality": "Municipality", "by_decision": "Decision"}
 
@@ -89,19 +91,27 @@ def bank_workbook(plan_id, records):
     for c, (header, width) in enumerate(zip(BANK_HEADERS, widths)):
         sheet.write(0, c, header, bold)
         sheet.set_column(c, c, width)
-    for r, record in enumerate(records, start=1):
+    lines = []
+    for record in records:
         source = record["source"] or {}
-        values = [record["id"], record["kind"], record["municipality"], record["theme"] or "", _text(record["title"]),
-                  _text(record["text"]), record["quantity"], record["unit"] or "", source.get("input", ""),
-                  source.get("consultation_id", ""), source.get("group") or "", record["created_at"]]
+        lines.append([record["id"], record["kind"], record["municipality"], record["theme"] or "",
+                      _text(record["title"]), _text(record["text"]), record["quantity"], record["unit"] or "",
+                      source.get("input", ""), source.get("consultation_id", ""), source.get("group") or "",
+                      record["created_at"]])
+    _write_rows(sheet, lines, wrap)
+    sheet.autofilter(0, 0, max(len(records), 1), len(BANK_HEADERS) - 1)
+    book.close()
+    return buffer.getvalue()
+
+
+def _write_rows(sheet, lines, wrap):
+    """Each line a row under the header, its empty numbers left blank."""
+    for r, values in enumerate(lines, start=1):
         for c, value in enumerate(values):
             if value is None:
                 sheet.write_blank(r, c, None)
             else:
                 sheet.write(r, c, value, wrap)
-    sheet.autofilter(0, 0, max(len(records), 1), len(BANK_HEADERS) - 1)
-    book.close()
-    return buffer.getvalue()
 
 
 SITUATION_HEADERS = ["Municipality", "Theme", "Kind", "Text", "Quantity", "Unit", "From"]
@@ -126,8 +136,7 @@ def situation_workbook(table):
         sheet.set_column(c, c, width)
     lines = []
     for row in table["rows"]:
-        for kind, key in (("need", "needs"), ("strength", "strengths"), ("weakness", "weaknesses"),
-                          ("opportunity", "opportunities"), ("threat", "threats")):
+        for kind, key in SITUATION_KINDS:
             for item in row[key]:
                 lines.append([row["municipality"], row["theme"] or "", kind, _text(item["text"]), None, "",
                               _situation_from(item["source"])])
@@ -135,12 +144,7 @@ def situation_workbook(table):
             lines.append([row["municipality"], row["theme"] or "", f"bank: {record['kind']}",
                           _text(record["title"]) + (f" - {_text(record['text'])}" if record.get("text") else ""),
                           record["quantity"], record["unit"] or "", f"bank record {record['id']}"])
-    for r, values in enumerate(lines, start=1):
-        for c, value in enumerate(values):
-            if value is None:
-                sheet.write_blank(r, c, None)
-            else:
-                sheet.write(r, c, value, wrap)
+    _write_rows(sheet, lines, wrap)
     sheet.autofilter(0, 0, max(len(lines), 1), len(SITUATION_HEADERS) - 1)
     book.close()
     return buffer.getvalue()
