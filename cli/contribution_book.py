@@ -381,6 +381,8 @@ def keep_languages(contribution, current, language):
     order when only edited), each indicator's definition, direction, year_value, ratio_scale and range and
     each objective's goal_weight, which the book has no column for."""
     language = language if language in SHEETS else "en"
+    # objectives counted from another plan: the book does not show them, and they stay
+    contribution.setdefault("references", (current or {}).get("references", []))
     objectives = {o["code"]: o for o in (current or {}).get("objectives", [])}
     indicators = {i["code"]: i for o in objectives.values() for i in o.get("indicators", [])}
 
@@ -460,13 +462,20 @@ def _stored_form(plan, municipality, contribution):
     return loaded["objectives"]
 
 
+def as_written(plan, municipality, empty=None):
+    """The municipality's contribution as it writes it (objectives counted from another plan stay
+    references: they are written there), or ``empty`` when it has none."""
+    found = plan["contributions"].get(municipality)
+    return empty if found is None else rules.written_here(found)
+
+
 def has_already(plan, municipality, contribution):
     """Whether the server's contribution of ``municipality`` is exactly ``contribution``."""
-    current = plan["contributions"].get(municipality)
-    if current is None:
+    stored = as_written(plan, municipality)
+    if stored is None or stored["references"] != contribution.get("references", []):
         return False
-    stored = [{k: v for k, v in o.items() if k != "inputs"} for o in current.get("objectives", [])]
+    objectives = [{k: v for k, v in o.items() if k != "inputs"} for o in stored["objectives"]]
     try:
-        return stored == _stored_form(plan, municipality, contribution)
+        return objectives == _stored_form(plan, municipality, contribution)
     except InvalidInput:
         return False

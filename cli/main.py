@@ -72,7 +72,7 @@ def _contribution_book(obj, plan_id, municipality, output, filled):
     """Write the contribution workbook of the plan as it is now, empty or with what the server has."""
     _, api = obj.api()
     plan = _plan(api, plan_id)
-    current = plan["contributions"].get(municipality, {"objectives": []}) if filled else None
+    current = contribution_book.as_written(plan, municipality, {"objectives": []}) if filled else None
     _write(output, contribution_book.write(plan, municipality, _language(api, municipality), current,
                                            plan["version"]))
     return plan, current
@@ -222,7 +222,7 @@ def push_contribution(obj, file, rebase, check, allow_removals):
     plan_id, municipality, version = about["plan"], about["municipality"], int(about["version"])
     language = about.get("language") or "en"
     plan = _plan(api, plan_id)
-    current = plan["contributions"].get(municipality)
+    current = contribution_book.as_written(plan, municipality)
     contribution = contribution_book.keep_languages(contribution, current, language)
     problems = check_contribution(plan, municipality, contribution, cells, unreadable)
     if problems:

@@ -37,6 +37,8 @@ def template(plan, period, language, municipalities):
     r = 1
     for municipality in municipalities:
         for objective in plan["contributions"].get(municipality, {}).get("objectives", []):
+            if objective.get("reported_in"):
+                continue   # its readings are entered in the plan it is written in
             for indicator in objective["indicators"]:
                 ws.write_row(r, 0, [indicator["code"], pick(indicator["name"], language), municipality, period])
                 ws.write(r, len(FIELDS) - 1, what_to_enter(indicator, period, language,

@@ -204,6 +204,10 @@ class Caches:
             self.actors.drop(("token", payload.get("token_id")))
         elif event_type in (ev.SESSION_ENDED, ev.PERSON_DISABLED):
             self.actors.drop(("person", payload.get("person_id")))
+        # the plans whose objectives this one counts too show where they also count
+        plan = payload.get("plan")
+        for other in (plan.get("counts_from") or []) if isinstance(plan, dict) else []:
+            self.reads.drop(("plan", other))
         if envelope.get("plan_id"):
             tag = ("plan", envelope["plan_id"])
             self.reads.drop(tag)

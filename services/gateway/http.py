@@ -1,5 +1,6 @@
 """Request helpers the routes share: the JSON body, If-Match, the ETag of a plan, files."""
 import base64
+import hashlib
 import json
 import re
 
@@ -66,7 +67,8 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not a JSON number")
 
 
-_IF_MATCH = re.compile(r'^(?:W/)?"?([0-9]{1,9})"?$')
+# the version, and after a dot what a plan's read adds from other plans (plan_etag)
+_IF_MATCH = re.compile(r'^(?:W/)?"?([0-9]{1,9})(?:\.[0-9a-f]{1,16})?"?$')
 
 
 def if_match():
@@ -86,6 +88,16 @@ def call(service, method, *args, **kwargs):
 
 def actor():
     return g.get("actor")
+
+
+def plan_etag(plan):
+    """A plan read's ETag: its version, and where other plans count its objectives too (that
+    changes with their versions, not this plan's); If-Match takes it as the version."""
+    elsewhere = sorted((a["plan"], a["goal"], a["status"]) for c in plan["contributions"].values()
+                       for o in c["objectives"] for a in o.get("also_in") or [])
+    if not elsewhere:
+        return f'"{plan["version"]}"'
+    return f'"{plan["version"]}.{hashlib.sha256(repr(elsewhere).encode()).hexdigest()[:12]}"'
 
 
 def with_etag(body, status=200):

@@ -42,6 +42,11 @@ class Monitoring(ServiceStore):
             raise NotFound(f"No adopted plan {plan_id!r}.")
         return found
 
+    def counting(self, plan_id):
+        """The adopted plans that count indicators of ``plan_id`` (reported there) too."""
+        found = PlanModel._get_collection().find({"view.indicators.reported_in": plan_id}, {"plan_id": 1})
+        return sorted({doc["plan_id"] for doc in found})
+
     def child_plans(self, plan_id):
         """The adopted plans that cascade from ``plan_id`` (their newest version says so)."""
         found = {}
@@ -110,10 +115,17 @@ class Monitoring(ServiceStore):
             query["indicator"] = {"$in": sorted(indicators)}
         return list(Reading._get_collection().find(query).sort("_id"))
 
-    def approved(self, plan_id, indicators=None):
-        """(indicator, period) -> approved figures: the only readings that count."""
-        return {(r["indicator"], r["period"]): r["approved"] for r in self.readings(plan_id, indicators=indicators)
-                if r.get("approved")}
+    def approved(self, plan_id, indicators=None, borrowed=None):
+        """(indicator, period) -> approved figures: the only readings that count. ``borrowed``
+        ({plan: codes}, domain.borrowed): indicators whose readings are those of the plan they are
+        reported in."""
+        found = {(r["indicator"], r["period"]): r["approved"] for r in self.readings(plan_id, indicators=indicators)
+                 if r.get("approved")}
+        for source, codes in (borrowed or {}).items():
+            wanted = codes if indicators is None else codes & set(indicators)
+            if wanted:
+                found.update(self.approved(source, wanted))
+        return found
 
     def pending(self, plan_id, municipality, period, indicators=None):
         """The submitted (not yet approved or rejected) readings of a municipality and period."""

@@ -504,6 +504,17 @@ def affected_periods(plan, approved_key, later=True):
             if p.last_day >= approved.first_day and (later or p.year == approved.year)]
 
 
+def borrowed(plan):
+    """{plan: indicator codes}: the indicators of objectives this plan counts from the plan they are
+    written in (a district's contribution to a joint plan, counted in its own plan too): their
+    readings are entered and approved there, and count here as they are."""
+    found = {}
+    for indicator in plan["indicators"]:
+        if indicator.get("reported_in"):
+            found.setdefault(indicator["reported_in"], set()).add(indicator["code"])
+    return found
+
+
 def carries_forward(plan, codes):
     """Whether readings of ``codes`` count in later years: a cumulative indicator among them, or a
     cumulative regional indicator that one of them feeds."""
@@ -526,6 +537,13 @@ def periods_between(plan, start=None, end=None):
         raise ValueError("from comes after to.")
     return [p for p in every if (p.half is not None) == halves
             and (first is None or p.first_day >= first.first_day) and (last is None or p.first_day <= last.first_day)]
+
+
+def within(plan, key):
+    """Whether readings of period ``key`` (of the plan's calendar) can count in the plan: the
+    period does not begin after the plan's last one."""
+    periods = plan_periods(plan["calendar"], plan["period"]["start"], plan["period"]["end"])
+    return bool(periods) and parse_period(key, plan["calendar"]).first_day <= periods[-1].last_day
 
 
 def period_of(plan, key):

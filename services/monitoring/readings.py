@@ -53,6 +53,9 @@ def check_batch(plan, lines, may_write, today=None):
         indicator = indicators.get(code) if isinstance(code, str) else None
         if indicator is None:
             problems.add(f"{path}.indicator", f"Unknown indicator {code!r} in plan {plan['id']}.")
+        elif indicator.get("reported_in"):
+            problems.add(f"{path}.indicator", f"Indicator {code} is reported in plan {indicator['reported_in']}: "
+                                              "enter its readings there; once approved they count here too.")
         elif municipality != indicator["municipality"]:
             problems.add(f"{path}.municipality", f"Indicator {code} is reported by {indicator['municipality']}, "
                                                  f"not {municipality!r}.")

@@ -204,9 +204,15 @@ class MonitoringService(HealthCheck):
     def on_readings_approved(self, body):
         """Update the figures the approval touches: its indicators, their parents, later periods."""
         def effect(envelope):
-            payload = envelope["payload"]
-            self._update(envelope["plan_id"], payload["period"], set(payload["indicators"]))
-            self._overdue(envelope["plan_id"], set(payload["indicators"]))
+            payload, plan_id = envelope["payload"], envelope["plan_id"]
+            self._update(plan_id, payload["period"], set(payload["indicators"]))
+            self._overdue(plan_id, set(payload["indicators"]))
+            for other in self.store.counting(plan_id):   # the plans that count these indicators too
+                view = self.store.models(other)[-1].view
+                codes = set(payload["indicators"]) & domain.borrowed(view).get(plan_id, set())
+                if codes and domain.within(view, payload["period"]):
+                    self._update(other, payload["period"], codes)
+                    self._overdue(other, codes)
         with FIGURING:
             self.store.handle_once(f"{SERVICE}.progress", body, effect)
 
@@ -251,14 +257,15 @@ class MonitoringService(HealthCheck):
             if attempt:   # another process wrote meanwhile: let it finish before reading again
                 time.sleep(random.uniform(0, 0.05 * attempt))
             stored = {p.key: self.store.progress(plan_id, p.key) for p in pending}
-            approved = self.store.approved(plan_id, needed) if affected is not None else None
+            borrowed = domain.borrowed(models[-1].view)
+            approved = self.store.approved(plan_id, needed, borrowed) if affected is not None else None
             everything = None
             conflicts = []
             for period in pending:
                 model, previous = self.store.choose(models, period.key), stored[period.key]
                 if affected is None or previous is None or previous.model_version != model.version:
                     if everything is None:
-                        everything = self.store.approved(plan_id)
+                        everything = self.store.approved(plan_id, borrowed=borrowed)
                     figures = domain.compute_period(model.view, everything, period)
                 else:
                     figures = domain.update_period(previous.figures, model.view, approved, period, affected)
@@ -305,7 +312,8 @@ class MonitoringService(HealthCheck):
             view = {**view, "indicators": [i for i in view["indicators"] if i["code"] in codes]}
         # readings are due from the plan's first adoption on: an update's adoption moves no due date
         decided = (models[0].view.get("adoption") or {}).get("decision_date")
-        late = domain.overdue(view, set(self.store.approved(plan_id, codes)), clock.utcnow().date(),
+        late = domain.overdue(view, set(self.store.approved(plan_id, codes, domain.borrowed(view))),
+                              clock.utcnow().date(),
                               view["settings"].get("readings_due_days", 30),
                               date.fromisoformat(decided) if decided else None)
         open_alerts = self.store.open_alerts(plan_id, OVERDUE)
@@ -417,7 +425,8 @@ class MonitoringService(HealthCheck):
         plan_id = model.plan_id
         stored = self.store.progress(plan_id, key)
         if stored is None or stored.model_version != model.version:
-            figures = domain.compute_period(model.view, self.store.approved(plan_id), domain.period_of(model.view, key))
+            approved = self.store.approved(plan_id, borrowed=domain.borrowed(models[-1].view))
+            figures = domain.compute_period(model.view, approved, domain.period_of(model.view, key))
         else:
             figures = stored.figures
             if revision is not None:

@@ -244,6 +244,13 @@ class Registry(ServiceStore):
         found = PlanVersion._get_collection().find({"n": 1, "snapshot.parent_plan": plan_id}, {"plan_id": 1})
         return sorted({doc["plan_id"] for doc in found})
 
+    def counting(self, plan_id):
+        """The ids of the plans that count objectives of ``plan_id`` too (their newest version says so)."""
+        # $in, not equality: see the note on PlanHead.members
+        found = PlanVersion._get_collection().find({"snapshot.counts_from": {"$in": [plan_id]}}, {"plan_id": 1})
+        ids = sorted({doc["plan_id"] for doc in found})
+        return [i for i in ids if plan_id in (self.latest(i)[1].get("counts_from") or [])]
+
     def versions(self, plan_id):
         headers = [v.header() for v in PlanVersion.objects(plan_id=plan_id).exclude("snapshot", "outbox")
                    .order_by("n")]

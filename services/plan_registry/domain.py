@@ -288,10 +288,11 @@ def with_parent_changes(plan, flags, now):
     has already (same parent, version and goal: a redelivered event) is not added twice. None when
     nothing is new."""
     existing = plan.get("parent_changes") or []
-    known = {(f["parent_plan"], f["to_version"], f["parent_goal"]) for f in existing}
+    def key(f):
+        return f["parent_plan"], f["to_version"], f["parent_goal"], f.get("objective")
+    known = {key(f) for f in existing}
     added = [{"n": len(existing) + i + 1, **flag, "flagged_at": now, "open": True, "closed": None}
-             for i, flag in enumerate(f for f in flags if (f["parent_plan"], f["to_version"], f["parent_goal"])
-                                      not in known)]
+             for i, flag in enumerate(f for f in flags if key(f) not in known)]
     if not added:
         return None
     return {**plan, "parent_changes": [*existing, *added]}, added
@@ -318,7 +319,10 @@ def closed_parent_changes(plan, numbers, closed):
 
 def parent_change_text(flags):
     """One line for the version's summary and the audit trail."""
-    return "; ".join(f"goal {f['parent_goal']} of parent plan {f['parent_plan']} {f['change']} "
+    return "; ".join(f"objective {f['objective']} of plan {f['parent_plan']} {f['change']} "
+                     f"(version {f['from_version']} to {f['to_version']}), counted under {', '.join(f['served_by'])}"
+                     if f.get("objective") else
+                     f"goal {f['parent_goal']} of parent plan {f['parent_plan']} {f['change']} "
                      f"(version {f['from_version']} to {f['to_version']}), served by {', '.join(f['served_by'])}"
                      for f in flags)
 
@@ -556,6 +560,129 @@ def contribution_problems(plan, municipality, contribution, problems):
                                                   f"{regional[target]['unit']!r}, not {indicator['unit']!r}.")
 
 
+# -- objectives counted in two plans (a district's contribution reused in its own plan) --------
+
+def reference_problems(plan, municipality, contribution, sources, problems):
+    """Each of the contribution's ``references`` names an objective of ``municipality``'s own
+    contribution to another adopted plan of the same calendar (``sources``: plan id -> its newest
+    adopted snapshot, None if there is none), a goal of this plan, and codes not used here."""
+    goals = {goal["code"] for goal in (plan["frame"] or {}).get("goals", [])}
+    objective_owners = {o["code"]: m for m, c in plan["contributions"].items() if m != municipality
+                        for o in c["objectives"]}
+    objective_owners.update({o["code"]: "this contribution" for o in contribution["objectives"]})
+    indicator_owners = _indicator_owners(plan, skip_municipality=municipality)
+    indicator_owners.update({i["code"]: f"objective {o['code']}" for o in contribution["objectives"]
+                             for i in o["indicators"]})
+    seen = set()
+    for i, reference in enumerate(contribution["references"]):
+        path, source_id = f"references[{i}]", reference["plan"]
+        source = sources.get(source_id)
+        if source_id == plan["id"]:
+            problems.add(f"{path}.plan", "An objective of this plan is counted here already.")
+            continue
+        if source is None:
+            problems.add(f"{path}.plan", f"Plan {source_id} is not an adopted plan: only an adopted plan's "
+                                         "objectives can be counted here.")
+            continue
+        if source["calendar"] != plan["calendar"]:
+            problems.add(f"{path}.plan", f"Plan {source_id} keeps the {source['calendar']} calendar, this plan "
+                                         f"the {plan['calendar']}: their periods are not the same.")
+            continue
+        objective = _by_code((source["contributions"].get(municipality) or {}).get("objectives", [])) \
+            .get(reference["objective"])
+        if objective is None:
+            problems.add(f"{path}.objective", f"Objective {reference['objective']} is not part of {municipality}'s "
+                                              f"contribution to plan {source_id}.")
+            continue
+        if objective.get("reported_in"):
+            problems.add(f"{path}.objective", f"Objective {reference['objective']} is counted in plan {source_id} "
+                                              f"from plan {objective['reported_in']['plan']}: name that plan.")
+            continue
+        if reference["goal"] not in goals:
+            problems.add(f"{path}.goal", f"Unknown goal {reference['goal']!r}; the plan's goals are "
+                                         f"{', '.join(sorted(goals)) or 'none yet'}.")
+        _unique_code(problems, path, objective["code"], seen, objective_owners, "Objective")
+        for indicator in objective["indicators"]:
+            if indicator["code"] in indicator_owners:
+                problems.add(f"{path}.objective", f"Its indicator {indicator['code']} is already used by "
+                                                  f"{indicator_owners[indicator['code']]}.")
+
+
+def with_references(plan, municipality, contribution, sources):
+    """The contribution with each referenced objective in its objectives, as its plan has it now,
+    under this plan's goal and marked ``reported_in`` (the plan and version it is written and
+    measured in: its readings are entered there and count here too). ``sources``: id -> (n, snapshot)."""
+    goals = _by_code(plan["frame"]["goals"])
+    contribution = copy.deepcopy(contribution)
+    references = []
+    for reference in contribution["references"]:
+        n, source = sources[reference["plan"]]
+        objective = _by_code(source["contributions"][municipality]["objectives"])[reference["objective"]]
+        references.append({**reference, "version": n})
+        # its indicators feed the other plan's regional indicators, not this plan's
+        indicators = [{**indicator, "contributes_to": None} for indicator in objective["indicators"]]
+        contribution["objectives"].append({
+            **copy.deepcopy(objective), "indicators": indicators, "goal": reference["goal"],
+            "theme": goals[reference["goal"]]["theme"],
+            "goal_weight": None, "bank": [], "reported_in": {"plan": reference["plan"], "version": n,
+                                                             "goal": objective["goal"]}})
+    contribution["references"] = references
+    return contribution
+
+
+def sources_of(plan):
+    """The plans whose objectives this plan counts too."""
+    return sorted({r["plan"] for c in plan["contributions"].values() for r in c.get("references") or []})
+
+
+def written_here(contribution):
+    """The contribution as its municipality writes it: referenced objectives as references, and
+    nothing of what a read adds (where an objective came from, where else it counts)."""
+    return {**contribution, "objectives": [{k: v for k, v in o.items() if k not in ("inputs", "also_in")}
+                                           for o in contribution["objectives"] if not o.get("reported_in")],
+            "references": [{k: r[k] for k in ("plan", "objective", "goal")} for r in contribution.get("references")
+                           or []]}
+
+
+def also_counted(plan, others):
+    """The plan with each objective that other plans count too listing them (``also_in``:
+    [{"plan", "title", "goal"}]); ``others``: the snapshots of plans that reference this one."""
+    where = {}
+    for other in others:
+        for municipality, contribution in other["contributions"].items():
+            for reference in contribution.get("references") or []:
+                if reference["plan"] == plan["id"]:
+                    where.setdefault((municipality, reference["objective"]), []).append(
+                        {"plan": other["id"], "title": other["title"], "goal": reference["goal"],
+                         "status": other["status"]})
+    return {**plan, "contributions": {m: {**c, "objectives": [
+        {**o, "also_in": where.get((m, o["code"]), [])} for o in c["objectives"]]}
+        for m, c in plan["contributions"].items()}}
+
+
+def reference_changes(old_source, new_source, plan, from_version, to_version):
+    """The flags a plan gets when a plan it counts objectives from adopts version ``to_version``:
+    one per referenced objective that the new version removed or changed."""
+    flags = []
+    for municipality, contribution in plan["contributions"].items():
+        for reference in contribution.get("references") or []:
+            if reference["plan"] != new_source["id"]:
+                continue
+            old = _by_code((old_source["contributions"].get(municipality) or {}).get("objectives", []))
+            new = _by_code((new_source["contributions"].get(municipality) or {}).get("objectives", []))
+            code = reference["objective"]
+            if code not in new:
+                change = "removed"
+            elif old.get(code) != new[code]:
+                change = "changed"
+            else:
+                continue
+            flags.append({"parent_plan": new_source["id"], "parent_goal": None, "objective": code,
+                          "served_by": [reference["goal"]], "from_version": from_version, "to_version": to_version,
+                          "change": change, "what": {}})
+    return flags
+
+
 def bank_link_problems(contribution, records, problems):
     """Each objective's ``bank`` names records of the plan's bank (``records``: id -> record), each once."""
     for i, objective in enumerate(contribution["objectives"]):
@@ -709,6 +836,8 @@ def monitoring_view(plan):
                     "direction": direction_of(indicator), "year_value": year_value_of(indicator),
                     "ratio_scale": indicator.get("ratio_scale"), "definition": indicator.get("definition"),
                     "data_source": indicator.get("data_source"), "range": indicator.get("range"),
+                    # an objective counted from another plan: its readings are entered and approved there
+                    "reported_in": (objective.get("reported_in") or {}).get("plan"),
                 })
     return {
         "id": plan["id"], "title": plan["title"], "calendar": plan["calendar"], "period": plan["period"],
@@ -733,7 +862,7 @@ def linking_view(plan):
     return {
         "id": plan["id"], "status": plan["status"], "coordinator": plan["coordinator"],
         "members": plan["members"], "themes": plan["themes"], "coordinator_kind": plan.get("coordinator_kind"),
-        "parent_plan": plan.get("parent_plan"),
+        "parent_plan": plan.get("parent_plan"), "counts_from": plan.get("counts_from") or [],
         "goals": [goal_view(g) for g in frame["goals"]],
         "objectives": [{"code": o["code"], "goal": o["goal"], "municipality": m, "theme": o["theme"]}
                        for m, c in plan["contributions"].items() for o in c["objectives"]],

@@ -313,8 +313,17 @@ class ObjectiveSchema(Strict):
     bank = fields.List(PlainText(max_length=80), load_default=list, validate=validate.Length(max=100))
 
 
+class ReferenceSchema(Strict):
+    """An objective of the municipality's contribution to another adopted plan that counts in this
+    plan too, under one of its goals: written and measured there, not typed twice."""
+    plan = Identifier(required=True)
+    objective = Code(required=True)
+    goal = Code(required=True)
+
+
 class ContributionSchema(Strict):
     objectives = fields.List(fields.Nested(ObjectiveSchema), required=True, validate=validate.Length(max=1000))
+    references = fields.List(fields.Nested(ReferenceSchema), load_default=list, validate=validate.Length(max=1000))
 
 
 class CouncilDecisionSchema(Strict):

@@ -209,6 +209,16 @@ class PlanRegistry(HealthCheck):
             plan = self.store.version(plan_id, n).snapshot
         return n, plan
 
+    def _adopted(self, plan_id):
+        """(n, snapshot) of the plan's newest adopted version, or None."""
+        if not is_identifier(plan_id) or not self.store.exists(plan_id):
+            return None
+        n, plan = self.store.latest(plan_id)
+        if plan["status"] == "revising":
+            n = plan["revision"]["from_version"]
+            return n, self.store.version(plan_id, n).snapshot
+        return (n, plan) if plan["status"] == "adopted" else None
+
     def _visible_version(self, actor, plan_id, n):
         """The plan as this caller reads it, if version ``n`` is one it may read."""
         visible, plan = self._readable(actor, plan_id)
@@ -221,8 +231,15 @@ class PlanRegistry(HealthCheck):
         n, plan = self._readable(actor, plan_id)
         participant = is_participant(actor, plan)
         inputs = domain.provenance_view(self.store.provenance(plan_id), participant)
-        return {**domain.with_provenance(domain.for_reader(plan, participant), inputs), **domain.adopted_by(plan),
-                "version": n}
+        counting = [other for other in (self._try_readable(actor, i) for i in self.store.counting(plan_id)) if other]
+        plan = domain.also_counted(domain.for_reader(plan, participant), counting)
+        return {**domain.with_provenance(plan, inputs), **domain.adopted_by(plan), "version": n}
+
+    def _try_readable(self, actor, plan_id):
+        try:
+            return self._readable(actor, plan_id)[1]
+        except NotFound:
+            return None
 
     @rpc
     def target_cards(self, actor, plan_id, fmt="json", municipality=None, language=None):
@@ -395,10 +412,15 @@ class PlanRegistry(HealthCheck):
         domain.contribution_problems(plan, municipality, contribution, problems)
         if any(o["bank"] for o in contribution["objectives"]):
             domain.bank_link_problems(contribution, self.consultation.bank_records(plan_id), problems)
+        sources = {r["plan"]: self._adopted(r["plan"]) for r in contribution["references"]}
+        domain.reference_problems(plan, municipality, contribution,
+                                  {p: s and s[1] for p, s in sources.items()}, problems)
         problems.raise_if_any(f"The contribution of {municipality} breaks the rules listed in 'errors'.")
         contribution = domain.normalized_contribution(plan, municipality, contribution)
+        contribution = domain.with_references(plan, municipality, contribution, sources)
         contribution.update(submitted_at=now_iso(), submitted_by=who(actor))
         plan["contributions"][municipality] = contribution
+        plan["counts_from"] = domain.sources_of(plan)
         return self._commit(actor, plan, n + 1, "contribution", [ev.CONTRIBUTION_SUBMITTED],
                             municipality=municipality)
 
@@ -441,14 +463,18 @@ class PlanRegistry(HealthCheck):
         self.store.handle_once("plan_registry.on_plan_revised", body, self._flag_children)
 
     def _flag_children(self, envelope):
+        """... and to each plan that counts objectives of it too, the ones the new version changed."""
         parent_id, to_version = envelope["plan_id"], envelope["payload"]["version"]
         new = self.store.version(parent_id, to_version).snapshot
         from_version = new["revisions"][-1]["from_version"]
         old = self.store.version(parent_id, from_version).snapshot
-        for child_id in self.store.children(parent_id):
+        children = set(self.store.children(parent_id))
+        for child_id in sorted(children | set(self.store.counting(parent_id))):
             for _ in range(5):  # a child written meanwhile is read again
                 n, child = self.store.latest(child_id)
-                flags = domain.parent_change_flags(old, new, child, from_version, to_version)
+                flags = domain.reference_changes(old, new, child, from_version, to_version)
+                if child_id in children:
+                    flags = domain.parent_change_flags(old, new, child, from_version, to_version) + flags
                 changed = domain.with_parent_changes(child, flags, now_iso()) if child["status"] != "renewed" else None
                 if changed is None:
                     break

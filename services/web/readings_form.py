@@ -24,6 +24,8 @@ def rows(plan_doc, municipality):
     contribution = plan_doc["contributions"].get(municipality) or {"objectives": []}
     out = []
     for objective in contribution["objectives"]:
+        if objective.get("reported_in"):
+            continue   # its readings are entered in the plan it is written in
         for indicator in objective["indicators"]:
             feeds = regional.get(indicator.get("contributes_to"))
             # a numerator and a denominator where the indicator declares its ratio scale (never guessed)

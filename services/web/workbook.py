@@ -24,7 +24,7 @@ def filename(plan_id, municipality, version, empty=False):
 
 def write(plan, municipality, empty=False):
     """The workbook in the page's language, filled with what the server has unless ``empty``."""
-    current = None if empty else plan["contributions"].get(municipality, {"objectives": []})
+    current = None if empty else book.as_written(plan, municipality, {"objectives": []})
     return book.write(plan, municipality, i18n.current(), current, plan["version"])
 
 
@@ -87,7 +87,7 @@ def read(data):
 
 def check(plan, municipality, about, contribution, cells, unreadable):
     """The book's contribution with the server's other languages kept, and its problems by cell."""
-    current = plan["contributions"].get(municipality)
+    current = book.as_written(plan, municipality)
     contribution = book.keep_languages(contribution, current, about.get("language") or "en")
     problems = book.check(plan, municipality, contribution, cells,
                           {place: [message(None, m) for m in messages] for place, messages in unreadable.items()},
@@ -96,7 +96,7 @@ def check(plan, municipality, about, contribution, cells, unreadable):
 
 
 def removals(contribution, plan, municipality, language):
-    return book.removals(contribution, plan["contributions"].get(municipality), language)
+    return book.removals(contribution, book.as_written(plan, municipality), language)
 
 
 def has_already(plan, municipality, contribution):

@@ -426,3 +426,86 @@ def test_the_regional_table_of_needs_and_opportunities(draft, coordinator, munic
     assert lines[0][:3] == ("Municipality", "Theme", "Kind")
     assert ("edremit", theme, "bank: capacity") in {line[:3] for line in lines}
     assert ("edremit", theme, "need", "Soğuk hava deposu") in {line[:4] for line in lines}
+
+
+def test_a_districts_objectives_count_in_its_own_plan_without_being_typed_twice(adopted, coordinator, token_for,
+                                                                                   public):
+    """Ayvalık's own plan counts its three objectives of the Körfez plan by reference: their text,
+    indicators and targets are those of the Körfez plan, their readings are entered and approved
+    there once and count in both, both plans show it, and a Körfez update that changes one of them
+    is flagged to Ayvalık's plan."""
+    own, planner = token_for("coordinator", "ayvalik"), token_for("planner", "ayvalik")
+    own_id = f"ayvalik-own-{secrets.token_hex(3)}"
+    own.post("/plans", {**copy.deepcopy(bilecik.PLAN), "id": own_id, "coordinator": "ayvalik",
+                        "period": korfez.PLAN["period"]}, expect=201)
+    own.put(f"/plans/{own_id}/frame", bilecik.FRAME)
+    version = own.get(f"/plans/{own_id}")["version"]
+    counted = [{"plan": adopted, "objective": code, "goal": goal} for code, goal in
+               (("H1.1", "A1"), ("H2.1", "A2"), ("H3.1", "A3"))]
+    # bad references: 422 at the field, nothing stored
+    bad = own.request("PUT", f"/plans/{own_id}/contributions/ayvalik", json={"objectives": [], "references": [
+        {"plan": adopted, "objective": "H4.1", "goal": "A1"},           # Burhaniye's, not Ayvalık's
+        {"plan": adopted, "objective": "H1.1", "goal": "Z9"},           # no such goal here
+        {"plan": "no-such-plan", "objective": "H1.1", "goal": "A1"},    # no adopted plan
+        {"plan": own_id, "objective": "H1.1", "goal": "A1"}]})          # this plan itself
+    assert bad.status_code == 422, bad.text
+    assert set(bad.json()["errors"]) == {"references[0].objective", "references[1].goal", "references[2].plan",
+                                         "references[3].plan"}
+    twice = own.request("PUT", f"/plans/{own_id}/contributions/ayvalik",
+                        json={"objectives": [], "references": [counted[0], counted[0]]})
+    assert twice.status_code == 422 and set(twice.json()["errors"]) == {"references[1].code"}
+    assert own.get(f"/plans/{own_id}")["version"] == version
+
+    own.put(f"/plans/{own_id}/contributions/ayvalik", {"objectives": [], "references": counted})
+    mine = own.get(f"/plans/{own_id}")["contributions"]["ayvalik"]
+    joint = coordinator.get(f"/plans/{adopted}")["contributions"]["ayvalik"]["objectives"]
+    assert [(o["code"], o["goal"], o["reported_in"]["plan"], o["reported_in"]["goal"]) for o in mine["objectives"]] \
+        == [("H1.1", "A1", adopted, "A1"), ("H2.1", "A2", adopted, "A2"), ("H3.1", "A3", adopted, "A3")]
+    assert [o["title"] for o in mine["objectives"]] == [o["title"] for o in joint]   # its text is Körfez's
+    assert [i["targets"] for i in mine["objectives"][0]["indicators"]] == \
+        [i["targets"] for i in joint[0]["indicators"]]
+    # the joint plan shows where its objectives also count
+    also = {o["code"]: o.get("also_in") for o in public.get(f"/plans/{adopted}")["contributions"]["ayvalik"]
+            ["objectives"]}
+    assert also == {"H1.1": [], "H2.1": [], "H3.1": []}      # a draft's references are not public
+    assert all(not o["also_in"] for o in coordinator.get(f"/plans/{adopted}")["contributions"]["ayvalik"]
+               ["objectives"])
+    also = {o["code"]: o["also_in"] for o in own.get(f"/plans/{adopted}")["contributions"]["ayvalik"]
+            ["objectives"]}     # Ayvalık sees its draft there; Balıkesir does not
+    assert [(a["plan"], a["goal"]) for a in also["H1.1"]] == [(own_id, "A1")]
+    etag = public.request("GET", f"/plans/{adopted}").headers["ETag"]
+    own.post(f"/plans/{own_id}/adopt", bilecik.ADOPTION)
+    read = public.request("GET", f"/plans/{adopted}", headers={"If-None-Match": etag})
+    assert read.status_code == 200 and read.headers["ETag"] != etag     # the same version, another answer
+    assert [a["plan"] for a in read.json()["contributions"]["ayvalik"]["objectives"][0]["also_in"]] == [own_id]
+    until_monitoring_has(public, own_id, "2025")
+
+    # readings are entered in the Körfez plan only ...
+    line = {"indicator": "PG1.1.1", "municipality": "ayvalik", "period": "2025-H1", "value": 4000}
+    refused = planner.request("POST", f"/plans/{own_id}/readings", json={"readings": [line]})
+    assert refused.status_code == 422 and adopted in refused.json()["errors"]["readings[0].indicator"][0]
+    planner.post(f"/plans/{adopted}/readings", {"readings": [line, {**line, "period": "2025-H2"}]}, expect=202)
+    for period in ("2025-H1", "2025-H2"):
+        coordinator.post(f"/plans/{adopted}/readings/approve", {"municipality": "ayvalik", "period": period})
+
+    # ... and count in both: green area A=0, B(2025)=8000, C=4000+4000 -> D=100 in each plan
+    def green(plan_id):
+        found = figures(public, plan_id, "2025", query="&level=indicators&municipality=ayvalik",
+                        check=lambda f: any(i["code"] == "PG1.1.1" and i["D"] is not None
+                                            for i in f.get("indicators") or []))
+        return next(i for i in found["indicators"] if i["code"] == "PG1.1.1")
+    theirs, ours = green(adopted), green(own_id)
+    assert (ours["C"], ours["D"]) == (theirs["C"], theirs["D"]) == (8000, 100)
+
+    # a Körfez update that changes H1.1's targets is flagged to Ayvalık's plan
+    coordinator.request("POST", f"/plans/{adopted}/revisions", expect=201,   # If-Match takes the read's ETag
+                        json={"kind": "update", "reason": "Green area targets revised"},
+                        headers={"If-Match": read.headers["ETag"]})
+    body = copy.deepcopy(korfez.CONTRIBUTIONS["ayvalik"])
+    body["objectives"][0]["indicators"][0]["targets"]["2029"] = 45000
+    coordinator.put(f"/plans/{adopted}/contributions/ayvalik", body)
+    coordinator.post(f"/plans/{adopted}/adopt", korfez.ADOPTION)
+    wait_until(lambda: own.get(f"/plans/{own_id}")["parent_changes"], 20, what="the update flagged")
+    [flag] = own.get(f"/plans/{own_id}")["parent_changes"]
+    assert (flag["parent_plan"], flag["objective"], flag["served_by"], flag["change"]) == (
+        adopted, "H1.1", ["A1"], "changed")

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from shared import audit
 from shared.errors import InvalidInput
 
-from ..http import actor, attachment, call, if_match, json_body, repeatable_read, with_etag
+from ..http import actor, attachment, call, if_match, json_body, plan_etag, repeatable_read, with_etag
 from ..openapi import body
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1", description="Joint strategic plans")
@@ -37,7 +37,7 @@ def get_plan(plan_id):
     If-None-Match with it)."""
     def fetch():
         plan = registry("get_plan", plan_id)
-        return plan, f'"{plan["version"]}"'
+        return plan, plan_etag(plan)
     return repeatable_read(("plan", plan_id), plan_id, fetch)
 
 
