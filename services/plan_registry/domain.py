@@ -625,7 +625,7 @@ def with_references(plan, municipality, contribution, sources):
             **copy.deepcopy(objective), "indicators": indicators, "goal": reference["goal"],
             "theme": goals[reference["goal"]]["theme"],
             "goal_weight": None, "bank": [], "reported_in": {"plan": reference["plan"], "version": n,
-                                                             "goal": objective["goal"]}})
+                                                             "title": source["title"], "goal": objective["goal"]}})
     contribution["references"] = references
     return contribution
 
@@ -658,6 +658,16 @@ def also_counted(plan, others):
     return {**plan, "contributions": {m: {**c, "objectives": [
         {**o, "also_in": where.get((m, o["code"]), [])} for o in c["objectives"]]}
         for m, c in plan["contributions"].items()}}
+
+
+def taken_references(plan, now):
+    """The plan with the flags of referenced objectives closed that its contributions now count as
+    the flagged version (or a newer one) has them."""
+    pinned = {(r["plan"], r["objective"]): r["version"] for c in plan["contributions"].values()
+              for r in c.get("references") or []}
+    taken = {f["n"] for f in plan.get("parent_changes") or [] if f["open"] and f.get("objective")
+             and pinned.get((f["parent_plan"], f["objective"]), 0) >= f["to_version"]}
+    return closed_parent_changes(plan, taken, {"by": "taken", "at": now}) if taken else plan
 
 
 def reference_changes(old_source, new_source, plan, from_version, to_version):

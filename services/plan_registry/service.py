@@ -421,6 +421,7 @@ class PlanRegistry(HealthCheck):
         contribution.update(submitted_at=now_iso(), submitted_by=who(actor))
         plan["contributions"][municipality] = contribution
         plan["counts_from"] = domain.sources_of(plan)
+        plan = domain.taken_references(plan, now_iso())
         return self._commit(actor, plan, n + 1, "contribution", [ev.CONTRIBUTION_SUBMITTED],
                             municipality=municipality)
 

@@ -22,6 +22,7 @@ from shared.roles import is_coordinator, municipalities_of
 
 from ..consultation.schemas import INPUT_KINDS
 from ..gateway.http import call
+from ..plan_registry.domain import written_here
 from . import data, i18n
 from . import changes
 from . import consultation_form as cf
@@ -217,12 +218,63 @@ def _plan_page(plan_id, asked_period=None, status=200, **extra):
     context.update(_versions_context(plan_doc))
     context["contribution_status"] = [(mid, _contribution_summary(plan_doc, mid)) for mid in municipalities_of(plan_doc)
                                       if mid in plan_doc["members"] or mid in plan_doc["contributions"]]
+    context["changes"] = _changes_to_follow(plan_doc) if mode == "region" else []
     context["can_adopt"] = mode == "region" and plan_doc["status"] in ("consultation", "revising")
     context["can_revise"] = mode == "region" and plan_doc["status"] == "adopted"
     context.update(period=period, periods=_periods(plan_doc), progress=progress, matrix=matrix, alerts=alerts,
                    counts=counts, submitted=submitted, waiting=waiting, consultations=consultations,
                    indicator_names=indicator_names, adopted=progress is not None, quality=quality)
     return render_template("region.html", **context), status
+
+
+def _changes_to_follow(plan_doc):
+    """The open flags of changes in the plans this one follows (its parent, the plans whose
+    objectives it counts), each with that plan's title."""
+    flags = plan_doc.get("parent_changes") or []
+    titles = {}
+    for pid in sorted({f["parent_plan"] for f in flags}):
+        try:
+            titles[pid] = _as_me("plan_registry", "get_plan", pid)["title"]
+        except NotFound:
+            titles[pid] = pid
+    return [{**flag, "title": titles[flag["parent_plan"]]} for flag in flags]
+
+
+@blp.route("/workspace/plans/<plan_id>/changes/<int:n>/acknowledge", methods=["POST"])
+@login_required
+def acknowledge_change(plan_id, n):
+    """The coordinator has read a change of the plan it follows: it is no longer flagged."""
+    _plan_for(plan_id, "region")
+    try:
+        _as_me("plan_registry", "acknowledge_parent_change", plan_id, n, _form_version())
+    except StaleVersion:
+        flash(_("The plan changed since you opened this page: read the change again."))
+    except (Conflict, InvalidInput):
+        flash(_("This change was marked as read already."))
+    else:
+        data.forget()
+        flash(_("The change is marked as read."))
+    return redirect(_plan_url(plan_id, anchor="#changes"), code=303)
+
+
+@blp.route("/workspace/plans/<plan_id>/changes/take", methods=["POST"])
+@login_required
+def take_changes(plan_id):
+    """The objectives this plan counts from other plans taken again as those plans have them now."""
+    plan_doc = _plan_for(plan_id, "region")
+    mid = plan_doc["coordinator"]
+    written = written_here(plan_doc["contributions"].get(mid) or {"objectives": []})
+    body = {"objectives": written["objectives"], "references": written["references"]}
+    try:
+        _as_me("plan_registry", "put_contribution", plan_id, mid, body, _form_version())
+    except StaleVersion:
+        flash(_("The plan changed since you opened this page: read the change again."))
+    except (Conflict, InvalidInput) as exc:
+        flash(_("This was not accepted: %(reason)s", reason=str(exc)))
+    else:
+        data.forget()
+        flash(_("The objectives counted from other plans are now as those plans have them."))
+    return redirect(_plan_url(plan_id, anchor="#changes"), code=303)
 
 
 @blp.route("/workspace/plans/<plan_id>")
