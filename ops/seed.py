@@ -86,6 +86,9 @@ class DemoSeed:
         found += [("adoption", self.adopt), ("readings", self.readings), ("approval", self.approve),
                   ("waiting readings", self.waiting_readings), ("consultation", self.consultation)]
         found += [(f"project {p['code']}", lambda p=p: self.project(p)) for p in projects.PROJECTS]
+        # Ayvalık's own plan counts its objectives of the adopted Körfez plan
+        found += self.plan_steps("ayvalik", korfez.OWN_PLAN, korfez.OWN_FRAME, {"ayvalik": korfez.OWN_CONTRIBUTION},
+                                 korfez.OWN_ADOPTION)
         found += self.shape_steps()
         return found
 
@@ -217,16 +220,19 @@ class DemoSeed:
 
     # -- every shape of cooperation: Bilecik alone, the Alborz body, Tehran's cascade -----------
     # Each step looks whether its part is there first, like the Körfez steps above.
+    def plan_steps(self, name, body, frame, contributions, adoption):
+        plan_id = body["id"]
+        return [(f"{name} plan", lambda: self.shape_plan(body)),
+                (f"{name} frame", lambda: self.shape_frame(plan_id, frame)),
+                *((f"{name} contribution {m}", lambda m=m, c=c: self.shape_contribution(plan_id, m, c))
+                  for m, c in contributions.items()),
+                (f"{name} adoption", lambda: self.shape_adoption(plan_id, adoption))]
+
     def shape_steps(self):
         found = []
 
-        def plan_steps(name, body, frame, contributions, adoption):
-            plan_id = body["id"]
-            found.append((f"{name} plan", lambda: self.shape_plan(body)))
-            found.append((f"{name} frame", lambda: self.shape_frame(plan_id, frame)))
-            found.extend((f"{name} contribution {m}", lambda m=m, c=c: self.shape_contribution(plan_id, m, c))
-                         for m, c in contributions.items())
-            found.append((f"{name} adoption", lambda: self.shape_adoption(plan_id, adoption)))
+        def plan_steps(*args):
+            found.extend(self.plan_steps(*args))
 
         for demo in (bilecik, alborz, tehran):
             found += [(f"municipality {mid}", lambda mid=mid, b=b: self.shape_municipality(mid, b))

@@ -141,3 +141,36 @@ def _contributions():
 
 CONTRIBUTIONS = _contributions()
 ADOPTION = {"decision_no": "2024/512", "decision_date": "2024-11-14"}
+
+# Ayvalık's own statutory plan (a municipality alone): its three objectives of the joint plan count
+# in it by reference, written and measured once, in the joint plan.
+OWN_PLAN_ID = "ayvalik-2025-2029"
+OWN_PLAN = {
+    "id": OWN_PLAN_ID,
+    "title": {"tr": "Ayvalık Belediyesi 2025-2029 Stratejik Planı", "en": "Ayvalık Municipality Strategic Plan 2025-2029"},
+    "coordinator": "ayvalik",
+    "members": [],
+    "period": PLAN["period"],
+    "calendar": "gregorian",
+    "themes": PLAN["themes"][:3],
+    "settings": {"cap_at_100": True, "goal_rollup": "mean"},
+}
+OWN_FRAME = {
+    "mission": {"tr": "Ayvalık'ın doğasını ve kültürünü koruyarak herkese eşit hizmet sunmak.",
+                "en": "To serve everyone equally while protecting Ayvalık's nature and culture."},
+    "vision": {"tr": "Zeytinliği, kıyısı ve kültürüyle yaşanabilir bir Ayvalık.",
+               "en": "A liveable Ayvalık of olive groves, coast and culture."},
+    "values": [{"tr": "Katılımcılık", "en": "Participation"}, {"tr": "Şeffaflık", "en": "Transparency"}],
+    "goals": [{"code": "A1", "theme": "T1", "title": {"tr": "Yeşil ve iklime dirençli bir Ayvalık",
+                                                      "en": "A green Ayvalık, resilient to the climate"}},
+              {"code": "A2", "theme": "T2", "title": {"tr": "Kültür, sanat ve sporla yaşayan bir kent",
+                                                      "en": "A town alive with culture, arts and sports"}},
+              {"code": "A3", "theme": "T3", "title": {"tr": "Sosyal hizmette kimseyi geride bırakmamak",
+                                                      "en": "Social services that leave no one behind"}}],
+    "regional_indicators": [],
+    "situation": {"needs": ["Zeytinlik alanlarında yangın önleme.", "Yaz nüfusuna göre ölçeklenen hizmetler."]},
+}
+OWN_CONTRIBUTION = {"objectives": [], "references": [
+    {"plan": PLAN_ID, "objective": objective, "goal": goal}
+    for objective, goal in (("H1.1", "A1"), ("H2.1", "A2"), ("H3.1", "A3"))]}
+OWN_ADOPTION = {"decision_no": "2024/131", "decision_date": "2024-12-04"}

@@ -635,10 +635,13 @@ def sources_of(plan):
     return sorted({r["plan"] for c in plan["contributions"].values() for r in c.get("references") or []})
 
 
+READ_ONLY = ("inputs", "also_in")   # what a read of the plan adds to each objective
+
+
 def written_here(contribution):
     """The contribution as its municipality writes it: referenced objectives as references, and
     nothing of what a read adds (where an objective came from, where else it counts)."""
-    return {**contribution, "objectives": [{k: v for k, v in o.items() if k not in ("inputs", "also_in")}
+    return {**contribution, "objectives": [{k: v for k, v in o.items() if k not in READ_ONLY}
                                            for o in contribution["objectives"] if not o.get("reported_in")],
             "references": [{k: r[k] for k in ("plan", "objective", "goal")} for r in contribution.get("references")
                            or []]}

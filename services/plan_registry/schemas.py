@@ -3,12 +3,14 @@
 The gateway uses the same classes to document and pre-check request bodies, so a field is
 described once. Rules that need more than one field or the stored plan live in domain.py.
 """
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from shared.calendars import CALENDARS
 from shared.guide import DIRECTIONS, RATIO_SCALES, YEAR_VALUES
 from shared.text import LocalizedText, PlainText
 from shared.validation import Code, Identifier, Money, Number, YearMap
+
+from .domain import READ_ONLY
 
 KINDS = ("metropolitan", "district", "provincial", "town", "cooperation_body", "sub_district")
 LOCALES = ("tr", "fa", "en")
@@ -324,6 +326,30 @@ class ReferenceSchema(Strict):
 class ContributionSchema(Strict):
     objectives = fields.List(fields.Nested(ObjectiveSchema), required=True, validate=validate.Length(max=1000))
     references = fields.List(fields.Nested(ReferenceSchema), load_default=list, validate=validate.Length(max=1000))
+
+    @pre_load
+    def as_written(self, data, **kwargs):
+        """A contribution as read may be sent back: what a read adds to an objective (the inputs it
+        came from, where else it counts) is dropped, and an objective counted from another plan
+        (``reported_in``) is its reference again."""
+        if not isinstance(data, dict) or not isinstance(data.get("objectives"), list):
+            return data
+        references = [{k: v for k, v in r.items() if k != "version"} if isinstance(r, dict) else r
+                      for r in data.get("references") or []]
+        named = {(r.get("plan"), r.get("objective")) for r in references if isinstance(r, dict)}
+        objectives = []
+        for objective in data["objectives"]:
+            if isinstance(objective, dict):
+                objective = {k: v for k, v in objective.items() if k not in READ_ONLY}
+                source = objective.get("reported_in")
+                if isinstance(source, dict):
+                    if (source.get("plan"), objective.get("code")) not in named:
+                        references.append({"plan": source.get("plan"), "objective": objective.get("code"),
+                                           "goal": objective.get("goal")})
+                    continue
+            objectives.append(objective)
+        return {**data, "objectives": objectives, "references": references}
+
 
 
 class CouncilDecisionSchema(Strict):

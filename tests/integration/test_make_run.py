@@ -107,6 +107,14 @@ def test_run_seeds_once_and_keeps_data_across_restarts(tmp_path, own_vhost):
             plan = requests.get(url + "/api/v1/plans/korfez-2025-2029", timeout=10).json()
             assert plan["status"] == "adopted" and len(plan["members"]) == 5 and len(plan["themes"]) == 10
             versions = len(requests.get(url + "/api/v1/plans/korfez-2025-2029/versions", timeout=10).json())
+            # Ayvalık's own plan counts its objectives of the Körfez plan, which says so
+            own = requests.get(url + "/api/v1/plans/ayvalik-2025-2029", timeout=10).json()
+            assert own["status"] == "adopted" and own["members"] == []
+            assert [(o["code"], o["reported_in"]["plan"]) for o in own["contributions"]["ayvalik"]["objectives"]] \
+                == [("H1.1", "korfez-2025-2029"), ("H2.1", "korfez-2025-2029"), ("H3.1", "korfez-2025-2029")]
+            joint = requests.get(url + "/api/v1/plans/korfez-2025-2029", timeout=10).json()
+            assert [a["plan"] for a in joint["contributions"]["ayvalik"]["objectives"][0]["also_in"]] == \
+                ["ayvalik-2025-2029"]
             # a pepper of this installation, owner-only, is the one the registry hashes tokens with
             pepper_path = tmp_path / "var" / "token-pepper"
             assert stat.S_IMODE(os.stat(pepper_path).st_mode) == 0o600

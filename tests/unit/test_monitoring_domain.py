@@ -559,3 +559,12 @@ def test_overdue_alerts_open_restate_and_close_and_a_removed_indicator_owes_noth
     # checking some indicators only (after an approval) never closes another's alert
     assert ("close", "X", None) not in domain.overdue_alerts(indicators, late, open_periods, whole_plan=False)
     assert domain.overdue_reason(["2025-H2", "2026-H1"]) == "No approved reading for 2025-H2, 2026-H1 after the due date."
+
+
+def test_indicators_counted_from_another_plan_are_borrowed_from_it():
+    plan = {"calendar": "gregorian", "period": {"start": 2025, "end": 2029}, "indicators": [
+        {"code": "PG1.1.1", "reported_in": "korfez"}, {"code": "PG1.1.2", "reported_in": "korfez"},
+        {"code": "X1", "reported_in": None}]}
+    assert domain.borrowed(plan) == {"korfez": {"PG1.1.1", "PG1.1.2"}}
+    assert domain.within(plan, "2025-H1") and domain.within(plan, "2024") and domain.within(plan, "2029-H2")
+    assert not domain.within(plan, "2030-H1")

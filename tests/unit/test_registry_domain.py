@@ -482,3 +482,87 @@ def test_an_objective_links_records_of_the_plans_bank_each_once():
     problems = Problems()
     domain.bank_link_problems(contribution, {"b1": {"kind": "need"}}, problems)
     assert set(problems.errors) == {"objectives[0].bank[1]", "objectives[0].bank[2]"}
+
+
+# -- a district's objectives counted in its own plan ---------------------------------------------------
+
+def own_plan():
+    """Ayvalık's own plan (ops/demo/korfez.py), its frame written, nothing contributed yet."""
+    plan = domain.new_plan(load(schemas.PlanCreateSchema(), korfez.OWN_PLAN), "2024-12-01T00:00:00Z")
+    plan["frame"] = domain.with_priorities(load(schemas.FrameSchema(), korfez.OWN_FRAME))
+    return plan
+
+
+def counted(plan, joint, body, version=4):
+    loaded = load(schemas.ContributionSchema(), body)
+    problems = Problems()
+    domain.contribution_problems(plan, "ayvalik", loaded, problems)
+    domain.reference_problems(plan, "ayvalik", loaded, {joint["id"]: joint}, problems)
+    if problems.errors:
+        return problems.errors
+    loaded = domain.normalized_contribution(plan, "ayvalik", loaded)
+    return domain.with_references(plan, "ayvalik", loaded, {joint["id"]: (version, joint)})
+
+
+def test_a_referenced_objective_is_the_joint_plans_under_the_own_plans_goal():
+    joint, plan = {**demo_plan(), "title": {"en": "Körfez"}}, own_plan()
+    contribution = counted(plan, joint, korfez.OWN_CONTRIBUTION)
+    h11 = contribution["objectives"][0]
+    source = joint["contributions"]["ayvalik"]["objectives"][0]
+    assert (h11["code"], h11["goal"], h11["theme"]) == ("H1.1", "A1", "T1")
+    assert h11["title"] == source["title"] and h11["reported_in"] == {"plan": joint["id"], "version": 4,
+                                                                      "title": {"en": "Körfez"}, "goal": "A1"}
+    # its indicators feed the joint plan's regional indicators, not the own plan's
+    assert source["indicators"][0]["contributes_to"] == "BG1" and h11["indicators"][0]["contributes_to"] is None
+    assert [r["version"] for r in contribution["references"]] == [4, 4, 4]
+    plan["contributions"]["ayvalik"] = contribution
+    plan["counts_from"] = domain.sources_of(plan)
+    assert plan["counts_from"] == [joint["id"]]
+    problems = Problems()
+    domain.adoption_problems(plan, problems)       # every goal served by a referenced objective
+    assert problems.errors == {}
+    view = domain.monitoring_view(plan)
+    assert {i["reported_in"] for i in view["indicators"]} == {joint["id"]}
+    # as written: the references again, never the copies (a workbook or a read sent back)
+    written = domain.written_here(contribution)
+    assert written["objectives"] == [] and [r["objective"] for r in written["references"]] == ["H1.1", "H2.1", "H3.1"]
+    sent_back = load(schemas.ContributionSchema(), {"objectives": contribution["objectives"]})
+    assert sent_back["objectives"] == [] and sent_back["references"] == korfez.OWN_CONTRIBUTION["references"]
+
+
+def test_bad_references_are_named_at_their_field():
+    joint, plan = demo_plan(), own_plan()
+    own = {"code": "H1.1", "goal": "A1", "title": "Own", "responsible_unit": "Fen İşleri",
+           "indicators": [{"code": "X1", "name": "x", "unit": "adet", "weight": 100, "baseline": 0,
+                           "targets": {y: 1 for y in ("2025", "2026", "2027", "2028", "2029")},
+                           "calculation": "increase", "class": "output"}]}
+    errors = counted(plan, joint, {"objectives": [own], "references": [
+        {"plan": joint["id"], "objective": "H1.1", "goal": "A1"},     # its code is this contribution's own
+        {"plan": joint["id"], "objective": "H4.1", "goal": "A1"},     # Burhaniye's
+        {"plan": joint["id"], "objective": "H2.1", "goal": "A7"},     # no goal A7 here
+        {"plan": "elsewhere", "objective": "H2.1", "goal": "A2"}]})  # not an adopted plan
+    assert set(errors) == {"references[0].code", "references[1].objective", "references[2].goal",
+                           "references[3].plan"}
+    persian = {**joint, "calendar": "solar_hijri"}
+    assert set(counted(plan, persian, korfez.OWN_CONTRIBUTION)) == {"references[0].plan", "references[1].plan",
+                                                                   "references[2].plan"}
+
+
+def test_a_changed_referenced_objective_is_flagged_and_closed_when_taken():
+    old, plan = demo_plan(), own_plan()
+    plan["contributions"]["ayvalik"] = counted(plan, {**old, "title": "K"}, korfez.OWN_CONTRIBUTION, version=4)
+    new = copy.deepcopy(old)
+    new["contributions"]["ayvalik"]["objectives"][1]["indicators"][0]["targets"]["2029"] = 99
+    del new["contributions"]["ayvalik"]["objectives"][2]
+    flags = domain.reference_changes(old, new, plan, 4, 6)
+    assert [(f["objective"], f["change"], f["served_by"]) for f in flags] == [("H2.1", "changed", ["A2"]),
+                                                                             ("H3.1", "removed", ["A3"])]
+    flagged, added = domain.with_parent_changes(plan, flags, "now")
+    assert [f["n"] for f in added] == [1, 2]
+    assert domain.with_parent_changes(flagged, flags, "later") is None          # a redelivery adds nothing
+    assert "objective H2.1 of plan" in domain.parent_change_text(added)
+    # taking the newer version closes its flag; the removed one stays open until read
+    retaken = copy.deepcopy(flagged)
+    retaken["contributions"]["ayvalik"]["references"][1]["version"] = 6
+    closed = domain.taken_references(retaken, "then")
+    assert [(f["n"], f["open"]) for f in closed["parent_changes"]] == [(1, False), (2, True)]
