@@ -67,7 +67,7 @@ class ServiceStore:
     def forget_old_windows(self, window_seconds):
         ratelimit.forget_old_windows(mongoengine.get_db(self.alias), window_seconds)
 
-    def relay(self, dispatch, now=False):
+    def relay(self, dispatch, now=False, written=None):
         # One relay at a time in a process: the timer and a write's own relay would otherwise both
         # publish the same pending events (harmless, consumers deduplicate, but twice the traffic).
         def publish(event_type, envelope):
@@ -77,8 +77,8 @@ class ServiceStore:
         with RELAYING:
             if not now:  # the timer's pass measures what waits; a write's own relay stays one query short
                 observability.outbox_backlog(self.alias, outbox.backlog(self.outboxes))
-            if now:
-                outbox.relay_now(self.outboxes, publish)
+            if now:   # ``written``: the docs a write just stored, the only ones it publishes
+                outbox.relay_now(self.outboxes, publish, written=written)
             else:
                 outbox.relay(self.outboxes, publish, after=self.relayed)
 

@@ -41,9 +41,10 @@ def mark_published(doc, published_ids):
         set__outbox=remaining, set__outbox_pending=len(remaining), inc__rev=1)
 
 
-def relay(documents, dispatch, after=None):
-    """Publish every pending event of ``documents``; ``after(doc)`` runs once a doc is cleared."""
-    for doc in pending(documents):
+def relay(documents, dispatch, after=None, written=None):
+    """Publish every pending event of ``documents`` (or of the ``written`` docs only: a write's own
+    events, without looking for others); ``after(doc)`` runs once a doc is cleared."""
+    for doc in pending(documents) if written is None else written:
         for envelope in doc.outbox:
             dispatch(envelope["type"], envelope)
         mark_published(doc, {envelope["event_id"] for envelope in doc.outbox})
@@ -51,10 +52,10 @@ def relay(documents, dispatch, after=None):
             after(doc)
 
 
-def relay_now(documents, dispatch, after=None):
+def relay_now(documents, dispatch, after=None, written=None):
     """Right after a commit; a failure here is repaired by the timer, never lost."""
     failpoints.reach("outbox.before_relay")  # the fault suite's crash between write and publish
     try:
-        relay(documents, dispatch, after)
+        relay(documents, dispatch, after, written)
     except Exception:
         log.warning("event relay deferred to the timer", exc_info=True)

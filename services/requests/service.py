@@ -14,6 +14,7 @@ import logging
 import secrets
 from datetime import timedelta
 
+from cachetools import TTLCache
 from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
@@ -37,6 +38,14 @@ STAFF_ROLES = ("coordinator", "planner")
 DEFAULT_DAYS = 90   # GeoReport v2: without dates, the last 90 days
 QUALITY_SECONDS = float(config.env("ORTAK_QUALITY_SECONDS", "30"))   # how often due figures are submitted
 log = logging.getLogger(__name__)
+# Municipalities as the registry last gave them, and services as stored, for a few seconds: every
+# request filed names both, and looking them up each time (an RPC to the registry, a query) cost
+# most of a filing at the intake's rate. A change to one (a municipality's parent: whose staff files
+# for it; a service no longer open to the public) is seen by every process within that time; what
+# does not exist is never remembered, so a new service is taken at once.
+REMEMBER_SECONDS = float(config.env("ORTAK_LOOKUP_SECONDS", "5"))
+MUNICIPALITIES = TTLCache(maxsize=4096, ttl=REMEMBER_SECONDS)
+SERVICES = TTLCache(maxsize=16384, ttl=REMEMBER_SECONDS)
 
 
 class RequestsService(HealthCheck):
@@ -56,7 +65,10 @@ class RequestsService(HealthCheck):
     def _municipality(self, mid):
         if not is_identifier(mid):
             raise NotFound(f"No municipality {mid!r}.")
-        return self.registry.get_municipality(None, mid)   # NotFound travels back as NotFound
+        found = MUNICIPALITIES.get(mid)
+        if found is None:   # NotFound travels back as NotFound, and is not remembered
+            found = MUNICIPALITIES[mid] = self.registry.get_municipality(None, mid)
+        return found
 
     def _is_staff(self, actor, municipality):
         """Admin; a coordinator or planner of the municipality; the coordinator of its metropolitan."""
@@ -73,6 +85,14 @@ class RequestsService(HealthCheck):
             raise Forbidden(f"Only {municipality['id']}'s coordinator or planner (or its metropolitan's "
                             "coordinator) may do this.")
 
+    def _service(self, mid, code):
+        found = SERVICES.get((mid, code))
+        if found is None:
+            found = self.store.service(mid, code)
+            if found is not None:
+                SERVICES[(mid, code)] = found
+        return found
+
     # -- the catalogue ---------------------------------------------------------------------------
     @rpc
     def put_service(self, actor, mid, code, body):
@@ -82,6 +102,7 @@ class RequestsService(HealthCheck):
             raise InvalidInput("Bad service code.", {"code": ["Codes are 1-32 letters, digits, '.', '_' or '-'."]})
         data = load(schemas.ServiceSchema(), body)
         created = self.store.put_service(mid, code, data, audit.entry(now_iso(), "service_put", actor, service=code))
+        SERVICES.pop((mid, code), None)
         return {"created": created, "service": self.store.service(mid, code)}
 
     @rpc
@@ -110,7 +131,7 @@ class RequestsService(HealthCheck):
         service the municipality opened to the public, by a citizen, under a rate limit."""
         municipality = self._municipality(mid)
         data = load(schemas.RequestSchema(), form, detail="The request cannot be filed as sent.")
-        service = self.store.service(mid, data["service_code"])
+        service = self._service(mid, data["service_code"])
         staff = actor is not None and self._is_staff(actor, municipality)
         if actor is not None and not staff:
             raise Forbidden(f"This api_key does not file requests for {mid}: use a token of its coordinator or "
@@ -132,7 +153,7 @@ class RequestsService(HealthCheck):
         item, _ = self._file(actor, municipality, service, data, {
             "requested_at": now, "updated_at": now, "status": domain.OPEN,
             "filed_by": data["filed_by"] or ("staff" if staff else "citizen")})
-        self.store.relay(self.dispatch, now=True)
+        self.store.relay(self.dispatch, now=True, written=[item])   # the rest waits for the timer
         return {"service_request_id": item.id, "service_notice": "", "account_id": data["account_id"]}
 
     def _file(self, actor, municipality, service, data, state):
@@ -384,10 +405,17 @@ class RequestsService(HealthCheck):
 
     @event_handler(SERVICE, ev.SERVICE_REQUEST_FILED)
     def on_request_filed(self, body):
-        self.store.handle_once(f"{SERVICE}.quality_due", body, self._mark_quality_due)
+        self._quality_due(body)
 
     @event_handler(SERVICE, ev.SERVICE_REQUEST_STATUS_CHANGED)
     def on_request_status_changed(self, body):
+        self._quality_due(body)
+
+    def _quality_due(self, body):
+        # where no adopted plan measures the municipality's requests there is nothing to mark (an
+        # adoption marks the half-years ended before it): no inbox record for every request
+        if isinstance(body, dict) and not self.store.quality_plans(body.get("municipality")):
+            return
         self.store.handle_once(f"{SERVICE}.quality_due", body, self._mark_quality_due)
 
     def _mark_quality_due(self, envelope):

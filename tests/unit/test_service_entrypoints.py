@@ -21,6 +21,7 @@ from services.consultation.dependencies import Consultations
 from services.consultation.service import ConsultationService
 from services.plan_registry.service import PlanRegistry
 from services.requests.dependencies import Requests
+from services.requests import service as requests_module
 from services.requests.service import RequestsService
 from shared import events as ev
 from shared import inbox
@@ -269,6 +270,8 @@ def test_an_input_accepted_is_stored_with_its_event_and_relayed(registry, consul
 
 @pytest.fixture
 def requests_service():
+    requests_module.MUNICIPALITIES.clear()   # what another test's worker looked up
+    requests_module.SERVICES.clear()
     worker = worker_factory(RequestsService, store=create_autospec(Requests, instance=True), dispatch=Dispatched())
     worker.registry.get_municipality.return_value = {"id": "edremit", **korfez.MUNICIPALITIES["edremit"]}
     worker.store.service.return_value = {"municipality": "edremit", "code": "CUKUR", "name": "Çukur", "public": False,
@@ -302,7 +305,28 @@ def test_a_request_filed_by_staff_is_stored_with_its_event_and_relayed(requests_
     [envelope] = events
     assert envelope["type"] == ev.SERVICE_REQUEST_FILED and envelope["municipality"] == "edremit"
     assert envelope["payload"]["request_id"] == rid and envelope["payload"]["expected_at"] > record["requested_at"]
-    requests_service.store.relay.assert_called_once_with(requests_service.dispatch, now=True)
+    requests_service.store.relay.assert_called_once_with(requests_service.dispatch, now=True, written=[filed])
+
+
+def test_filing_remembers_the_municipality_and_service_briefly_and_a_changed_service_at_once(requests_service):
+    filed = type("Filed", (), {"id": "sr_2"})()
+    requests_service.store.file.return_value = (filed, True)
+    for _ in range(3):
+        requests_service.file_request(EDREMIT, "edremit", dict(FORM))
+    assert requests_service.registry.get_municipality.call_count == 1
+    assert requests_service.store.service.call_count == 1
+    requests_service.put_service(EDREMIT, "edremit", "CUKUR", {"name": {"tr": "Çukur"}, "target_days": 3})
+    requests_service.store.service.reset_mock()
+    requests_service.file_request(EDREMIT, "edremit", dict(FORM))
+    requests_service.store.service.assert_called_with("edremit", "CUKUR")     # read again after the change
+    # a service that does not exist is not remembered: created, it is taken at once
+    requests_service.store.service.return_value = None
+    with pytest.raises(InvalidInput):
+        requests_service.file_request(EDREMIT, "edremit", {**FORM, "service_code": "NEW"})
+    requests_service.store.service.return_value = {"municipality": "edremit", "code": "NEW", "public": False,
+                                                   "target_days": 7, "responsible_unit": "Fen İşleri"}
+    assert requests_service.file_request(EDREMIT, "edremit", {**FORM, "service_code": "NEW"})["service_request_id"] \
+        == "sr_2"
 
 
 # --- monitoring ----------------------------------------------------------------------------
