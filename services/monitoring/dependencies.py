@@ -18,8 +18,8 @@ from shared.errors import NotFound
 from shared.mongo import MongoStore, ServiceStore
 
 from . import domain
-from .models import (ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, PlanModel, Progress, Publication, Reading,
-                     Rejection)
+from .models import (ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, Counted, PlanModel, Progress, Publication,
+                     Reading, Rejection)
 from .readings import merged, reading_id
 
 
@@ -29,6 +29,8 @@ class Monitoring(ServiceStore):
 
     # -- adopted plans ---------------------------------------------------------------------------
     def keep_model(self, view, version, effective_from):
+        for source in domain.borrowed(view):
+            Counted(id=f"{source}|{view['id']}", source=source, plan_id=view["id"]).save()   # an upsert
         try:
             PlanModel(id=PlanModel.key(view["id"], version), plan_id=view["id"], version=version,
                       effective_from=effective_from, view=view).save(force_insert=True)
@@ -44,8 +46,7 @@ class Monitoring(ServiceStore):
 
     def counting(self, plan_id):
         """The adopted plans that count indicators of ``plan_id`` (reported there) too."""
-        found = PlanModel._get_collection().find({"view.indicators.reported_in": plan_id}, {"plan_id": 1})
-        return sorted({doc["plan_id"] for doc in found})
+        return sorted({c.plan_id for c in Counted.objects(source=plan_id)})
 
     def child_plans(self, plan_id):
         """The adopted plans that cascade from ``plan_id`` (their newest version says so)."""

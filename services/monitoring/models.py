@@ -25,6 +25,15 @@ class PlanModel(me.Document):
         return f"{plan_id}:{version:06d}"
 
 
+class Counted(me.Document):
+    """A plan that counts indicators of another (``source``, where they are reported): a small
+    document to find it by, not the plan models' large views."""
+    meta = {"db_alias": ALIAS, "collection": "counted", "indexes": ["source"]}
+    id = me.StringField(primary_key=True)   # source|plan_id
+    source = me.StringField(required=True)
+    plan_id = me.StringField(required=True)
+
+
 class Batch(Outboxed, me.Document):
     meta = {"db_alias": ALIAS, "collection": "batches", "indexes": ["plan_id", "outbox_pending", "applied"]}
     id = me.StringField(primary_key=True)
@@ -135,5 +144,5 @@ class Publication(Outboxed, me.Document):
     at = me.StringField(required=True)
 
 
-DOCUMENTS = (PlanModel, Batch, Reading, Approval, Rejection, Progress, Alert, Publication)
+DOCUMENTS = (PlanModel, Counted, Batch, Reading, Approval, Rejection, Progress, Alert, Publication)
 OUTBOXES = (Batch, Approval, Alert, Publication)

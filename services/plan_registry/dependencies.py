@@ -247,9 +247,7 @@ class Registry(ServiceStore):
     def counting(self, plan_id):
         """The ids of the plans that count objectives of ``plan_id`` too (their newest version says so)."""
         # $in, not equality: see the note on PlanHead.members
-        found = PlanVersion._get_collection().find({"snapshot.counts_from": {"$in": [plan_id]}}, {"plan_id": 1})
-        ids = sorted({doc["plan_id"] for doc in found})
-        return [i for i in ids if plan_id in (self.latest(i)[1].get("counts_from") or [])]
+        return [h.id for h in PlanHead.objects(__raw__={"counts_from": {"$in": [plan_id]}}).only("id").order_by("id")]
 
     def versions(self, plan_id):
         headers = [v.header() for v in PlanVersion.objects(plan_id=plan_id).exclude("snapshot", "outbox")
@@ -277,7 +275,7 @@ class Registry(ServiceStore):
         snap = version.snapshot
         keep_newest(PlanHead, version.plan_id, "version", version.n, status=snap["status"], title=snap["title"],
                     coordinator=snap["coordinator"], members=snap["members"], calendar=snap["calendar"],
-                    period=snap["period"], updated_at=snap["updated_at"])
+                    period=snap["period"], updated_at=snap["updated_at"], counts_from=snap.get("counts_from") or [])
 
     def heads(self, member=None, coordinator=None):
         query = PlanHead.objects

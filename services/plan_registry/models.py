@@ -87,6 +87,7 @@ class PlanHead(me.Document):
     calendar = me.StringField()
     period = me.DictField()
     updated_at = me.StringField()
+    counts_from = me.ListField(me.StringField())   # plans whose objectives it counts too (no index: as members)
 
     def as_dict(self):
         return {"id": self.id, "version": self.version, "status": self.status, "title": self.title,

@@ -414,7 +414,7 @@ class PlanRegistry(HealthCheck):
             domain.bank_link_problems(contribution, self.consultation.bank_records(plan_id), problems)
         sources = {r["plan"]: self._adopted(r["plan"]) for r in contribution["references"]}
         domain.reference_problems(plan, municipality, contribution,
-                                  {p: s and s[1] for p, s in sources.items()}, problems)
+                                  {p: s[1] if s else None for p, s in sources.items()}, problems)
         problems.raise_if_any(f"The contribution of {municipality} breaks the rules listed in 'errors'.")
         contribution = domain.normalized_contribution(plan, municipality, contribution)
         contribution = domain.with_references(plan, municipality, contribution, sources)
@@ -460,11 +460,11 @@ class PlanRegistry(HealthCheck):
     # -- cascades: a parent's new version flagged to its children ---------------------------------
     @event_handler(SERVICE, ev.PLAN_REVISED)
     def on_plan_revised(self, body):
-        """Flag to each child plan the goals it serves that the parent's new version changed."""
+        """Flag to each child plan the goals it serves, and to each plan that counts objectives of
+        this one the objectives, that this plan's new version changed."""
         self.store.handle_once("plan_registry.on_plan_revised", body, self._flag_children)
 
     def _flag_children(self, envelope):
-        """... and to each plan that counts objectives of it too, the ones the new version changed."""
         parent_id, to_version = envelope["plan_id"], envelope["payload"]["version"]
         new = self.store.version(parent_id, to_version).snapshot
         from_version = new["revisions"][-1]["from_version"]
