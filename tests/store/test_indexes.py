@@ -27,6 +27,7 @@ DYNAMIC = {
 # (collection, field): why no index may stand behind it
 UNINDEXED = {
     ("plan_heads", "members"): "the embedded store mis-answers equality on indexed arrays (models.PlanHead)",
+    ("plan_heads", "counts_from"): "the same, and the heads are few and small (models.PlanHead)",
 }
 
 
@@ -89,8 +90,10 @@ def queries(service):
                 spread = [k for k in node.keywords if k.arg is None]
                 named = [k.arg for k in node.keywords if k.arg not in (None, "__raw__")]
                 raw = [k.value for k in node.keywords if k.arg == "__raw__"]
-                if raw:
-                    branches = raw[0].values[0].elts if isinstance(raw[0], ast.Dict) else []
+                if raw:   # {"$or": [branch, ...]}, or one branch
+                    written = raw[0] if isinstance(raw[0], ast.Dict) else None
+                    keys = [getattr(k, "value", None) for k in written.keys] if written else []
+                    branches = written.values[0].elts if keys == ["$or"] else [written] if written else []
                     sets = [field_set for branch in branches for field_set in filters(literal_keys(branch, {}))]
                 elif spread:   # what is spread only narrows the named fields, which are always there
                     keys = literal_keys(spread[0].value, assigned) or []
