@@ -474,8 +474,7 @@ def has_already(plan, municipality, contribution):
     stored = as_written(plan, municipality)
     if stored is None or stored["references"] != contribution.get("references", []):
         return False
-    objectives = [{k: v for k, v in o.items() if k != "inputs"} for o in stored["objectives"]]
     try:
-        return objectives == _stored_form(plan, municipality, contribution)
+        return stored["objectives"] == _stored_form(plan, municipality, contribution)
     except InvalidInput:
         return False

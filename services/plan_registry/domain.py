@@ -639,12 +639,30 @@ READ_ONLY = ("inputs", "also_in")   # what a read of the plan adds to each objec
 
 
 def written_here(contribution):
-    """The contribution as its municipality writes it: referenced objectives as references, and
-    nothing of what a read adds (where an objective came from, where else it counts)."""
-    return {**contribution, "objectives": [{k: v for k, v in o.items() if k not in READ_ONLY}
-                                           for o in contribution["objectives"] if not o.get("reported_in")],
-            "references": [{k: r[k] for k in ("plan", "objective", "goal")} for r in contribution.get("references")
-                           or []]}
+    """The contribution as its municipality writes it, from the contribution as stored or as read
+    (and sent back by a client, so anything may be in it): an objective counted from another plan
+    (``reported_in``) is its reference again, and nothing is left of what a read adds (where an
+    objective came from, where else it counts) or of the version a reference took."""
+    references = contribution.get("references")
+    if references is None:
+        references = []
+    if isinstance(references, list):
+        references = [{k: v for k, v in r.items() if k != "version"} if isinstance(r, dict) else r
+                      for r in references]
+    named = {(r.get("plan"), r.get("objective")) for r in references if isinstance(r, dict)} \
+        if isinstance(references, list) else set()
+    objectives = []
+    for objective in contribution["objectives"]:
+        if isinstance(objective, dict):
+            objective = {k: v for k, v in objective.items() if k not in READ_ONLY}
+            source = objective.get("reported_in")
+            if isinstance(source, dict):
+                if isinstance(references, list) and (source.get("plan"), objective.get("code")) not in named:
+                    references.append({"plan": source.get("plan"), "objective": objective.get("code"),
+                                       "goal": objective.get("goal")})
+                continue
+        objectives.append(objective)
+    return {**contribution, "objectives": objectives, "references": references}
 
 
 def also_counted(plan, others):

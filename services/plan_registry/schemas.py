@@ -10,7 +10,7 @@ from shared.guide import DIRECTIONS, RATIO_SCALES, YEAR_VALUES
 from shared.text import LocalizedText, PlainText
 from shared.validation import Code, Identifier, Money, Number, YearMap
 
-from .domain import READ_ONLY
+from .domain import written_here
 
 KINDS = ("metropolitan", "district", "provincial", "town", "cooperation_body", "sub_district")
 LOCALES = ("tr", "fa", "en")
@@ -334,22 +334,7 @@ class ContributionSchema(Strict):
         (``reported_in``) is its reference again."""
         if not isinstance(data, dict) or not isinstance(data.get("objectives"), list):
             return data
-        references = [{k: v for k, v in r.items() if k != "version"} if isinstance(r, dict) else r
-                      for r in data.get("references") or []]
-        named = {(r.get("plan"), r.get("objective")) for r in references if isinstance(r, dict)}
-        objectives = []
-        for objective in data["objectives"]:
-            if isinstance(objective, dict):
-                objective = {k: v for k, v in objective.items() if k not in READ_ONLY}
-                source = objective.get("reported_in")
-                if isinstance(source, dict):
-                    if (source.get("plan"), objective.get("code")) not in named:
-                        references.append({"plan": source.get("plan"), "objective": objective.get("code"),
-                                           "goal": objective.get("goal")})
-                    continue
-            objectives.append(objective)
-        return {**data, "objectives": objectives, "references": references}
-
+        return written_here(data)
 
 
 class CouncilDecisionSchema(Strict):
