@@ -205,19 +205,20 @@ class MonitoringService(HealthCheck):
         """Update the figures the approval touches: its indicators, their parents, later periods."""
         def effect(envelope):
             payload, plan_id = envelope["payload"], envelope["plan_id"]
-            self._update(plan_id, payload["period"], set(payload["indicators"]))
-            self._overdue(plan_id, set(payload["indicators"]))
+            models = self.store.models(plan_id)
+            self._update(plan_id, payload["period"], set(payload["indicators"]), models)
+            self._overdue(plan_id, set(payload["indicators"]), models)
             for other in self.store.counting(plan_id):   # the plans that count these indicators too
-                view = self.store.models(other)[-1].view
-                codes = set(payload["indicators"]) & domain.borrowed(view).get(plan_id, set())
-                if codes and domain.within(view, payload["period"]):
-                    self._update(other, payload["period"], codes)
-                    self._overdue(other, codes)
+                models = self.store.models(other)
+                codes = set(payload["indicators"]) & domain.borrowed(models[-1].view).get(plan_id, set())
+                if codes and domain.within(models[-1].view, payload["period"]):
+                    self._update(other, payload["period"], codes, models)
+                    self._overdue(other, codes, models)
         with FIGURING:
             self.store.handle_once(f"{SERVICE}.progress", body, effect)
 
-    def _update(self, plan_id, approved_key, affected):
-        models = self.store.models(plan_id)  # loaded once for every period below
+    def _update(self, plan_id, approved_key, affected, models):
+        """``models``: the plan's adopted versions, loaded once for every period below."""
         # the approved indicators and the other contributors of the regional indicators they feed
         needed = set(affected)
         for model in models:
@@ -257,15 +258,14 @@ class MonitoringService(HealthCheck):
             if attempt:   # another process wrote meanwhile: let it finish before reading again
                 time.sleep(random.uniform(0, 0.05 * attempt))
             stored = {p.key: self.store.progress(plan_id, p.key) for p in pending}
-            borrowed = domain.borrowed(models[-1].view)
-            approved = self.store.approved(plan_id, needed, borrowed) if affected is not None else None
+            approved = self._approved(plan_id, models[-1].view, needed) if affected is not None else None
             everything = None
             conflicts = []
             for period in pending:
                 model, previous = self.store.choose(models, period.key), stored[period.key]
                 if affected is None or previous is None or previous.model_version != model.version:
                     if everything is None:
-                        everything = self.store.approved(plan_id, borrowed=borrowed)
+                        everything = self._approved(plan_id, models[-1].view)
                     figures = domain.compute_period(model.view, everything, period)
                 else:
                     figures = domain.update_period(previous.figures, model.view, approved, period, affected)
@@ -302,18 +302,17 @@ class MonitoringService(HealthCheck):
             with FIGURING:   # plan by plan: adoptions and approvals take their turns in between
                 self._overdue(plan_id)
 
-    def _overdue(self, plan_id, codes=None):
+    def _overdue(self, plan_id, codes=None, models=None):
         """Raise an ``overdue`` alert (once) for each indicator (of ``codes``, or all) whose readings of
         an ended period are not approved by the plan's due date; restate it as periods come and go;
-        close it when none is missing any more."""
-        models = self.store.models(plan_id)
+        close it when none is missing any more. ``models``: the plan's adopted versions, if loaded."""
+        models = models or self.store.models(plan_id)
         view = models[-1].view
         if codes is not None:
             view = {**view, "indicators": [i for i in view["indicators"] if i["code"] in codes]}
         # readings are due from the plan's first adoption on: an update's adoption moves no due date
         decided = (models[0].view.get("adoption") or {}).get("decision_date")
-        late = domain.overdue(view, set(self.store.approved(plan_id, codes, domain.borrowed(view))),
-                              clock.utcnow().date(),
+        late = domain.overdue(view, set(self._approved(plan_id, view, codes)), clock.utcnow().date(),
                               view["settings"].get("readings_due_days", 30),
                               date.fromisoformat(decided) if decided else None)
         open_alerts = self.store.open_alerts(plan_id, OVERDUE)
@@ -338,6 +337,11 @@ class MonitoringService(HealthCheck):
             ev.INDICATOR_RECOVERED, SERVICE, {"kind": OVERDUE, "indicator": alert.indicator,
                                               "municipality": alert.municipality, "objective": alert.objective},
             plan_id=plan_id, municipality=alert.municipality)])
+
+    def _approved(self, plan_id, view, indicators=None):
+        """The approved readings that count in the plan (``view``): its own, and those of the
+        indicators it counts from the plan they are reported in."""
+        return self.store.approved(plan_id, indicators, domain.borrowed(view))
 
     # -- reads -----------------------------------------------------------------------------------
     @rpc
@@ -425,8 +429,8 @@ class MonitoringService(HealthCheck):
         plan_id = model.plan_id
         stored = self.store.progress(plan_id, key)
         if stored is None or stored.model_version != model.version:
-            approved = self.store.approved(plan_id, borrowed=domain.borrowed(models[-1].view))
-            figures = domain.compute_period(model.view, approved, domain.period_of(model.view, key))
+            figures = domain.compute_period(model.view, self._approved(plan_id, models[-1].view),
+                                            domain.period_of(model.view, key))
         else:
             figures = stored.figures
             if revision is not None:
