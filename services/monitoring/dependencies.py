@@ -1,7 +1,7 @@
 """The monitoring service's store: the small interface its service needs.
 
 Readings go through pymongo's bulk calls (a batch is thousands of rows), and plan models and
-figures (one large nested document each) are read and written raw: mongoengine's DictField turns
+figures (large nested documents) are read and written raw: mongoengine's DictField turns
 every nested value into its own objects and back, which cost most of an approval's time.
 Everything else goes through mongoengine.
 """
@@ -18,8 +18,8 @@ from shared.errors import NotFound
 from shared.mongo import MongoStore, ServiceStore
 
 from . import domain
-from .models import (ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, Counted, PlanModel, Progress, Publication,
-                     Reading, Rejection)
+from .models import (ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, Counted, PlanModel, Publication, Reading,
+                     Rejection, Rollup, Slice)
 from .readings import merged, reading_id
 
 
@@ -207,25 +207,32 @@ class Monitoring(ServiceStore):
     def unapplied_approvals(self):
         return list(Approval.objects(applied=0).limit(10))
 
-    # -- progress --------------------------------------------------------------------------------
-    def progress(self, plan_id, period):
-        doc = Progress._get_collection().find_one({"_id": Progress.key(plan_id, period)})
+    # -- figures: a slice per municipality and a roll-up per period -------------------------------
+    def rollup(self, plan_id, period):
+        doc = Rollup._get_collection().find_one({"_id": Rollup.key(plan_id, period)})
         return _record(doc) if doc else None
 
-    def save_progress(self, plan_id, period, model_version, figures, previous=None):
+    def slices(self, plan_id, period, municipalities=None, objectives_only=False):
+        """{municipality: its stored slice} of a period (of ``municipalities``, or all); with
+        ``objectives_only`` without the indicators (what a roll-up reads)."""
+        query = {"plan_id": plan_id, "period": period}
+        if municipalities is not None:
+            query["municipality"] = {"$in": sorted(municipalities)}
+        fields = {"municipality": 1, "model_version": 1, "objectives": 1, "rev": 1, "updated_at": 1} \
+            if objectives_only else None
+        return {doc["municipality"]: _record(doc) for doc in Slice._get_collection().find(query, fields)}
+
+    def save_rollup(self, plan_id, period, model_version, figures, previous=None):
         """Compare-and-set on ``rev``: returns False when someone else updated it meanwhile."""
-        collection = Progress._get_collection()
-        if previous is None:
-            try:
-                collection.insert_one({"_id": Progress.key(plan_id, period), "plan_id": plan_id, "period": period,
-                                       "model_version": model_version, "figures": figures, "rev": 0,
-                                       "updated_at": now_iso()})
-                return True
-            except DuplicateKeyError:
-                return False
-        return collection.update_one({"_id": previous.id, "rev": previous.rev}, {
-            "$set": {"figures": figures, "model_version": model_version, "updated_at": now_iso()},
-            "$inc": {"rev": 1}}).modified_count == 1
+        return _compare_and_set(Rollup, previous, {"_id": Rollup.key(plan_id, period), "plan_id": plan_id,
+                                                   "period": period}, model_version=model_version, figures=figures)
+
+    def save_slice(self, plan_id, period, municipality, model_version, figures, previous=None):
+        """Compare-and-set on ``rev``, as ``save_rollup``."""
+        return _compare_and_set(Slice, previous, {"_id": Slice.key(plan_id, period, municipality), "plan_id": plan_id,
+                                                  "period": period, "municipality": municipality},
+                                model_version=model_version, indicators=figures["indicators"],
+                                objectives=figures["objectives"])
 
     # -- alerts ----------------------------------------------------------------------------------
     def open_alerts(self, plan_id, kind):
@@ -263,6 +270,20 @@ class Monitoring(ServiceStore):
     def published(self, pid, plan_id, kind, period, fmt, municipality, events):
         Publication(id=pid, plan_id=plan_id, kind=kind, period=period, format=fmt, municipality=municipality,
                     at=now_iso(), outbox=events, outbox_pending=len(events)).save(force_insert=True)
+
+
+def _compare_and_set(document, previous, identity, **fields):
+    """Insert the document (``previous`` None) or update it if its ``rev`` is still the one read;
+    False when another writer came first."""
+    collection = document._get_collection()
+    if previous is None:
+        try:
+            collection.insert_one({**identity, **fields, "rev": 0, "updated_at": now_iso()})
+            return True
+        except DuplicateKeyError:
+            return False
+    return collection.update_one({"_id": previous.id, "rev": previous.rev}, {
+        "$set": {**fields, "updated_at": now_iso()}, "$inc": {"rev": 1}}).modified_count == 1
 
 
 def _record(doc):

@@ -321,12 +321,18 @@ def summary(figures):
     return {k: v for k, v in figures.items() if k != "indicators"} | {"level": "summary"}
 
 
-def parents(plan, indicator_entries, period):
-    """Objectives, goals, municipalities and the plan from the indicator figures."""
+def objective_figures(plan, indicator_entries, municipality=None):
+    """The objectives' figures (of one ``municipality``, or all) from their indicators' figures, in
+    the plan's order."""
     by_objective = {}
     for entry in indicator_entries:
         by_objective.setdefault(entry["objective"], []).append(entry)
-    objectives = [objective_figure(o, by_objective.get(o["code"], [])) for o in plan["objectives"]]
+    return [objective_figure(o, by_objective.get(o["code"], [])) for o in plan["objectives"]
+            if municipality is None or o["municipality"] == municipality]
+
+
+def totals(plan, objectives):
+    """Goals, municipalities and the plan from the objectives' figures."""
     goals, total = roll_up(plan, objectives)
     municipalities = []
     for municipality in municipalities_of(plan):
@@ -336,7 +342,7 @@ def parents(plan, indicator_entries, period):
                                    "band": own["band"], "incomplete": own["incomplete"],
                                    "missing_objectives": [o["code"] for o in mine if o["realization"] is None],
                                    "reason": own["reason"]})
-    return {"objectives": objectives, "goals": goals, "municipalities": municipalities, "plan": total}
+    return {"goals": goals, "municipalities": municipalities, "plan": total}
 
 
 def for_municipality(plan, figures, municipality):
@@ -419,24 +425,95 @@ def regional_scale(regional, contributors):
     return scales.pop() if len(scales) == 1 else None
 
 
+# -- a period's figures, stored in slices -----------------------------------------------------
+# A period's figures are kept as one slice per municipality (its indicators and objectives: what
+# an approval of its readings changes) and one roll-up (every objective, the goals, the
+# municipalities, the plan and the regional indicators), so an approval rewrites one district's
+# slice and the small roll-up, never the whole plan. ``assemble`` gives the figures as read.
+def figured_municipalities(plan):
+    """The municipalities with a slice: those with an objective or an indicator in the plan."""
+    return sorted({o["municipality"] for o in plan["objectives"]} | {i["municipality"] for i in plan["indicators"]})
+
+
+def by_indicator(readings):
+    """{indicator code: {period key: reading}} from (code, key) -> reading."""
+    found = {}
+    for (code, key), reading in readings.items():
+        found.setdefault(code, {})[key] = reading
+    return found
+
+
+def slice_figures(plan, readings, period, municipality, previous=None, affected=None):
+    """One municipality's slice of a period: {"indicators", "objectives"}. With the ``previous``
+    slice (of the same plan version) only the ``affected`` indicators are figured again.
+    ``readings``: by_indicator(), holding at least the indicators figured."""
+    stored = {e["code"]: e for e in previous["indicators"]} if previous is not None else {}
+    entries = [stored[i["code"]] if i["code"] in stored and i["code"] not in (affected or ()) else
+               indicator_entry(plan, i, readings.get(i["code"], {}), period)
+               for i in plan["indicators"] if i["municipality"] == municipality]
+    return {"indicators": entries, "objectives": objective_figures(plan, entries, municipality)}
+
+
+def rollup_figures(plan, objectives, readings, period, previous=None, affected=None):
+    """A period's roll-up from every municipality's objectives: the objectives in the plan's order,
+    goals, municipalities, the plan, and the regional indicators (with the ``previous`` roll-up of
+    the same plan version, only those the ``affected`` indicators feed are figured again)."""
+    order = {o["code"]: n for n, o in enumerate(plan["objectives"])}
+    objectives = sorted(objectives, key=lambda o: order.get(o["code"], len(order)))
+    kept = {r["code"]: r for r in previous["regional"]} if previous is not None else {}
+    fed = fed_by(plan, affected or ())
+    regional = [kept[r["code"]] if r["code"] in kept and r["code"] not in fed else
+                regional_entry(plan, r, readings, period) for r in plan["regional_indicators"]]
+    return {"objectives": objectives, **totals(plan, objectives), "regional": regional}
+
+
+def fed_by(plan, codes):
+    """The regional indicators that readings of ``codes`` feed."""
+    return {i.get("contributes_to") for i in plan["indicators"] if i["code"] in codes} - {None}
+
+
+def regional_inputs(plan, regional_codes):
+    """The indicators whose readings make the regional indicators ``regional_codes``."""
+    return {i["code"] for i in plan["indicators"] if i.get("contributes_to") in regional_codes}
+
+
+def assemble(plan, rollup, slices):
+    """The figures of a period as read: the roll-up with the slices' indicators in the plan's order."""
+    order = {i["code"]: n for n, i in enumerate(plan["indicators"])}
+    indicators = sorted((e for s in slices for e in s["indicators"]), key=lambda e: order.get(e["code"], len(order)))
+    return {"indicators": indicators, **rollup}
+
+
+def split(figures):
+    """(roll-up, {municipality: slice}) of a period's figures: what ``assemble`` joins."""
+    slices = {}
+    for entry in figures["indicators"]:
+        slices.setdefault(entry["municipality"], {"indicators": [], "objectives": []})["indicators"].append(entry)
+    for objective in figures["objectives"]:
+        slices.setdefault(objective["municipality"], {"indicators": [], "objectives": []})["objectives"].append(objective)
+    return {k: v for k, v in figures.items() if k != "indicators"}, slices
+
+
 def compute_period(plan, readings, period):
     """Every figure of one period from the approved readings, from scratch.
 
     ``readings`` maps (indicator code, period key) -> reading dict (value or numerator/denominator,
     optional weight); only approved readings are passed in.
     """
-    indicators = {i["code"]: i for i in plan["indicators"]}
-    figures = {"indicators": [], "objectives": [], "goals": [], "municipalities": [], "regional": []}
-    by_indicator = {code: {} for code in indicators}
-    for (code, key), reading in readings.items():
-        if code in indicators:
-            by_indicator[code][key] = reading
-    for code, indicator in indicators.items():
-        figures["indicators"].append(indicator_entry(plan, indicator, by_indicator[code], period))
-    figures.update(parents(plan, figures["indicators"], period))
-    figures["regional"] = [regional_entry(plan, regional, by_indicator, period)
-                           for regional in plan["regional_indicators"]]
-    return figures
+    found = by_indicator(readings)
+    slices = [slice_figures(plan, found, period, m) for m in figured_municipalities(plan)]
+    return assemble(plan, rollup_figures(plan, [o for s in slices for o in s["objectives"]], found, period), slices)
+
+
+def update_period(figures, plan, readings, period, affected):
+    """The figures after readings of the ``affected`` indicators changed, as the service updates
+    its stored figures: the slices of their municipalities, then the roll-up."""
+    rollup, slices = split(figures)
+    found = by_indicator(readings)
+    for municipality in {i["municipality"] for i in plan["indicators"] if i["code"] in affected}:
+        slices[municipality] = slice_figures(plan, found, period, municipality, slices.get(municipality), affected)
+    objectives = [o for s in slices.values() for o in s["objectives"]]
+    return assemble(plan, rollup_figures(plan, objectives, found, period, rollup, affected), slices.values())
 
 
 def indicator_entry(plan, indicator, readings_by_period, period):
@@ -452,12 +529,12 @@ def regional_entry(plan, regional, by_indicator, period):
     """A regional indicator: the districts' period values aggregated by its rule, then the formula."""
     contributors = [i for i in plan["indicators"] if i.get("contributes_to") == regional["code"]]
     scale = regional_scale(regional, contributors)
-    keys = sorted({key for i in contributors for key in by_indicator[i["code"]]})
+    keys = sorted({key for i in contributors for key in by_indicator.get(i["code"], {})})
     series, present = {}, {}
     for key in keys:
         values = []
         for indicator in contributors:
-            reading = by_indicator[indicator["code"]].get(key)
+            reading = by_indicator.get(indicator["code"], {}).get(key)
             value = None if reading is None else reading_value(reading, indicator)
             if value is None or (regional["aggregation"] == "weighted_mean" and reading.get("weight") is None):
                 continue
@@ -473,26 +550,6 @@ def regional_entry(plan, regional, by_indicator, period):
     return {**figure, "aggregation": regional["aggregation"], "unit": regional["unit"], "goal": regional["goal"],
             "name": regional["name"], "missing_municipalities": sorted(missing),
             "contributors": len(contributors)}
-
-
-def update_period(figures, plan, readings, period, affected):
-    """The figures after readings of the ``affected`` indicators changed: those indicators are
-    recomputed, then their parents; the other indicators keep their stored figures."""
-    indicators = {i["code"]: i for i in plan["indicators"]}
-    by_indicator = {code: {} for code in indicators}
-    for (code, key), reading in readings.items():
-        if code in by_indicator:
-            by_indicator[code][key] = reading
-    entries = []
-    for entry in figures["indicators"]:
-        code = entry["code"]
-        entries.append(indicator_entry(plan, indicators[code], by_indicator[code], period)
-                       if code in affected else entry)
-    updated = {"indicators": entries, **parents(plan, entries, period)}
-    touched = {indicators[c].get("contributes_to") for c in affected} - {None}
-    updated["regional"] = [regional_entry(plan, r, by_indicator, period) if r["code"] in touched else old
-                           for r, old in zip(plan["regional_indicators"], figures["regional"])]
-    return updated
 
 
 def affected_periods(plan, approved_key, later=True):
@@ -518,9 +575,8 @@ def borrowed(plan):
 def carries_forward(plan, codes):
     """Whether readings of ``codes`` count in later years: a cumulative indicator among them, or a
     cumulative regional indicator that one of them feeds."""
-    indicators = [i for i in plan["indicators"] if i["code"] in codes]
-    fed = {i.get("contributes_to") for i in indicators} - {None}
-    return (any(i["calculation"] == "cumulative" for i in indicators)
+    fed = fed_by(plan, codes)
+    return (any(i["calculation"] == "cumulative" for i in plan["indicators"] if i["code"] in codes)
             or any(r["calculation"] == "cumulative" for r in plan["regional_indicators"] if r["code"] in fed))
 
 

@@ -1,7 +1,29 @@
 """Monitoring's data migrations (shared.migrations): numbered for ever, never edited once released."""
 from shared.migrations import Step, backfill
 
-from .models import Alert, Reading
+from . import domain
+from .models import Alert, Reading, Rollup, Slice
+
+
+def slice_the_figures(database):
+    """A period's figures were one document holding every indicator of the plan: keep its
+    indicators and objectives as one slice per municipality and the rest as the period's roll-up.
+    The slices are written before the roll-up loses its indicators, so a run stopped in between is
+    redone by the next."""
+    rollups, slices = database[Rollup._meta["collection"]], database[Slice._meta["collection"]]
+    changed = 0
+    for doc in rollups.find({"figures.indicators": {"$exists": True}}):
+        rollup, parts = domain.split(doc["figures"])
+        for municipality, part in parts.items():
+            key = Slice.key(doc["plan_id"], doc["period"], municipality)
+            slices.replace_one({"_id": key}, {
+                "_id": key, "plan_id": doc["plan_id"], "period": doc["period"], "municipality": municipality,
+                "model_version": doc["model_version"], **part, "rev": 0, "updated_at": doc.get("updated_at")},
+                upsert=True)
+        rollups.update_one({"_id": doc["_id"]}, {"$set": {"figures": rollup}, "$inc": {"rev": 1}})
+        changed += 1
+    return {f"{Rollup._meta['collection']}:sliced": changed}
+
 
 STEPS = (
     # overdue alerts brought kinds; a query by kind (the episode count) misses an alert without one
@@ -9,4 +31,5 @@ STEPS = (
          backfill(Alert._meta["collection"], kind="below_threshold", periods=[])),
     # four eyes brought each reading's trail; readings.py reads a missing one as empty
     Step(2, "readings have a trail", backfill(Reading._meta["collection"], trail=[])),
+    Step(3, "figures stored per municipality and period, with a roll-up", slice_the_figures),
 )

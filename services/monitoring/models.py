@@ -2,8 +2,8 @@
 
 The adopted plan arrives by events only (``PlanModel``, one per adopted version); readings are
 written in whole batches first (``Batch``, one document, so a batch is all or nothing) and then
-spread into one ``Reading`` per indicator, municipality and period; ``Progress`` holds the stored
-figures of one period, updated when readings are approved.
+spread into one ``Reading`` per indicator, municipality and period. The figures of a period are
+stored as one ``Slice`` per municipality and one ``Rollup``, updated when readings are approved.
 """
 import mongoengine as me
 
@@ -92,7 +92,9 @@ class Rejection(me.Document):
     by = me.DictField()
 
 
-class Progress(me.Document):
+class Rollup(me.Document):
+    """A period's roll-up (domain.rollup_figures): every objective, the goals, the municipalities,
+    the plan and the regional indicators; the indicators are in the municipalities' slices."""
     meta = {"db_alias": ALIAS, "collection": "progress", "indexes": ["plan_id"]}
     id = me.StringField(primary_key=True)
     plan_id = me.StringField(required=True)
@@ -105,6 +107,25 @@ class Progress(me.Document):
     @staticmethod
     def key(plan_id, period):
         return f"{plan_id}:{period}"
+
+
+class Slice(me.Document):
+    """One municipality's figures of a period (domain.slice_figures): its indicators and objectives,
+    each a field of its own so a roll-up reads the objectives alone."""
+    meta = {"db_alias": ALIAS, "collection": "figure_slices", "indexes": [{"fields": ["plan_id", "period"]}]}
+    id = me.StringField(primary_key=True)
+    plan_id = me.StringField(required=True)
+    period = me.StringField(required=True)
+    municipality = me.StringField(required=True)
+    model_version = me.IntField(required=True)
+    indicators = me.ListField(me.DictField())
+    objectives = me.ListField(me.DictField())
+    rev = me.IntField(default=0)
+    updated_at = me.StringField()
+
+    @staticmethod
+    def key(plan_id, period, municipality):
+        return f"{plan_id}:{period}:{municipality}"
 
 
 class Alert(Outboxed, me.Document):
@@ -144,5 +165,5 @@ class Publication(Outboxed, me.Document):
     at = me.StringField(required=True)
 
 
-DOCUMENTS = (PlanModel, Counted, Batch, Reading, Approval, Rejection, Progress, Alert, Publication)
+DOCUMENTS = (PlanModel, Counted, Batch, Reading, Approval, Rejection, Rollup, Slice, Alert, Publication)
 OUTBOXES = (Batch, Approval, Alert, Publication)

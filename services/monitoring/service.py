@@ -222,17 +222,15 @@ class MonitoringService(HealthCheck):
         # the approved indicators and the other contributors of the regional indicators they feed
         needed = set(affected)
         for model in models:
-            indicators = model.view["indicators"]
-            regional = {i.get("contributes_to") for i in indicators if i["code"] in affected} - {None}
-            needed |= {i["code"] for i in indicators if i.get("contributes_to") in regional}
+            needed |= domain.regional_inputs(model.view, domain.fed_by(model.view, affected))
         # later years only when a version of the plan makes one of them carry values forward
         carries = any(domain.carries_forward(model.view, affected) for model in models)
         periods = domain.affected_periods(models[-1].view, approved_key, later=carries)
-        stored = []
-        for period, figures in self._figure(plan_id, models, periods, affected, needed):
-            stored.append(period.key)
-            if period.key == approved_key:
-                self._alerts(plan_id, self.store.choose(models, period.key).view, figures, period.key, affected)
+        written = self._slices(plan_id, models, periods, affected, needed)
+        stored = self._rollups(plan_id, models, periods, affected)
+        if approved_key in written:
+            view = self.store.choose(models, approved_key).view
+            self._alerts(plan_id, view, written[approved_key], approved_key, affected)
         self._figures_updated(plan_id, stored)
 
     def _figures_updated(self, plan_id, periods):
@@ -246,42 +244,102 @@ class MonitoringService(HealthCheck):
         except Exception:  # the gateways' caches also expire on their own (a safety net)
             log.warning("figures_updated of %s not published", plan_id, exc_info=True)
 
-    def _figure(self, plan_id, models, periods, affected=None, needed=None):
-        """Store the figures of ``periods``: only the ``affected`` indicators and their parents when
-        the stored figures are of the same plan version, else everything. Yields (period, figures).
+    # Each stored slice and roll-up is written by compare-and-set on its revision, and is read before
+    # the readings (or the slices) it is figured from: an approval that lands meanwhile either is in
+    # what was read, or its own update comes after ours and fails our compare-and-set, so it is
+    # figured again and nothing goes stale, however many processes figure at once.
+    def _slices(self, plan_id, models, periods, affected=None, needed=None, municipalities=None):
+        """Figure and store the slices of ``periods``: of ``municipalities``, else of those with an
+        ``affected`` indicator, else (``affected`` None) of every municipality, from scratch. Only the
+        affected indicators are figured again in a slice of the same plan version, from the
+        readings of ``needed``. Returns {period key: the indicator figures written}."""
+        work = []
+        for period in periods:
+            view = self.store.choose(models, period.key).view
+            names = municipalities or (domain.figured_municipalities(view) if affected is None else
+                                       {i["municipality"] for i in view["indicators"] if i["code"] in affected})
+            work += [(period, m) for m in sorted(names)]
+        written = {}
 
-        Compare-and-set on each period, and the stored figures are read before the readings: an
-        approval that lands meanwhile either is in the readings read here, or its own update comes
-        after ours and fails our compare-and-set, so it is figured again and nothing goes stale."""
-        pending = list(periods)
-        for attempt in range(CAS_RETRIES):
-            if attempt:   # another process wrote meanwhile: let it finish before reading again
-                time.sleep(random.uniform(0, 0.05 * attempt))
-            stored = {p.key: self.store.progress(plan_id, p.key) for p in pending}
-            approved = self._approved(plan_id, models[-1].view, needed) if affected is not None else None
-            everything = None
+        def attempt(pending):
+            stored = {}
+            for key in dict.fromkeys(p.key for p, _ in pending):
+                found = self.store.slices(plan_id, key, {m for p, m in pending if p.key == key})
+                stored.update({(key, m): s for m, s in found.items()})
+            figured, codes = [], set(needed or ())
+            for period, m in pending:
+                model, previous = self.store.choose(models, period.key), stored.get((period.key, m))
+                same = affected is not None and previous is not None and previous.model_version == model.version
+                figured.append((period, m, model, previous, {"indicators": previous.indicators} if same else None))
+                if not same:   # figured from scratch: every indicator of the municipality
+                    codes |= {i["code"] for i in model.view["indicators"] if i["municipality"] == m}
+            readings = domain.by_indicator(self._approved(plan_id, models[-1].view, None if affected is None else codes))
             conflicts = []
+            for period, m, model, previous, current in figured:
+                figures = domain.slice_figures(model.view, readings, period, m, current, affected)
+                if self.store.save_slice(plan_id, period.key, m, model.version, figures, previous):
+                    written.setdefault(period.key, []).extend(figures["indicators"])
+                else:
+                    conflicts.append((period, m))
+            return conflicts
+        self._until_stored(plan_id, work, attempt)
+        return written
+
+    def _rollups(self, plan_id, models, periods, affected=None):
+        """Figure and store each period's roll-up from its slices' objectives (figuring first a slice
+        that is missing or of another plan version) and the regional indicators the ``affected``
+        indicators feed (every one when None). Returns the period keys stored."""
+        stored_keys = []
+
+        def attempt(pending):
+            stored = {p.key: self.store.rollup(plan_id, p.key) for p in pending}
+            figured, codes = [], set()
             for period in pending:
                 model, previous = self.store.choose(models, period.key), stored[period.key]
-                if affected is None or previous is None or previous.model_version != model.version:
-                    if everything is None:
-                        everything = self._approved(plan_id, models[-1].view)
-                    figures = domain.compute_period(model.view, everything, period)
+                view = model.view
+                members = set(domain.figured_municipalities(view))
+                slices = self._current_slices(plan_id, period.key, model.version, members)
+                if len(slices) < len(members):   # a slice missing, or of another version
+                    self._slices(plan_id, models, [period], municipalities=members - set(slices))
+                    slices = self._current_slices(plan_id, period.key, model.version, members)
+                same = affected is not None and previous is not None and previous.model_version == model.version
+                regional = domain.fed_by(view, affected) if same else {r["code"] for r in view["regional_indicators"]}
+                codes |= domain.regional_inputs(view, regional)
+                objectives = [o for s in slices.values() for o in s.objectives]
+                figured.append((period, model, previous, previous.figures if same else None, objectives))
+            readings = domain.by_indicator(self._approved(plan_id, models[-1].view, codes)) if codes else {}
+            conflicts = []
+            for period, model, previous, current, objectives in figured:
+                figures = domain.rollup_figures(model.view, objectives, readings, period, current, affected)
+                if self.store.save_rollup(plan_id, period.key, model.version, figures, previous):
+                    stored_keys.append(period.key)
                 else:
-                    figures = domain.update_period(previous.figures, model.view, approved, period, affected)
-                if self.store.save_progress(plan_id, period.key, model.version, figures, previous):
-                    yield period, figures
-                else:
-                    conflicts.append(period)  # another approval landed meanwhile: figure it again
-            pending = conflicts
+                    conflicts.append(period)
+            return conflicts
+        self._until_stored(plan_id, list(periods), attempt)
+        return stored_keys
+
+    def _current_slices(self, plan_id, key, version, members):
+        """The stored slices (objectives only) of the plan version's ``members``."""
+        return {m: s for m, s in self.store.slices(plan_id, key, objectives_only=True).items()
+                if m in members and s.model_version == version}
+
+    @staticmethod
+    def _until_stored(plan_id, pending, attempt):
+        """Run ``attempt(pending)`` (which answers what it could not store) until everything is stored."""
+        for n in range(CAS_RETRIES):
+            if n:   # another process wrote meanwhile: let it finish before reading again
+                time.sleep(random.uniform(0, 0.05 * n))
+            pending = attempt(pending)
             if not pending:
                 return
         raise Conflict(f"Progress of {plan_id} kept changing; the event is retried.")
 
-    def _alerts(self, plan_id, view, figures, period_key, affected):
+    def _alerts(self, plan_id, view, indicators, period_key, affected):
+        """Open or close below-threshold alerts from the ``indicators`` figured of ``period_key``."""
         threshold = view["settings"].get("off_track_threshold", 70)
         open_alerts = self.store.open_alerts(plan_id, BELOW_THRESHOLD)
-        for change, figure, reason in domain.threshold_alerts(figures["indicators"], affected, open_alerts,
+        for change, figure, reason in domain.threshold_alerts(indicators, affected, open_alerts,
                                                               threshold, period_key):
             payload = {"kind": BELOW_THRESHOLD, "indicator": figure["code"], "municipality": figure["municipality"],
                        "objective": figure["objective"], "period": period_key,
@@ -359,16 +417,17 @@ class MonitoringService(HealthCheck):
             raise InvalidInput("Unknown level.", {"level": ["Use level=summary or level=indicators."]})
         if include not in (None, "children"):
             raise InvalidInput("Unknown include.", {"include": ["Use include=children."]})
-        revision = []
-        if include is None:
-            figures = self._progress(models, key, municipality, theme, goal, revision=revision)
-        else:
-            figures = self._with_children(models, key, {plan_id})
-            view = self.store.choose(models, key).view
-            figures = {**figures, **_filtered(view, figures, municipality, theme, goal)}
         if level == "auto":
             unfiltered = municipality is None and theme is None and goal is None
             level = "summary" if unfiltered and len(models[-1].view["indicators"]) > SUMMARY_OVER else "indicators"
+        indicators = level == "indicators"
+        revision = []
+        if include is None:
+            figures = self._progress(models, key, municipality, theme, goal, revision=revision, indicators=indicators)
+        else:
+            figures = self._with_children(models, key, {plan_id}, indicators)
+            view = self.store.choose(models, key).view
+            figures = {**figures, **_filtered(view, figures, municipality, theme, goal)}
         if level == "summary":
             figures = domain.summary(figures)
         if not with_revision:
@@ -390,7 +449,8 @@ class MonitoringService(HealthCheck):
         except ValueError as exc:
             raise InvalidInput(str(exc), {"from": [str(exc)]}) from None
         revisions = []
-        points = [domain.series_point(self._progress(models, p.key, municipality, revision=revisions)) for p in periods]
+        points = [domain.series_point(self._progress(models, p.key, municipality, revision=revisions, indicators=False))
+                  for p in periods]
         return {"series": {"plan_id": plan_id, "municipality": municipality, "periods": points},
                 "revision": _combined(revisions) if len(revisions) == len(points) else None}
 
@@ -400,15 +460,15 @@ class MonitoringService(HealthCheck):
         models = self._models(actor, plan_id)
         key = self._period(models[-1].view, period)
         revision = []
-        figures = self._progress(models, key, revision=revision)
+        figures = self._progress(models, key, revision=revision, indicators=False)
         answer = {"plan_id": plan_id, "period": figures["period"]["key"],
                   **domain.matrix(self.store.choose(models, key).view, figures)}
         return {"matrix": answer, "revision": revision[0] if revision else None}
 
-    def _with_children(self, models, key, seen):
+    def _with_children(self, models, key, seen, indicators=True):
         """The figures of ``key`` with every adopted child plan rolled up, through any depth."""
         plan_id = models[-1].plan_id
-        figures = self._progress(models, key)
+        figures = self._progress(models, key, indicators=indicators)
         children = []
         for child_id in self.store.child_plans(plan_id):
             if child_id in seen:
@@ -419,24 +479,34 @@ class MonitoringService(HealthCheck):
             except PeriodKeyError:
                 continue  # the child's period does not cover this one
             children.append({"plan": self.store.choose(child_models, key).view,
-                             "figures": self._with_children(child_models, key, seen | {child_id})})
+                             "figures": self._with_children(child_models, key, seen | {child_id}, indicators)})
         return domain.with_children(self.store.choose(models, key).view, figures, children)
 
-    def _progress(self, models, key, municipality=None, theme=None, goal=None, revision=None):
-        """The stored figures of a period (figured on the spot if none are stored for its targets);
-        the stored figures' revision is appended to ``revision`` when one is given."""
+    def _progress(self, models, key, municipality=None, theme=None, goal=None, revision=None, indicators=True):
+        """The stored figures of a period (figured on the spot if none are stored for its targets),
+        with the indicators (of ``municipality`` when given) only if ``indicators``; the stored
+        figures' revision is appended to ``revision`` when one is given."""
         model = self.store.choose(models, key)
-        plan_id = model.plan_id
-        stored = self.store.progress(plan_id, key)
-        if stored is None or stored.model_version != model.version:
-            figures = domain.compute_period(model.view, self._approved(plan_id, models[-1].view),
-                                            domain.period_of(model.view, key))
-        else:
-            figures = stored.figures
-            if revision is not None:
-                revision.append(_revision(model.version, stored))
-        return {"plan_id": plan_id, "version": model.version, "period": domain.period_of(model.view, key).as_dict(),
+        plan_id, period = model.plan_id, domain.period_of(model.view, key)
+        figures = self._stored(model, key, municipality, indicators, revision)
+        if figures is None:
+            figures = domain.compute_period(model.view, self._approved(plan_id, models[-1].view), period)
+        return {"plan_id": plan_id, "version": model.version, "period": period.as_dict(),
                 "settings": model.view["settings"], **_filtered(model.view, figures, municipality, theme, goal)}
+
+    def _stored(self, model, key, municipality, indicators, revision):
+        """The figures stored for the plan version ``model`` (the roll-up, and the slices of
+        ``municipality`` or of all if ``indicators``), or None when they are not all of that version."""
+        rollup = self.store.rollup(model.plan_id, key)
+        if rollup is None or rollup.model_version != model.version:
+            return None
+        slices = (self.store.slices(model.plan_id, key, None if municipality is None else {municipality})
+                  if indicators else {})
+        if any(s.model_version != model.version for s in slices.values()):
+            return None
+        if revision is not None:
+            revision.append(_revision(model.version, rollup, slices.values()))
+        return domain.assemble(model.view, rollup.figures, [{"indicators": s.indicators} for s in slices.values()])
 
     @rpc
     def report(self, actor, plan_id, kind, key, fmt="json", municipality=None):
@@ -517,7 +587,8 @@ class MonitoringService(HealthCheck):
         models = self.store.models(plan_id)
         latest = models[-1].view
         periods = plan_periods(latest["calendar"], latest["period"]["start"], latest["period"]["end"])
-        stored = [period.key for period, _ in self._figure(plan_id, models, periods)]
+        self._slices(plan_id, models, periods)
+        stored = self._rollups(plan_id, models, periods)
         self._figures_updated(plan_id, stored)
         return len(stored)
 
@@ -553,11 +624,11 @@ def _combined(revisions):
     return hashlib.sha256("|".join(revisions).encode()).hexdigest()[:20]
 
 
-def _revision(model_version, stored):
-    """Names the stored figures: changes whenever they are written (rev), and differs between two
-    stores that happen to reach the same rev (the time of the write)."""
-    digest = hashlib.sha256(f"{stored.id}|{stored.rev}|{stored.updated_at}".encode()).hexdigest()[:12]
-    return f"{model_version}.{stored.rev}.{digest}"
+def _revision(model_version, rollup, slices):
+    """Names the stored figures read: changes whenever one of them is written (rev), and differs
+    between two stores that happen to reach the same revs (the time of each write)."""
+    written = "|".join(f"{d.id}|{d.rev}|{d.updated_at}" for d in [rollup, *slices])
+    return f"{model_version}.{rollup.rev}.{hashlib.sha256(written.encode()).hexdigest()[:12]}"
 
 
 def _replay(batch, request):

@@ -33,7 +33,16 @@ OLD = {
         "readings": [{"_id": "r1", "plan_id": "p", "indicator": "PG1", "municipality": "edremit", "period": "2025",
                       "value": 4.0},
                      {"_id": "r2", "plan_id": "p", "indicator": "PG2", "municipality": "edremit", "period": "2025",
-                      "value": 5.0, "trail": [{"action": "submitted", "at": "2026-01-01T00:00:00.000Z"}]}]},
+                      "value": 5.0, "trail": [{"action": "submitted", "at": "2026-01-01T00:00:00.000Z"}]}],
+        # a period's figures as one document holding every indicator of the plan
+        "progress": [{"_id": "p:2025", "plan_id": "p", "period": "2025", "model_version": 2, "rev": 4,
+                      "updated_at": "2026-02-01T00:00:00.000Z", "figures": {
+                          "indicators": [{"code": "PG1", "objective": "H1", "municipality": "edremit", "D": 40.0},
+                                         {"code": "PG2", "objective": "H2", "municipality": "havran", "D": 90.0}],
+                          "objectives": [{"code": "H1", "goal": "A1", "municipality": "edremit", "realization": 40.0},
+                                         {"code": "H2", "goal": "A1", "municipality": "havran", "realization": 90.0}],
+                          "goals": [{"code": "A1", "realization": 65.0}], "municipalities": [],
+                          "plan": {"realization": 65.0}, "regional": []}}]},
 }
 
 
@@ -63,7 +72,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     client, prefix = deployment
     found = migrate.run(store_uri, prefix)
     assert {service: (before, after) for service, (before, after, _) in found.items()} == {
-        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 2), "requests": (0, 0), "programme": (0, 0)}
+        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 3), "requests": (0, 0), "programme": (0, 0)}
     changed = {(service, step.number): what for service, (_, _, report) in found.items() for step, what, ran in report
                if ran}
     assert changed == {("plan_registry", 1): {"municipalities:members": 1},
@@ -71,7 +80,8 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
                                               "people:outbox": 0, "people:outbox_pending": 0, "people:rev": 0},
                        ("consultation", 1): {"inputs:moderation": 1},
                        ("monitoring", 1): {"alerts:kind": 1, "alerts:periods": 1},
-                       ("monitoring", 2): {"readings:trail": 1}}
+                       ("monitoring", 2): {"readings:trail": 1},
+                       ("monitoring", 3): {"progress:sliced": 1}}
     db = {service: client[f"{prefix}_{service}"] for service in OLD}
     assert db["plan_registry"].municipalities.find_one({"_id": "edremit"})["members"] == []
     assert db["plan_registry"].municipalities.find_one({"_id": "korfez"})["members"] == ["edremit"]
@@ -81,6 +91,15 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     assert {d["_id"]: (d["kind"], d["periods"]) for d in db["monitoring"].alerts.find()} == {
         "p|PG1|1": ("below_threshold", []), "p|PG2|overdue|1": ("overdue", ["2025"])}
     assert [len(d["trail"]) for d in db["monitoring"].readings.find(sort=[("_id", 1)])] == [0, 1]
+    # the figures: one slice per municipality, and the roll-up without the indicators
+    old_figures = OLD["monitoring"]["progress"][0]["figures"]
+    rollup = db["monitoring"].progress.find_one({"_id": "p:2025"})
+    assert rollup["figures"] == {k: v for k, v in old_figures.items() if k != "indicators"} and rollup["rev"] == 5
+    slices = {d["_id"]: d for d in db["monitoring"].figure_slices.find()}
+    assert sorted(slices) == ["p:2025:edremit", "p:2025:havran"]
+    assert slices["p:2025:havran"]["indicators"] == [old_figures["indicators"][1]]
+    assert slices["p:2025:havran"]["objectives"] == [old_figures["objectives"][1]]
+    assert {s["model_version"] for s in slices.values()} == {2}
     # the service's own query by kind (its next episode's number) now counts the old alert
     mongo.connect(monitoring.ALIAS, f"{prefix}_monitoring", store_uri)
     try:
@@ -88,7 +107,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     finally:
         mongo.disconnect(monitoring.ALIAS)
     text = "\n".join(migrate.lines(found))
-    assert "monitoring: version 0 -> 2 (latest 2)" in text and "  2 readings have a trail: readings:trail 1" in text
+    assert "monitoring: version 0 -> 3 (latest 3)" in text and "  2 readings have a trail: readings:trail 1" in text
 
     migrated = everything(client, prefix)
     again = migrate.run(store_uri, prefix)
@@ -106,11 +125,11 @@ def test_a_run_stopped_half_way_is_finished_by_the_next(store_uri, deployment, c
     client[f"{prefix}_monitoring"][migrations.COLLECTION].delete_one({"_id": 2})
     readings.insert_one({"_id": "r3", "plan_id": "p", "indicator": "PG3", "municipality": "edremit", "period": "2025"})
     assert migrate.main(["--uri", store_uri, "--prefix", prefix, "--status"]) == 0
-    assert "monitoring: version 1 (latest 2)" in capsys.readouterr().out
+    assert "monitoring: version 1 (latest 3)" in capsys.readouterr().out
     assert "trail" not in readings.find_one({"_id": "r3"})
     assert migrate.main(["--uri", store_uri, "--prefix", prefix, "--service", "monitoring"]) == 0
     out = capsys.readouterr().out
-    assert "monitoring: version 1 -> 2 (latest 2)" in out and "readings:trail 1" in out
+    assert "monitoring: version 1 -> 3 (latest 3)" in out and "readings:trail 1" in out
     assert "plan_registry" not in out
     assert readings.find_one({"_id": "r3"})["trail"] == []
     assert readings.find_one({"_id": "r2"})["trail"] == OLD["monitoring"]["readings"][1]["trail"]
