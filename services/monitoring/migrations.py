@@ -20,7 +20,8 @@ def slice_the_figures(database):
                 "_id": key, "plan_id": doc["plan_id"], "period": doc["period"], "municipality": municipality,
                 "model_version": doc["model_version"], **part, "rev": 0, "updated_at": doc.get("updated_at")},
                 upsert=True)
-        rollups.update_one({"_id": doc["_id"]}, {"$set": {"figures": rollup}, "$inc": {"rev": 1}})
+        rollups.update_one({"_id": doc["_id"]}, {"$set": {"figures": rollup, "slices": {m: 0 for m in parts}},
+                                                 "$inc": {"rev": 1}})
         changed += 1
     return {f"{Rollup._meta['collection']}:sliced": changed}
 

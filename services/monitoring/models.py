@@ -101,6 +101,7 @@ class Rollup(me.Document):
     period = me.StringField(required=True)
     model_version = me.IntField(required=True)
     figures = me.DictField(required=True)
+    slices = me.DictField()   # {municipality: rev} of the slices it was figured from
     rev = me.IntField(default=0)
     updated_at = me.StringField()
 

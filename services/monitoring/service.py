@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 SERVICE = "monitoring"
 CAS_RETRIES = 8
 BELOW_THRESHOLD, OVERDUE = "below_threshold", "overdue"  # the two reasons an indicator is off track
+READ_ATTEMPTS = 20   # reads of the stored figures while an update is under way (about 2 s in all)
 SUMMARY_OVER = 500   # indicators: a bigger plan read without a filter is answered in summary (API.md)
 # Figuring a plan takes many store calls; a burst of adoptions or approvals would otherwise take every
 # worker of the process, and reads and submissions (a few calls each) would queue behind them past
@@ -227,11 +228,10 @@ class MonitoringService(HealthCheck):
         carries = any(domain.carries_forward(model.view, affected) for model in models)
         periods = domain.affected_periods(models[-1].view, approved_key, later=carries)
         written = self._slices(plan_id, models, periods, affected, needed)
-        stored = self._rollups(plan_id, models, periods, affected)
-        if approved_key in written:
+        if approved_key in written:   # alerts first: once the roll-up shows the approval, they are raised
             view = self.store.choose(models, approved_key).view
             self._alerts(plan_id, view, written[approved_key], approved_key, affected)
-        self._figures_updated(plan_id, stored)
+        self._figures_updated(plan_id, self._rollups(plan_id, models, periods, affected))
 
     def _figures_updated(self, plan_id, periods):
         """Say that stored figures changed (the gateways drop what they served of them): after the
@@ -305,13 +305,14 @@ class MonitoringService(HealthCheck):
                 same = affected is not None and previous is not None and previous.model_version == model.version
                 regional = domain.fed_by(view, affected) if same else {r["code"] for r in view["regional_indicators"]}
                 codes |= domain.regional_inputs(view, regional)
-                objectives = [o for s in slices.values() for o in s.objectives]
-                figured.append((period, model, previous, previous.figures if same else None, objectives))
+                figured.append((period, model, previous, previous.figures if same else None, slices))
             readings = domain.by_indicator(self._approved(plan_id, models[-1].view, codes)) if codes else {}
             conflicts = []
-            for period, model, previous, current, objectives in figured:
+            for period, model, previous, current, slices in figured:
+                objectives = [o for s in slices.values() for o in s.objectives]
                 figures = domain.rollup_figures(model.view, objectives, readings, period, current, affected)
-                if self.store.save_rollup(plan_id, period.key, model.version, figures, previous):
+                revs = {m: s.rev for m, s in slices.items()}
+                if self.store.save_rollup(plan_id, period.key, model.version, figures, revs, previous):
                     stored_keys.append(period.key)
                 else:
                     conflicts.append(period)
@@ -496,14 +497,23 @@ class MonitoringService(HealthCheck):
 
     def _stored(self, model, key, municipality, indicators, revision):
         """The figures stored for the plan version ``model`` (the roll-up, and the slices of
-        ``municipality`` or of all if ``indicators``), or None when they are not all of that version."""
-        rollup = self.store.rollup(model.plan_id, key)
-        if rollup is None or rollup.model_version != model.version:
-            return None
-        slices = (self.store.slices(model.plan_id, key, None if municipality is None else {municipality})
-                  if indicators else {})
-        if any(s.model_version != model.version for s in slices.values()):
-            return None
+        ``municipality`` or of all if ``indicators``), or None when they are not all of that version.
+        A slice written after the roll-up read with it is an update under way: read again shortly,
+        so the indicators and the roll-up shown together are always of the same approvals."""
+        for attempt in range(READ_ATTEMPTS):
+            rollup = self.store.rollup(model.plan_id, key)
+            if rollup is None or rollup.model_version != model.version:
+                return None
+            slices = (self.store.slices(model.plan_id, key, None if municipality is None else {municipality})
+                      if indicators else {})
+            if any(s.model_version != model.version for s in slices.values()):
+                return None
+            recorded = getattr(rollup, "slices", None)
+            if not recorded or all(recorded.get(m) == s.rev for m, s in slices.items()):
+                break
+            time.sleep(0.01 * (attempt + 1))
+        else:
+            return None   # still changing: figured on the spot
         if revision is not None:
             revision.append(_revision(model.version, rollup, slices.values()))
         return domain.assemble(model.view, rollup.figures, [{"indicators": s.indicators} for s in slices.values()])
