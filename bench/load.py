@@ -6,7 +6,7 @@ import time
 import requests
 
 
-def _client(url, headers, seconds, out):
+def _client(url, headers, seconds, expect, out):
     session = requests.Session()
     session.headers.update(headers)
     times, errors = [], 0
@@ -15,7 +15,7 @@ def _client(url, headers, seconds, out):
         started = time.perf_counter()
         response = session.get(url, timeout=30)
         times.append(time.perf_counter() - started)
-        errors += response.status_code != 200
+        errors += response.status_code != expect
     out.put((times, errors))
 
 
@@ -36,10 +36,10 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def measure(url, headers=None, clients=16, seconds=30):
-    """{"p50", "p99" (milliseconds), "requests", "errors"} for GET url."""
+def measure(url, headers=None, clients=16, seconds=30, expect=200):
+    """{"p50", "p99" (milliseconds), "requests", "errors": answers other than ``expect``} for GET url."""
     requests.get(url, headers=headers or {}, timeout=30).raise_for_status()   # warm, and fail early
-    results = _in_processes(_client, (url, headers or {}, seconds), clients)
+    results = _in_processes(_client, (url, headers or {}, seconds, expect), clients)
     times = [t for chunk, _ in results for t in chunk]
     return {"p50": percentile(times, 50) * 1000, "p99": percentile(times, 99) * 1000, "requests": len(times),
             "errors": sum(errors for _, errors in results)}

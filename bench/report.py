@@ -2,6 +2,8 @@
 it is held to, saying plainly when a target is missed."""
 import datetime
 
+from .load import percentile
+
 
 class Report:
     def __init__(self, command, machine):
@@ -17,8 +19,24 @@ class Report:
                  ">= 0.5 of the store's rate", rate >= 0.5 * store_rate)
         self.add("", "", f"broker publish+consume {broker_rate:,.0f}/s", f"{rate / broker_rate:.2f}")
 
-    def latency(self, what, measured, bare):
-        for p, most in (("p50", 1.5), ("p99", 3.0)):
+    def approvals(self, times, count):
+        self.add(f"approval of {count:,} readings (the ingest's, one district's half-year each), p50",
+                 f"{percentile(times, 50):.0f} ms")
+        self.add("approval, slowest", f"{max(times):.0f} ms")
+
+    def bulk_approval(self, count, took, status, approved):
+        self.add(f"approval of {count:,} readings of one district's half-year in one request (answered {status}, "
+                 f"{approved or 0:,} approved)",
+                 f"{took:.0f} ms", target="< 2 s", met=took < 2000 and status == 200)
+
+    def not_modified(self, what, measured, bare):
+        ratio = measured["p50"] / bare["p50"]
+        self.add(f"{what}, 16 clients, p50 ({measured['requests']:,} requests)", f"{measured['p50']:.1f} ms",
+                 f"bare endpoint {bare['p50']:.1f} ms", f"{ratio:.2f}", "<= 1.2x the bare endpoint",
+                 ratio <= 1.2 and measured["errors"] == 0)
+
+    def latency(self, what, measured, bare, p50_most=1.5):
+        for p, most in (("p50", p50_most), ("p99", 3.0)):
             ratio = measured[p] / bare[p]
             self.add(f"{what}, 16 clients, {p}" + (f" ({measured['requests']:,} requests)" if p == "p50" else ""),
                      f"{measured[p]:.1f} ms", f"bare RPC {bare[p]:.1f} ms", f"{ratio:.2f}", f"<= {most}x bare RPC",

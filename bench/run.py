@@ -31,6 +31,7 @@ from .report import Report
 
 ADMIN_TOKEN = "ortak_bench_admin_" + secrets.token_urlsafe(12)
 QUICK = {"districts": 5, "indicators": 1000, "halves": 2, "seconds": 10, "propagations": 40}
+BULK = 10_000   # readings in one approval: as many as one request may submit (API.md)
 FULL = {"districts": 10, "indicators": 1000, "halves": 10, "seconds": 30, "propagations": 200}
 
 
@@ -60,17 +61,37 @@ def ingest(stack, token_for, admin, districts, indicators, halves):
                for period in periods for n in range(1, districts + 1)]
     planners = {n: token_for("planner", f"{prefix}-d{n}") for n in range(1, districts + 1)}
     started = time.perf_counter()
+    approvals = []
     for n, period, lines in batches:   # as a district tool sends them: again after a 503, with the same key
         sent = planners[n].patiently("POST", f"/plans/{plan_id}/readings", {"readings": lines}, f"{prefix}-{n}-{period}")
+        asked = time.perf_counter()
         approved = planners[n].patiently("POST", f"/plans/{plan_id}/readings/approve",
                                          {"municipality": f"{prefix}-d{n}", "period": period})
+        approvals.append((time.perf_counter() - asked) * 1000)
         if sent.status_code != 202 or approved.status_code != 200:
             raise ApiError(sent if sent.status_code != 202 else approved)
     settled(coordinator, plan_id, f"{periods[-1]}&level=indicators",
             lambda p: len(p["indicators"]) == districts * indicators and all(i["C"] == halves for i in p["indicators"]))
     elapsed = time.perf_counter() - started
     total = districts * indicators * halves
-    return plan_id, prefix, periods[-1], total / elapsed, [lines for _, _, lines in batches]
+    return plan_id, prefix, periods[-1], total / elapsed, [lines for _, _, lines in batches], approvals
+
+
+def bulk_approval(token_for, admin, indicators):
+    """One district's half-year of ``indicators`` readings (as many as a request may carry),
+    submitted and approved in one request each: (readings, milliseconds the approval took to answer,
+    its status, how many it approved)."""
+    prefix = "bulk" + secrets.token_hex(2)
+    plan_id = synthetic.create(token_for, admin, prefix, 1, indicators)
+    planner = token_for("planner", f"{prefix}-d1")
+    period = synthetic.half_years()[0]
+    planner.patiently("POST", f"/plans/{plan_id}/readings",
+                      {"readings": synthetic.readings(prefix, 1, indicators, period)}, f"{prefix}-bulk")
+    started = time.perf_counter()
+    answer = planner.request("POST", f"/plans/{plan_id}/readings/approve",
+                             json={"municipality": f"{prefix}-d1", "period": period})
+    took = (time.perf_counter() - started) * 1000
+    return indicators, took, answer.status_code, answer.json().get("approved") if answer.status_code == 200 else None
 
 
 def web_pages(admin, token_for):
@@ -203,22 +224,33 @@ def main(argv=None):
         token_for = token_maker(stack.url, admin)
 
         print(f"ingest: {size['districts'] * size['indicators'] * size['halves']:,} readings ...")
-        plan_id, prefix, last, rate, batches = ingest(stack, token_for, admin, size["districts"], size["indicators"],
-                                                      size["halves"])
+        plan_id, prefix, last, rate, batches, approvals = ingest(stack, token_for, admin, size["districts"],
+                                                                 size["indicators"], size["halves"])
         store_rate = baseline.store_bulk_insert(stack.mongodb_uri, batches)
         broker_rate = baseline.broker_round_trip(amqp_uri, batches)
         report.ingest(rate, store_rate, broker_rate, sum(len(b) for b in batches), len(batches[0]))
+        report.approvals(approvals, len(batches[0]))
+        print(f"bulk approval: {BULK:,} readings of one district ...")
+        report.bulk_approval(*bulk_approval(token_for, admin, BULK))
 
         print(f"latency: {size['seconds']} s at 16 clients each ...")
         bare_url, extras = bare_rpc_endpoint(stack, workdir)
         bare = load.measure(bare_url, seconds=size["seconds"])
         viewer = token_for("viewer")
         auth = dict(viewer.session.headers)
-        for name, path, headers in [
-                ("GET /plans/{id}/progress (public)", f"/plans/{plan_id}/progress?period={last}", {}),
-                ("GET /plans/{id} (public)", f"/plans/{plan_id}", {}),
-                ("GET /plans/{id}/progress (token)", f"/plans/{plan_id}/progress?period={last}", auth)]:
-            report.latency(name, load.measure(stack.url + "/api/v1" + path, headers, seconds=size["seconds"]), bare)
+        district = f"/plans/{plan_id}/progress?period={last}&municipality={prefix}-d1&level=indicators"
+        for name, path, headers, most in [
+                ("GET /plans/{id}/progress (public)", f"/plans/{plan_id}/progress?period={last}", {}, 1.5),
+                ("GET /plans/{id} (public)", f"/plans/{plan_id}", {}, 1.5),
+                ("GET /plans/{id}/progress (token)", f"/plans/{plan_id}/progress?period={last}", auth, 1.5),
+                ("GET /plans/{id}/progress, one district's indicators (token)", district, auth, 2.0)]:
+            report.latency(name, load.measure(stack.url + "/api/v1" + path, headers, seconds=size["seconds"]), bare,
+                           most)
+        url = stack.url + f"/api/v1/plans/{plan_id}/progress?period={last}"
+        import requests
+        etag = requests.get(url, timeout=30).headers["ETag"]
+        report.not_modified("GET /plans/{id}/progress with its ETag (304)",
+                            load.measure(url, {"If-None-Match": etag}, seconds=size["seconds"], expect=304), bare)
 
         print(f"Open311 intake: {INTAKE_RATE}/s for {INTAKE_SECONDS} s, and the bare RPC at that rate ...")
         measured, bare_paced = intake(stack, admin, token_for, bare_url)

@@ -212,14 +212,13 @@ class Monitoring(ServiceStore):
         doc = Rollup._get_collection().find_one({"_id": Rollup.key(plan_id, period)})
         return _record(doc) if doc else None
 
-    def slices(self, plan_id, period, municipalities=None, objectives_only=False):
-        """{municipality: its stored slice} of a period (of ``municipalities``, or all); with
-        ``objectives_only`` without the indicators (what a roll-up reads)."""
+    def slices(self, plan_id, period, municipalities=None, part=None):
+        """{municipality: its stored slice} of a period (of ``municipalities``, or all); with ``part``
+        ("objectives", or "brief": what a roll-up reads) that part alone."""
         query = {"plan_id": plan_id, "period": period}
         if municipalities is not None:
             query["municipality"] = {"$in": sorted(municipalities)}
-        fields = {"municipality": 1, "model_version": 1, "objectives": 1, "rev": 1, "updated_at": 1} \
-            if objectives_only else None
+        fields = None if part is None else {"municipality": 1, "model_version": 1, "rev": 1, "updated_at": 1, part: 1}
         return {doc["municipality"]: _record(doc) for doc in Slice._get_collection().find(query, fields)}
 
     def save_rollup(self, plan_id, period, model_version, figures, slices, previous=None):
@@ -234,7 +233,7 @@ class Monitoring(ServiceStore):
         return _compare_and_set(Slice, previous, {"_id": Slice.key(plan_id, period, municipality), "plan_id": plan_id,
                                                   "period": period, "municipality": municipality},
                                 model_version=model_version, indicators=figures["indicators"],
-                                objectives=figures["objectives"])
+                                objectives=figures["objectives"], brief=[domain.brief(o) for o in figures["objectives"]])
 
     # -- alerts ----------------------------------------------------------------------------------
     def open_alerts(self, plan_id, kind):

@@ -248,9 +248,7 @@ def goal_figure(goal, objectives, weighted):
         reasons.append(f"Incomplete objectives: {', '.join(incomplete)}.")
     if unweighted:
         reasons.append(f"No goal_weight declared for {', '.join(unweighted)}.")
-    missing = {}
-    for o in objectives:
-        missing.update(o.get("missing_periods") or {})
+    missing = list(dict.fromkeys(code for o in objectives for code in o.get("missing_indicators") or ()))
     return {"code": goal["code"], "theme": goal.get("theme"), "realization": _round(figure), "band": band(figure),
             "incomplete": figure is None, "missing_objectives": incomplete, "missing_indicators": missing,
             "reason": " ".join(reasons) or None}
@@ -260,9 +258,7 @@ def plan_figure(goals):
     """The plan: the mean of its goals; incomplete, naming them, when any goal is."""
     figure = rollup(goals)
     incomplete = [g["code"] for g in goals if g["realization"] is None]
-    missing = {}
-    for g in goals:
-        missing.update(g.get("missing_indicators") or {})
+    missing = list(dict.fromkeys(code for g in goals for code in g.get("missing_indicators") or ()))
     return {"realization": _round(figure), "band": band(figure), "incomplete": figure is None,
             "missing_goals": incomplete, "missing_indicators": missing,
             "reason": (f"Incomplete goals: {', '.join(incomplete)}." if incomplete else
@@ -454,17 +450,22 @@ def slice_figures(plan, readings, period, municipality, previous=None, affected=
     return {"indicators": entries, "objectives": objective_figures(plan, entries, municipality)}
 
 
+def brief(objective):
+    """What a roll-up needs of an objective's figure (slices keep it apart, so a roll-up reads little)."""
+    return {k: objective.get(k) for k in ("code", "goal", "municipality", "goal_weight", "realization",
+                                          "missing_indicators")}
+
+
 def rollup_figures(plan, objectives, readings, period, previous=None, affected=None):
-    """A period's roll-up from every municipality's objectives: the objectives in the plan's order,
+    """A period's roll-up from every municipality's objectives (their figures or their ``brief``):
     goals, municipalities, the plan, and the regional indicators (with the ``previous`` roll-up of
     the same plan version, only those the ``affected`` indicators feed are figured again)."""
-    order = {o["code"]: n for n, o in enumerate(plan["objectives"])}
-    objectives = sorted(objectives, key=lambda o: order.get(o["code"], len(order)))
+    objectives = in_plan_order(plan, "objectives", objectives)
     kept = {r["code"]: r for r in previous["regional"]} if previous is not None else {}
     fed = fed_by(plan, affected or ())
     regional = [kept[r["code"]] if r["code"] in kept and r["code"] not in fed else
                 regional_entry(plan, r, readings, period) for r in plan["regional_indicators"]]
-    return {"objectives": objectives, **totals(plan, objectives), "regional": regional}
+    return {**totals(plan, objectives), "regional": regional}
 
 
 def fed_by(plan, codes):
@@ -477,11 +478,17 @@ def regional_inputs(plan, regional_codes):
     return {i["code"] for i in plan["indicators"] if i.get("contributes_to") in regional_codes}
 
 
+def in_plan_order(plan, kind, figures):
+    """``figures`` of the plan's ``kind`` ("indicators", "objectives") in the order the plan lists them."""
+    order = {item["code"]: n for n, item in enumerate(plan[kind])}
+    return sorted(figures, key=lambda f: order.get(f["code"], len(order)))
+
+
 def assemble(plan, rollup, slices):
-    """The figures of a period as read: the roll-up with the slices' indicators in the plan's order."""
-    order = {i["code"]: n for n, i in enumerate(plan["indicators"])}
-    indicators = sorted((e for s in slices for e in s["indicators"]), key=lambda e: order.get(e["code"], len(order)))
-    return {"indicators": indicators, **rollup}
+    """The figures of a period as read: the roll-up with the slices' indicators and objectives (a
+    slice read without its indicators has none) in the plan's order."""
+    return {"indicators": in_plan_order(plan, "indicators", [e for s in slices for e in s.get("indicators", ())]),
+            "objectives": in_plan_order(plan, "objectives", [o for s in slices for o in s["objectives"]]), **rollup}
 
 
 def split(figures):
@@ -491,7 +498,7 @@ def split(figures):
         slices.setdefault(entry["municipality"], {"indicators": [], "objectives": []})["indicators"].append(entry)
     for objective in figures["objectives"]:
         slices.setdefault(objective["municipality"], {"indicators": [], "objectives": []})["objectives"].append(objective)
-    return {k: v for k, v in figures.items() if k != "indicators"}, slices
+    return {k: v for k, v in figures.items() if k not in ("indicators", "objectives")}, slices
 
 
 def compute_period(plan, readings, period):

@@ -7,7 +7,8 @@ from .models import Alert, Reading, Rollup, Slice
 
 def slice_the_figures(database):
     """A period's figures were one document holding every indicator of the plan: keep its
-    indicators and objectives as one slice per municipality and the rest as the period's roll-up.
+    indicators and objectives as one slice per municipality and the rest as the period's roll-up
+    (a goal's and the plan's missing indicators stay as they were until ``ops.recompute``).
     The slices are written before the roll-up loses its indicators, so a run stopped in between is
     redone by the next."""
     rollups, slices = database[Rollup._meta["collection"]], database[Slice._meta["collection"]]
@@ -18,7 +19,8 @@ def slice_the_figures(database):
             key = Slice.key(doc["plan_id"], doc["period"], municipality)
             slices.replace_one({"_id": key}, {
                 "_id": key, "plan_id": doc["plan_id"], "period": doc["period"], "municipality": municipality,
-                "model_version": doc["model_version"], **part, "rev": 0, "updated_at": doc.get("updated_at")},
+                "model_version": doc["model_version"], **part, "brief": [domain.brief(o) for o in part["objectives"]],
+                "rev": 0, "updated_at": doc.get("updated_at")},
                 upsert=True)
         rollups.update_one({"_id": doc["_id"]}, {"$set": {"figures": rollup, "slices": {m: 0 for m in parts}},
                                                  "$inc": {"rev": 1}})

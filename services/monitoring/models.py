@@ -93,8 +93,8 @@ class Rejection(me.Document):
 
 
 class Rollup(me.Document):
-    """A period's roll-up (domain.rollup_figures): every objective, the goals, the municipalities,
-    the plan and the regional indicators; the indicators are in the municipalities' slices."""
+    """A period's roll-up (domain.rollup_figures): the goals, the municipalities, the plan and the
+    regional indicators; the indicators and objectives are in the municipalities' slices."""
     meta = {"db_alias": ALIAS, "collection": "progress", "indexes": ["plan_id"]}
     id = me.StringField(primary_key=True)
     plan_id = me.StringField(required=True)
@@ -121,6 +121,7 @@ class Slice(me.Document):
     model_version = me.IntField(required=True)
     indicators = me.ListField(me.DictField())
     objectives = me.ListField(me.DictField())
+    brief = me.ListField(me.DictField())   # domain.brief of each objective: what its roll-up reads
     rev = me.IntField(default=0)
     updated_at = me.StringField()
 

@@ -309,7 +309,7 @@ class MonitoringService(HealthCheck):
             readings = domain.by_indicator(self._approved(plan_id, models[-1].view, codes)) if codes else {}
             conflicts = []
             for period, model, previous, current, slices in figured:
-                objectives = [o for s in slices.values() for o in s.objectives]
+                objectives = [o for s in slices.values() for o in s.brief]
                 figures = domain.rollup_figures(model.view, objectives, readings, period, current, affected)
                 revs = {m: s.rev for m, s in slices.items()}
                 if self.store.save_rollup(plan_id, period.key, model.version, figures, revs, previous):
@@ -321,8 +321,8 @@ class MonitoringService(HealthCheck):
         return stored_keys
 
     def _current_slices(self, plan_id, key, version, members):
-        """The stored slices (objectives only) of the plan version's ``members``."""
-        return {m: s for m, s in self.store.slices(plan_id, key, objectives_only=True).items()
+        """The stored slices (their objectives' brief only) of the plan version's ``members``."""
+        return {m: s for m, s in self.store.slices(plan_id, key, part="brief").items()
                 if m in members and s.model_version == version}
 
     @staticmethod
@@ -496,16 +496,17 @@ class MonitoringService(HealthCheck):
                 "settings": model.view["settings"], **_filtered(model.view, figures, municipality, theme, goal)}
 
     def _stored(self, model, key, municipality, indicators, revision):
-        """The figures stored for the plan version ``model`` (the roll-up, and the slices of
-        ``municipality`` or of all if ``indicators``), or None when they are not all of that version.
+        """The figures stored for the plan version ``model``: the roll-up, and the slices of
+        ``municipality`` or of all (without their indicators unless ``indicators``); None when they
+        are not all of that version.
         A slice written after the roll-up read with it is an update under way: read again shortly,
         so the indicators and the roll-up shown together are always of the same approvals."""
         for attempt in range(READ_ATTEMPTS):
             rollup = self.store.rollup(model.plan_id, key)
             if rollup is None or rollup.model_version != model.version:
                 return None
-            slices = (self.store.slices(model.plan_id, key, None if municipality is None else {municipality})
-                      if indicators else {})
+            slices = self.store.slices(model.plan_id, key, None if municipality is None else {municipality},
+                                       part=None if indicators else "objectives")
             if any(s.model_version != model.version for s in slices.values()):
                 return None
             recorded = getattr(rollup, "slices", None)
@@ -516,7 +517,7 @@ class MonitoringService(HealthCheck):
             return None   # still changing: figured on the spot
         if revision is not None:
             revision.append(_revision(model.version, rollup, slices.values()))
-        return domain.assemble(model.view, rollup.figures, [{"indicators": s.indicators} for s in slices.values()])
+        return domain.assemble(model.view, rollup.figures, [vars(s) for s in slices.values()])
 
     @rpc
     def report(self, actor, plan_id, kind, key, fmt="json", municipality=None):

@@ -96,10 +96,10 @@ def test_incomplete_objective_goal_and_plan_say_why():
     assert h12["reason"] == "green1: No approved reading for 2025-H2."
     goal = figures["goals"][0]
     assert goal["realization"] is None and goal["incomplete"] and goal["missing_objectives"] == ["H1.2"]
-    assert goal["reason"] == "Incomplete objectives: H1.2." and goal["missing_indicators"] == {"green1": ["2025-H2"]}
+    assert goal["reason"] == "Incomplete objectives: H1.2." and goal["missing_indicators"] == ["green1"]
     total = figures["plan"]
     assert total["realization"] is None and total["incomplete"] and total["missing_goals"] == ["A1"]
-    assert total["reason"] == "Incomplete goals: A1." and total["missing_indicators"] == {"green1": ["2025-H2"]}
+    assert total["reason"] == "Incomplete goals: A1." and total["missing_indicators"] == ["green1"]
     d2 = {m["municipality"]: m for m in figures["municipalities"]}["d2"]
     assert d2["realization"] is None and d2["incomplete"] and d2["missing_objectives"] == ["H1.2"]
 
