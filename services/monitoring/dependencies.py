@@ -221,12 +221,12 @@ class Monitoring(ServiceStore):
         fields = None if part is None else {"municipality": 1, "model_version": 1, "rev": 1, "updated_at": 1, part: 1}
         return {doc["municipality"]: _record(doc) for doc in Slice._get_collection().find(query, fields)}
 
-    def save_rollup(self, plan_id, period, model_version, figures, slices, previous=None):
+    def save_rollup(self, plan_id, period, model_version, figures, briefs, previous=None):
         """Compare-and-set on ``rev``: returns False when someone else updated it meanwhile.
-        ``slices``: {municipality: rev} of the slices it was figured from."""
+        ``briefs``: {municipality: {"rev", "objectives"}} of the slices it was figured from."""
         return _compare_and_set(Rollup, previous, {"_id": Rollup.key(plan_id, period), "plan_id": plan_id,
                                                    "period": period}, model_version=model_version, figures=figures,
-                                slices=slices)
+                                briefs=briefs)
 
     def save_slice(self, plan_id, period, municipality, model_version, figures, previous=None):
         """Compare-and-set on ``rev``, as ``save_rollup``."""

@@ -15,15 +15,15 @@ def slice_the_figures(database):
     changed = 0
     for doc in rollups.find({"figures.indicators": {"$exists": True}}):
         rollup, parts = domain.split(doc["figures"])
+        briefs = {m: {"rev": 0, "objectives": [domain.brief(o) for o in part["objectives"]]} for m, part in parts.items()}
         for municipality, part in parts.items():
             key = Slice.key(doc["plan_id"], doc["period"], municipality)
             slices.replace_one({"_id": key}, {
                 "_id": key, "plan_id": doc["plan_id"], "period": doc["period"], "municipality": municipality,
-                "model_version": doc["model_version"], **part, "brief": [domain.brief(o) for o in part["objectives"]],
+                "model_version": doc["model_version"], **part, "brief": briefs[municipality]["objectives"],
                 "rev": 0, "updated_at": doc.get("updated_at")},
                 upsert=True)
-        rollups.update_one({"_id": doc["_id"]}, {"$set": {"figures": rollup, "slices": {m: 0 for m in parts}},
-                                                 "$inc": {"rev": 1}})
+        rollups.update_one({"_id": doc["_id"]}, {"$set": {"figures": rollup, "briefs": briefs}, "$inc": {"rev": 1}})
         changed += 1
     return {f"{Rollup._meta['collection']}:sliced": changed}
 

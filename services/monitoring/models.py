@@ -101,7 +101,7 @@ class Rollup(me.Document):
     period = me.StringField(required=True)
     model_version = me.IntField(required=True)
     figures = me.DictField(required=True)
-    slices = me.DictField()   # {municipality: rev} of the slices it was figured from
+    briefs = me.DictField()   # {municipality: {"rev", "objectives"}}: its slices' objectives, in brief
     rev = me.IntField(default=0)
     updated_at = me.StringField()
 
@@ -121,7 +121,7 @@ class Slice(me.Document):
     model_version = me.IntField(required=True)
     indicators = me.ListField(me.DictField())
     objectives = me.ListField(me.DictField())
-    brief = me.ListField(me.DictField())   # domain.brief of each objective: what its roll-up reads
+    brief = me.ListField(me.DictField())   # domain.brief of each objective: what a new roll-up reads
     rev = me.IntField(default=0)
     updated_at = me.StringField()
 

@@ -230,8 +230,9 @@ class MonitoringService(HealthCheck):
         written = self._slices(plan_id, models, periods, affected, needed)
         if approved_key in written:   # alerts first: once the roll-up shows the approval, they are raised
             view = self.store.choose(models, approved_key).view
-            self._alerts(plan_id, view, written[approved_key], approved_key, affected)
-        self._figures_updated(plan_id, self._rollups(plan_id, models, periods, affected))
+            indicators = [e for _, figures in written[approved_key].values() for e in figures["indicators"]]
+            self._alerts(plan_id, view, indicators, approved_key, affected)
+        self._figures_updated(plan_id, self._rollups(plan_id, models, periods, affected, written))
 
     def _figures_updated(self, plan_id, periods):
         """Say that stored figures changed (the gateways drop what they served of them): after the
@@ -252,7 +253,7 @@ class MonitoringService(HealthCheck):
         """Figure and store the slices of ``periods``: of ``municipalities``, else of those with an
         ``affected`` indicator, else (``affected`` None) of every municipality, from scratch. Only the
         affected indicators are figured again in a slice of the same plan version, from the
-        readings of ``needed``. Returns {period key: the indicator figures written}."""
+        readings of ``needed``. Returns {period key: {municipality: (the slice's revision, its figures)}}."""
         work = []
         for period in periods:
             view = self.store.choose(models, period.key).view
@@ -278,17 +279,19 @@ class MonitoringService(HealthCheck):
             for period, m, model, previous, current in figured:
                 figures = domain.slice_figures(model.view, readings, period, m, current, affected)
                 if self.store.save_slice(plan_id, period.key, m, model.version, figures, previous):
-                    written.setdefault(period.key, []).extend(figures["indicators"])
+                    written.setdefault(period.key, {})[m] = (0 if previous is None else previous.rev + 1, figures)
                 else:
                     conflicts.append((period, m))
             return conflicts
         self._until_stored(plan_id, work, attempt)
         return written
 
-    def _rollups(self, plan_id, models, periods, affected=None):
-        """Figure and store each period's roll-up from its slices' objectives (figuring first a slice
-        that is missing or of another plan version) and the regional indicators the ``affected``
-        indicators feed (every one when None). Returns the period keys stored."""
+    def _rollups(self, plan_id, models, periods, affected=None, written=None):
+        """Figure and store each period's roll-up, and the regional indicators the ``affected``
+        indicators feed (every one when None). A roll-up keeps the brief of each slice's objectives
+        with the slice's revision: the slices just ``written`` (from _slices) replace older briefs of
+        theirs, so an approval reads no slice again; a roll-up of another plan version is made from
+        the stored slices (figuring first any that is missing). Returns the period keys stored."""
         stored_keys = []
 
         def attempt(pending):
@@ -298,21 +301,23 @@ class MonitoringService(HealthCheck):
                 model, previous = self.store.choose(models, period.key), stored[period.key]
                 view = model.view
                 members = set(domain.figured_municipalities(view))
-                slices = self._current_slices(plan_id, period.key, model.version, members)
-                if len(slices) < len(members):   # a slice missing, or of another version
-                    self._slices(plan_id, models, [period], municipalities=members - set(slices))
-                    slices = self._current_slices(plan_id, period.key, model.version, members)
                 same = affected is not None and previous is not None and previous.model_version == model.version
+                briefs = dict(getattr(previous, "briefs", None) or {}) if same else {}
+                for m, (rev, figures) in (written or {}).get(period.key, {}).items():
+                    if m not in briefs or briefs[m]["rev"] < rev:   # another process may have written a newer one
+                        briefs[m] = {"rev": rev, "objectives": [domain.brief(o) for o in figures["objectives"]]}
+                if not members <= set(briefs):
+                    briefs = self._briefs(plan_id, models, period, model.version, members)
                 regional = domain.fed_by(view, affected) if same else {r["code"] for r in view["regional_indicators"]}
                 codes |= domain.regional_inputs(view, regional)
-                figured.append((period, model, previous, previous.figures if same else None, slices))
+                figured.append((period, model, previous, previous.figures if same else None,
+                                {m: b for m, b in briefs.items() if m in members}))
             readings = domain.by_indicator(self._approved(plan_id, models[-1].view, codes)) if codes else {}
             conflicts = []
-            for period, model, previous, current, slices in figured:
-                objectives = [o for s in slices.values() for o in s.brief]
+            for period, model, previous, current, briefs in figured:
+                objectives = [o for b in briefs.values() for o in b["objectives"]]
                 figures = domain.rollup_figures(model.view, objectives, readings, period, current, affected)
-                revs = {m: s.rev for m, s in slices.items()}
-                if self.store.save_rollup(plan_id, period.key, model.version, figures, revs, previous):
+                if self.store.save_rollup(plan_id, period.key, model.version, figures, briefs, previous):
                     stored_keys.append(period.key)
                 else:
                     conflicts.append(period)
@@ -320,10 +325,18 @@ class MonitoringService(HealthCheck):
         self._until_stored(plan_id, list(periods), attempt)
         return stored_keys
 
-    def _current_slices(self, plan_id, key, version, members):
-        """The stored slices (their objectives' brief only) of the plan version's ``members``."""
-        return {m: s for m, s in self.store.slices(plan_id, key, part="brief").items()
-                if m in members and s.model_version == version}
+    def _briefs(self, plan_id, models, period, version, members):
+        """{municipality: {"rev", "objectives"}} of the stored slices of the plan version's ``members``,
+        figuring first those missing or of another version."""
+        def current():
+            return {m: {"rev": s.rev, "objectives": s.brief} for m, s in
+                    self.store.slices(plan_id, period.key, part="brief").items()
+                    if m in members and s.model_version == version}
+        found = current()
+        if len(found) < len(members):
+            self._slices(plan_id, models, [period], municipalities=members - set(found))
+            found = current()
+        return found
 
     @staticmethod
     def _until_stored(plan_id, pending, attempt):
@@ -509,8 +522,8 @@ class MonitoringService(HealthCheck):
                                        part=None if indicators else "objectives")
             if any(s.model_version != model.version for s in slices.values()):
                 return None
-            recorded = getattr(rollup, "slices", None)
-            if not recorded or all(recorded.get(m) == s.rev for m, s in slices.items()):
+            recorded = getattr(rollup, "briefs", None)
+            if not recorded or all(recorded.get(m, {}).get("rev") == s.rev for m, s in slices.items()):
                 break
             time.sleep(0.01 * (attempt + 1))
         else:

@@ -101,7 +101,11 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     assert slices["p:2025:havran"]["indicators"] == [old_figures["indicators"][1]]
     assert slices["p:2025:havran"]["objectives"] == [old_figures["objectives"][1]]
     assert {s["model_version"] for s in slices.values()} == {2}
-    assert rollup["slices"] == {"edremit": 0, "havran": 0}   # the revisions of the slices it goes with
+    # the revisions of the slices it goes with, and what it needs of their objectives
+    assert {m: b["rev"] for m, b in rollup["briefs"].items()} == {"edremit": 0, "havran": 0}
+    assert rollup["briefs"]["havran"]["objectives"] == [
+        {"code": "H2", "goal": "A1", "municipality": "havran", "goal_weight": None, "realization": 90.0,
+         "missing_indicators": None}]
     # the service's own query by kind (its next episode's number) now counts the old alert
     mongo.connect(monitoring.ALIAS, f"{prefix}_monitoring", store_uri)
     try:
