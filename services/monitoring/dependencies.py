@@ -6,21 +6,31 @@ every nested value into its own objects and back, which cost most of an approval
 Everything else goes through mongoengine.
 """
 import secrets
+import threading
 from types import SimpleNamespace
+
+from cachetools import LRUCache
 
 from mongoengine.errors import NotUniqueError
 from pymongo import ReplaceOne
 from pymongo.errors import DuplicateKeyError
 
 from shared import audit
+from shared import config
 from shared.clock import now_iso
 from shared.errors import NotFound
 from shared.mongo import MongoStore, ServiceStore
 
 from . import domain
-from .models import (ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, Counted, PlanModel, Publication, Reading,
-                     Rejection, Rollup, Slice)
+from .models import (ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, Counted, ModelIndex, PlanModel, Publication,
+                     Reading, Rejection, Rollup, Slice)
 from .readings import merged, reading_id
+
+
+# The adopted versions of the plans this process read last ({plan: {version: model}}): a model never
+# changes once stored, and a plan's view is megabytes that every approval and read would decode.
+MODELS = LRUCache(maxsize=int(config.env("ORTAK_MODEL_CACHE_PLANS", "3")))
+MODELS_LOCK = threading.Lock()
 
 
 class Monitoring(ServiceStore):
@@ -35,13 +45,28 @@ class Monitoring(ServiceStore):
             PlanModel(id=PlanModel.key(view["id"], version), plan_id=view["id"], version=version,
                       effective_from=effective_from, view=view).save(force_insert=True)
         except NotUniqueError:
-            pass  # the same adoption delivered again
+            pass  # the same adoption delivered again: its index entry may be what was missing
+        ModelIndex._get_collection().update_one({"_id": view["id"]}, {"$addToSet": {"versions": version}}, upsert=True)
 
     def models(self, plan_id):
-        found = [_record({"effective_from": None, **doc})
-                 for doc in PlanModel._get_collection().find({"plan_id": plan_id}).sort("version")]
+        """The plan's adopted versions, oldest first (read from the store only when new to this process)."""
+        index = ModelIndex._get_collection().find_one({"_id": plan_id})
+        if index is None:   # models stored before the index was kept: index them now
+            found = _models({"plan_id": plan_id})
+            for model in found:
+                ModelIndex._get_collection().update_one({"_id": plan_id}, {"$addToSet": {"versions": model.version}},
+                                                        upsert=True)
+        else:
+            with MODELS_LOCK:
+                known = dict(MODELS.get(plan_id) or {})
+            missing = [PlanModel.key(plan_id, v) for v in index["versions"] if v not in known]
+            if missing:
+                known.update({m.version: m for m in _models({"_id": {"$in": missing}})})
+            found = [known[v] for v in sorted(index["versions"]) if v in known]
         if not found:
             raise NotFound(f"No adopted plan {plan_id!r}.")
+        with MODELS_LOCK:
+            MODELS[plan_id] = {m.version: m for m in found}
         return found
 
     def counting(self, plan_id):
@@ -271,6 +296,12 @@ class Monitoring(ServiceStore):
     def published(self, pid, plan_id, kind, period, fmt, municipality, events):
         Publication(id=pid, plan_id=plan_id, kind=kind, period=period, format=fmt, municipality=municipality,
                     at=now_iso(), outbox=events, outbox_pending=len(events)).save(force_insert=True)
+
+
+def _models(query):
+    """Plan models as records, oldest version first. Shared by the workers of a process: read only."""
+    return sorted((_record({"effective_from": None, **doc}) for doc in PlanModel._get_collection().find(query)),
+                  key=lambda m: m.version)
 
 
 def _compare_and_set(document, previous, identity, **fields):

@@ -25,6 +25,14 @@ class PlanModel(me.Document):
         return f"{plan_id}:{version:06d}"
 
 
+class ModelIndex(me.Document):
+    """The adopted versions of a plan held in ``plan_models``: read before the large models, so a
+    process reads again only a version it has not read yet."""
+    meta = {"db_alias": ALIAS, "collection": "model_index"}
+    id = me.StringField(primary_key=True)   # the plan's id
+    versions = me.ListField(me.IntField())
+
+
 class Counted(me.Document):
     """A plan that counts indicators of another (``source``, where they are reported): a small
     document to find it by, not the plan models' large views."""
@@ -167,5 +175,5 @@ class Publication(Outboxed, me.Document):
     at = me.StringField(required=True)
 
 
-DOCUMENTS = (PlanModel, Counted, Batch, Reading, Approval, Rejection, Rollup, Slice, Alert, Publication)
+DOCUMENTS = (PlanModel, ModelIndex, Counted, Batch, Reading, Approval, Rejection, Rollup, Slice, Alert, Publication)
 OUTBOXES = (Batch, Approval, Alert, Publication)

@@ -23,6 +23,7 @@ RAW_METHODS = {"find", "find_one", "update_one", "update_many", "delete_many", "
 # (service, function) -> the fields each filter it builds always holds
 DYNAMIC = {
     ("consultation", "inputs"): [{"consultation_id"}, {"plan_id"}],   # one or the other, by the caller
+    ("monitoring", "_models"): [{"plan_id"}, {"_id"}],   # a plan's models, or some versions of it by id
 }
 # (collection, field): why no index may stand behind it
 UNINDEXED = {
