@@ -51,7 +51,7 @@ def settled(client, plan_id, period, check, timeout=600):
 
 def ingest(stack, token_for, admin, districts, indicators, halves):
     """Readings through the API in batches of `indicators` (one district, one half-year),
-    each approved, until the progress of the last half-year counts every one of them."""
+    each approved, until the figures of every period count every one of them."""
     prefix = "ing" + secrets.token_hex(2)
     plan_id = synthetic.create(token_for, admin, prefix, districts, indicators)
     coordinator = token_for("coordinator", f"{prefix}-metro")
@@ -72,6 +72,9 @@ def ingest(stack, token_for, admin, districts, indicators, halves):
             raise ApiError(sent if sent.status_code != 202 else approved)
     settled(coordinator, plan_id, f"{periods[-1]}&level=indicators",
             lambda p: len(p["indicators"]) == districts * indicators and all(i["C"] == halves for i in p["indicators"]))
+    # and every later period's figures (cumulative indicators: they count these readings too)
+    settled(coordinator, plan_id, f"{synthetic.half_years()[-1]}&level=indicators",
+            lambda p: not any(set(i.get("missing_periods", ())) & set(periods) for i in p["indicators"]))
     elapsed = time.perf_counter() - started
     total = districts * indicators * halves
     return plan_id, prefix, periods[-1], total / elapsed, [lines for _, _, lines in batches], approvals

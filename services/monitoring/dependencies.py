@@ -131,7 +131,9 @@ class Monitoring(ServiceStore):
         query = Batch.objects(applied=0) if plan_id is None else Batch.objects(plan_id=plan_id, applied=0)
         return list(query.limit(10))
 
-    def readings(self, plan_id, municipality=None, period=None, indicators=None):
+    def readings(self, plan_id, municipality=None, period=None, indicators=None, ordered=True):
+        """The readings of a plan (of a municipality, a period, some indicators), by id if ``ordered``
+        (the embedded store sorts in Python: the figures do not ask it to)."""
         query = {"plan_id": plan_id}
         if municipality:
             query["municipality"] = municipality
@@ -139,13 +141,14 @@ class Monitoring(ServiceStore):
             query["period"] = period
         if indicators is not None:
             query["indicator"] = {"$in": sorted(indicators)}
-        return list(Reading._get_collection().find(query).sort("_id"))
+        found = Reading._get_collection().find(query)
+        return list(found.sort("_id") if ordered else found)
 
     def approved(self, plan_id, indicators=None, borrowed=None):
         """(indicator, period) -> approved figures: the only readings that count. ``borrowed``
         ({plan: codes}, domain.borrowed): indicators whose readings are those of the plan they are
         reported in."""
-        found = {(r["indicator"], r["period"]): r["approved"] for r in self.readings(plan_id, indicators=indicators)
+        found = {(r["indicator"], r["period"]): r["approved"] for r in self.readings(plan_id, indicators=indicators, ordered=False)
                  if r.get("approved")}
         for source, codes in (borrowed or {}).items():
             wanted = codes if indicators is None else codes & set(indicators)
@@ -237,14 +240,13 @@ class Monitoring(ServiceStore):
         doc = Rollup._get_collection().find_one({"_id": Rollup.key(plan_id, period)})
         return _record(doc) if doc else None
 
-    def slices(self, plan_id, period, municipalities=None, part=None):
-        """{municipality: its stored slice} of a period (of ``municipalities``, or all); with ``part``
-        ("objectives", or "brief": what a roll-up reads) that part alone."""
-        query = {"plan_id": plan_id, "period": period}
-        if municipalities is not None:
-            query["municipality"] = {"$in": sorted(municipalities)}
+    def slices(self, plan_id, period, municipalities, part=None):
+        """{municipality: its stored slice} of a period, of those ``municipalities`` that have one; with
+        ``part`` ("objectives", or "brief": what a roll-up reads) that part alone. By id: the embedded
+        store reads every document of the collection to answer any other filter."""
+        ids = [Slice.key(plan_id, period, m) for m in sorted(municipalities)]
         fields = None if part is None else {"municipality": 1, "model_version": 1, "rev": 1, "updated_at": 1, part: 1}
-        return {doc["municipality"]: _record(doc) for doc in Slice._get_collection().find(query, fields)}
+        return {doc["municipality"]: _record(doc) for doc in Slice._get_collection().find({"_id": {"$in": ids}}, fields)}
 
     def save_rollup(self, plan_id, period, model_version, figures, briefs, previous=None):
         """Compare-and-set on ``rev``: returns False when someone else updated it meanwhile.

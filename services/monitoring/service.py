@@ -330,8 +330,7 @@ class MonitoringService(HealthCheck):
         figuring first those missing or of another version."""
         def current():
             return {m: {"rev": s.rev, "objectives": s.brief} for m, s in
-                    self.store.slices(plan_id, period.key, part="brief").items()
-                    if m in members and s.model_version == version}
+                    self.store.slices(plan_id, period.key, members, part="brief").items() if s.model_version == version}
         found = current()
         if len(found) < len(members):
             self._slices(plan_id, models, [period], municipalities=members - set(found))
@@ -518,8 +517,8 @@ class MonitoringService(HealthCheck):
             rollup = self.store.rollup(model.plan_id, key)
             if rollup is None or rollup.model_version != model.version:
                 return None
-            slices = self.store.slices(model.plan_id, key, None if municipality is None else {municipality},
-                                       part=None if indicators else "objectives")
+            members = domain.figured_municipalities(model.view) if municipality is None else {municipality}
+            slices = self.store.slices(model.plan_id, key, members, part=None if indicators else "objectives")
             if any(s.model_version != model.version for s in slices.values()):
                 return None
             recorded = getattr(rollup, "briefs", None)
