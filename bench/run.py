@@ -180,22 +180,36 @@ def recompute_seconds(stack, plan_id):
     return time.perf_counter() - started
 
 
-def rss_mib(pid):
-    """Resident memory of a process and its children (a gunicorn master and its workers)."""
-    total = 0
+def _status_kib(pid, path, field):
+    with open(f"/proc/{pid}/{path}") as f:
+        return int(next(line for line in f if line.startswith(field)).split()[1])
+
+
+def process_tree(pid):
     try:
-        with open(f"/proc/{pid}/status") as f:
-            total += int(next(line for line in f if line.startswith("VmRSS")).split()[1])
         with open(f"/proc/{pid}/task/{pid}/children") as f:
             children = [int(c) for c in f.read().split()]
+    except OSError:
+        children = []
+    return [pid, *(p for child in children for p in process_tree(child))]
+
+
+def resident_mib(pid):
+    """Resident memory of a process; of a process and its children (a gunicorn master and its
+    workers) the sum of their proportional set sizes, so pages they share are counted once."""
+    tree = process_tree(pid)
+    try:
+        if len(tree) == 1:
+            return _status_kib(pid, "status", "VmRSS") / 1024
+        return sum(_status_kib(p, "smaps_rollup", "Pss:") for p in tree) / 1024
     except (OSError, StopIteration):
         return 0
-    return total / 1024 + sum(rss_mib(child) for child in children)
 
 
 def memory(stack):
-    found = {name: rss_mib(child.pid) for name, child in stack.services.items()}
-    found["gateway"] = rss_mib(stack.gateway.pid)
+    found = {name: resident_mib(child.pid) for name, child in stack.services.items()}
+    workers = len(process_tree(stack.gateway.pid)) - 1
+    found[f"gateway (its master and {workers} workers, shared pages counted once)"] = resident_mib(stack.gateway.pid)
     return found
 
 
