@@ -85,7 +85,7 @@ def bulk_approval(token_for, admin, indicators):
     submitted and approved in one request each: (readings, milliseconds the approval took to answer,
     its status, how many it approved)."""
     prefix = "bulk" + secrets.token_hex(2)
-    plan_id = synthetic.create(token_for, admin, prefix, 1, indicators)
+    plan_id = synthetic.create(token_for, admin, prefix, 1, indicators, per_objective=10)   # 1,000 objectives at most
     planner = token_for("planner", f"{prefix}-d1")
     period = synthetic.half_years()[0]
     planner.patiently("POST", f"/plans/{plan_id}/readings",

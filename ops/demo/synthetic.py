@@ -2,7 +2,7 @@
 
 A metropolitan municipality with ``districts`` districts on one 2020-2024 plan (every period of it
 has begun, so every reading may be sent; readings are approved without four eyes); each district
-contributes ``indicators`` cumulative indicators (five to an objective, weight 20 each, targets
+contributes ``indicators`` cumulative indicators (five to an objective by default, weight 20 each, targets
 2, 4, 6, 8, 10). Reading 1 every half-year meets every yearly target exactly, so the expected
 figures are known without computing them: a year's realization is 100, the first half of its
 k-th year (2k+1)/(2k+2) x 100.
@@ -44,17 +44,19 @@ def indicator_codes(district_number, indicators):
     return [f"D{district_number}.{i}" for i in range(1, indicators + 1)]
 
 
-def contribution(district_number, indicators):
+def contribution(district_number, indicators, per_objective=PER_OBJECTIVE):
+    """``per_objective`` indicators to an objective (a divisor of 100: their weights total 100)."""
     codes = indicator_codes(district_number, indicators)
     objectives = []
-    for o in range(0, len(codes), PER_OBJECTIVE):
-        number = o // PER_OBJECTIVE + 1
+    for o in range(0, len(codes), per_objective):
+        number = o // per_objective + 1
         objectives.append({
             "code": f"H{district_number}.{number}", "goal": f"A{(number - 1) % GOALS + 1}",
             "title": f"Objective {number} of district {district_number}", "responsible_unit": "Planning",
-            "indicators": [{"code": code, "name": f"Indicator {code}", "unit": "count", "weight": 20, "baseline": 0,
-                            "targets": {y: 2 * (i + 1) for i, y in enumerate(YEARS)}, "calculation": "cumulative"}
-                           for code in codes[o:o + PER_OBJECTIVE]]})
+            "indicators": [{"code": code, "name": f"Indicator {code}", "unit": "count", "weight": 100 // per_objective,
+                            "baseline": 0, "targets": {y: 2 * (i + 1) for i, y in enumerate(YEARS)},
+                            "calculation": "cumulative"}
+                           for code in codes[o:o + per_objective]]})
     return {"objectives": objectives}
 
 
@@ -79,7 +81,7 @@ def half_years():
     return [f"{y}-H{h}" for y in YEARS for h in (1, 2)]
 
 
-def create(client_for, admin, prefix, districts, indicators, plan_id=None):
+def create(client_for, admin, prefix, districts, indicators, plan_id=None, per_objective=PER_OBJECTIVE):
     """Register the region and adopt its plan through the public API; returns the plan id.
     ``client_for(role, municipality)`` gives an API client with such a token."""
     for mid, body in municipalities(prefix, districts).items():
@@ -89,6 +91,6 @@ def create(client_for, admin, prefix, districts, indicators, plan_id=None):
     coordinator.post("/plans", body, expect=201)
     coordinator.put(f"/plans/{body['id']}/frame", FRAME)
     for n in range(1, districts + 1):
-        coordinator.put(f"/plans/{body['id']}/contributions/{prefix}-d{n}", contribution(n, indicators))
+        coordinator.put(f"/plans/{body['id']}/contributions/{prefix}-d{n}", contribution(n, indicators, per_objective))
     coordinator.post(f"/plans/{body['id']}/adopt", adoption())
     return body["id"]
