@@ -148,8 +148,8 @@ class Monitoring(ServiceStore):
         """(indicator, period) -> approved figures: the only readings that count. ``borrowed``
         ({plan: codes}, domain.borrowed): indicators whose readings are those of the plan they are
         reported in."""
-        found = {(r["indicator"], r["period"]): r["approved"] for r in self.readings(plan_id, indicators=indicators, ordered=False)
-                 if r.get("approved")}
+        found = {(r["indicator"], r["period"]): r["approved"]
+                 for r in self.readings(plan_id, indicators=indicators, ordered=False) if r.get("approved")}
         for source, codes in (borrowed or {}).items():
             wanted = codes if indicators is None else codes & set(indicators)
             if wanted:
@@ -243,10 +243,11 @@ class Monitoring(ServiceStore):
     def slices(self, plan_id, period, municipalities, part=None):
         """{municipality: its stored slice} of a period, of those ``municipalities`` that have one; with
         ``part`` ("objectives", or "brief": what a roll-up reads) that part alone. By id: the embedded
-        store reads every document of the collection to answer any other filter."""
+        store answered a filter by plan, period and municipalities by decoding every slice it holds."""
         ids = [Slice.key(plan_id, period, m) for m in sorted(municipalities)]
         fields = None if part is None else {"municipality": 1, "model_version": 1, "rev": 1, "updated_at": 1, part: 1}
-        return {doc["municipality"]: _record(doc) for doc in Slice._get_collection().find({"_id": {"$in": ids}}, fields)}
+        found = Slice._get_collection().find({"_id": {"$in": ids}}, fields)
+        return {doc["municipality"]: _record(doc) for doc in found}
 
     def save_rollup(self, plan_id, period, model_version, figures, briefs, previous=None):
         """Compare-and-set on ``rev``: returns False when someone else updated it meanwhile.
@@ -260,7 +261,8 @@ class Monitoring(ServiceStore):
         return _compare_and_set(Slice, previous, {"_id": Slice.key(plan_id, period, municipality), "plan_id": plan_id,
                                                   "period": period, "municipality": municipality},
                                 model_version=model_version, indicators=figures["indicators"],
-                                objectives=figures["objectives"], brief=[domain.brief(o) for o in figures["objectives"]])
+                                objectives=figures["objectives"],
+                                brief=[domain.brief(o) for o in figures["objectives"]])
 
     # -- alerts ----------------------------------------------------------------------------------
     def open_alerts(self, plan_id, kind):

@@ -494,10 +494,9 @@ def assemble(plan, rollup, slices):
 def split(figures):
     """(roll-up, {municipality: slice}) of a period's figures: what ``assemble`` joins."""
     slices = {}
-    for entry in figures["indicators"]:
-        slices.setdefault(entry["municipality"], {"indicators": [], "objectives": []})["indicators"].append(entry)
-    for objective in figures["objectives"]:
-        slices.setdefault(objective["municipality"], {"indicators": [], "objectives": []})["objectives"].append(objective)
+    for kind in ("indicators", "objectives"):
+        for figure in figures[kind]:
+            slices.setdefault(figure["municipality"], {"indicators": [], "objectives": []})[kind].append(figure)
     return {k: v for k, v in figures.items() if k not in ("indicators", "objectives")}, slices
 
 

@@ -15,7 +15,8 @@ def slice_the_figures(database):
     changed = 0
     for doc in rollups.find({"figures.indicators": {"$exists": True}}):
         rollup, parts = domain.split(doc["figures"])
-        briefs = {m: {"rev": 0, "objectives": [domain.brief(o) for o in part["objectives"]]} for m, part in parts.items()}
+        briefs = {m: {"rev": 0, "objectives": [domain.brief(o) for o in part["objectives"]]}
+                  for m, part in parts.items()}
         for municipality, part in parts.items():
             key = Slice.key(doc["plan_id"], doc["period"], municipality)
             slices.replace_one({"_id": key}, {

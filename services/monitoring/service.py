@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 SERVICE = "monitoring"
 CAS_RETRIES = 8
 BELOW_THRESHOLD, OVERDUE = "below_threshold", "overdue"  # the two reasons an indicator is off track
+SLICE_PERIODS = 5   # periods whose slices an update figures at once (a big municipality's are megabytes)
 READ_ATTEMPTS = 20   # reads of the stored figures while an update is under way (about 2 s in all)
 SUMMARY_OVER = 500   # indicators: a bigger plan read without a filter is answered in summary (API.md)
 # Figuring a plan takes many store calls; a burst of adoptions or approvals would otherwise take every
@@ -227,10 +228,10 @@ class MonitoringService(HealthCheck):
         # later years only when a version of the plan makes one of them carry values forward
         carries = any(domain.carries_forward(model.view, affected) for model in models)
         periods = domain.affected_periods(models[-1].view, approved_key, later=carries)
-        written = self._slices(plan_id, models, periods, affected, needed)
+        written = self._slices(plan_id, models, periods, affected, needed, keep=approved_key)
         if approved_key in written:   # alerts first: once the roll-up shows the approval, they are raised
             view = self.store.choose(models, approved_key).view
-            indicators = [e for _, figures in written[approved_key].values() for e in figures["indicators"]]
+            indicators = [e for _, part in written[approved_key].values() for e in part["indicators"]]
             self._alerts(plan_id, view, indicators, approved_key, affected)
         self._figures_updated(plan_id, self._rollups(plan_id, models, periods, affected, written))
 
@@ -249,42 +250,51 @@ class MonitoringService(HealthCheck):
     # the readings (or the slices) it is figured from: an approval that lands meanwhile either is in
     # what was read, or its own update comes after ours and fails our compare-and-set, so it is
     # figured again and nothing goes stale, however many processes figure at once.
-    def _slices(self, plan_id, models, periods, affected=None, needed=None, municipalities=None):
+    def _slices(self, plan_id, models, periods, affected=None, needed=None, municipalities=None, keep=None):
         """Figure and store the slices of ``periods``: of ``municipalities``, else of those with an
         ``affected`` indicator, else (``affected`` None) of every municipality, from scratch. Only the
         affected indicators are figured again in a slice of the same plan version, from the
-        readings of ``needed``. Returns {period key: {municipality: (the slice's revision, its figures)}}."""
-        work = []
-        for period in periods:
-            view = self.store.choose(models, period.key).view
-            names = municipalities or (domain.figured_municipalities(view) if affected is None else
-                                       {i["municipality"] for i in view["indicators"] if i["code"] in affected})
-            work += [(period, m) for m in sorted(names)]
+        readings of ``needed``. Returns {period key: {municipality: (the slice's revision, {"objectives":
+        their brief, "indicators": the figures of period ``keep``, else none})}}: a few periods at a time,
+        so a big municipality's slices are not all in memory at once."""
         written = {}
-
-        def attempt(pending):
-            stored = {}
-            for key in dict.fromkeys(p.key for p, _ in pending):
-                found = self.store.slices(plan_id, key, {m for p, m in pending if p.key == key})
-                stored.update({(key, m): s for m, s in found.items()})
-            figured, codes = [], set(needed or ())
-            for period, m in pending:
-                model, previous = self.store.choose(models, period.key), stored.get((period.key, m))
-                same = affected is not None and previous is not None and previous.model_version == model.version
-                figured.append((period, m, model, previous, {"indicators": previous.indicators} if same else None))
-                if not same:   # figured from scratch: every indicator of the municipality
-                    codes |= {i["code"] for i in model.view["indicators"] if i["municipality"] == m}
-            readings = domain.by_indicator(self._approved(plan_id, models[-1].view, None if affected is None else codes))
-            conflicts = []
-            for period, m, model, previous, current in figured:
-                figures = domain.slice_figures(model.view, readings, period, m, current, affected)
-                if self.store.save_slice(plan_id, period.key, m, model.version, figures, previous):
-                    written.setdefault(period.key, {})[m] = (0 if previous is None else previous.rev + 1, figures)
-                else:
-                    conflicts.append((period, m))
-            return conflicts
-        self._until_stored(plan_id, work, attempt)
+        for start in range(0, len(periods), SLICE_PERIODS):
+            work = []
+            for period in periods[start:start + SLICE_PERIODS]:
+                view = self.store.choose(models, period.key).view
+                names = municipalities or (domain.figured_municipalities(view) if affected is None else
+                                           {i["municipality"] for i in view["indicators"] if i["code"] in affected})
+                work += [(period, m) for m in sorted(names)]
+            self._until_stored(plan_id, work, lambda pending: self._slice_attempt(
+                pending, plan_id, models, affected, needed, keep, written))
         return written
+
+    def _slice_attempt(self, pending, plan_id, models, affected, needed, keep, written):
+        """One attempt of _slices at the ``pending`` (period, municipality) slices: answers those another
+        process wrote meanwhile."""
+        stored = {}
+        for key in dict.fromkeys(p.key for p, _ in pending):
+            found = self.store.slices(plan_id, key, {m for p, m in pending if p.key == key})
+            stored.update({(key, m): s for m, s in found.items()})
+        figured, codes = [], set(needed or ())
+        for period, m in pending:
+            model, previous = self.store.choose(models, period.key), stored.get((period.key, m))
+            same = affected is not None and previous is not None and previous.model_version == model.version
+            figured.append((period, m, model, previous, {"indicators": previous.indicators} if same else None))
+            if not same:   # figured from scratch: every indicator of the municipality
+                codes |= {i["code"] for i in model.view["indicators"] if i["municipality"] == m}
+        wanted = None if affected is None else codes
+        readings = domain.by_indicator(self._approved(plan_id, models[-1].view, wanted))
+        conflicts = []
+        for period, m, model, previous, current in figured:
+            figures = domain.slice_figures(model.view, readings, period, m, current, affected)
+            if self.store.save_slice(plan_id, period.key, m, model.version, figures, previous):
+                written.setdefault(period.key, {})[m] = (0 if previous is None else previous.rev + 1, {
+                    "objectives": [domain.brief(o) for o in figures["objectives"]],
+                    "indicators": figures["indicators"] if period.key == keep else []})
+            else:
+                conflicts.append((period, m))
+        return conflicts
 
     def _rollups(self, plan_id, models, periods, affected=None, written=None):
         """Figure and store each period's roll-up, and the regional indicators the ``affected``
@@ -303,9 +313,9 @@ class MonitoringService(HealthCheck):
                 members = set(domain.figured_municipalities(view))
                 same = affected is not None and previous is not None and previous.model_version == model.version
                 briefs = dict(getattr(previous, "briefs", None) or {}) if same else {}
-                for m, (rev, figures) in (written or {}).get(period.key, {}).items():
+                for m, (rev, part) in (written or {}).get(period.key, {}).items():
                     if m not in briefs or briefs[m]["rev"] < rev:   # another process may have written a newer one
-                        briefs[m] = {"rev": rev, "objectives": [domain.brief(o) for o in figures["objectives"]]}
+                        briefs[m] = {"rev": rev, "objectives": part["objectives"]}
                 if not members <= set(briefs):
                     briefs = self._briefs(plan_id, models, period, model.version, members)
                 regional = domain.fed_by(view, affected) if same else {r["code"] for r in view["regional_indicators"]}

@@ -2,6 +2,7 @@
 five districts, approvals, and figures checked against numbers worked out by hand."""
 import copy
 import secrets
+import time
 
 import pytest
 
@@ -200,6 +201,33 @@ def test_korfez_two_half_years_match_the_hand_worked_figures(adopted, coordinato
     assert {o["municipality"] for o in edremit["objectives"]} == {"edremit"}
     theme = public.get(f"/plans/{adopted}/progress?period=2026&theme=T3")
     assert {o["code"] for o in theme["objectives"]} == {"H3.1", "H3.2", "H3.3", "H3.4", "H3.5"}
+
+
+def test_a_read_never_shows_a_slice_beside_an_older_roll_up(stack, adopted, token_for, public, store_uri, run_id):
+    """A municipality's slice written and its period's roll-up not yet (an update under way): a read
+    waits for the roll-up, and when none comes figures the period on the spot from the approved
+    readings, rather than show the slice's indicators with goals and a plan figure older than them."""
+    import pymongo
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from shared import config
+    report_green_2025(token_for, adopted)
+    report_and_approve(token_for, adopted, "2026-H1", H1, H1_ANSWERED)
+    settled(public, adopted, "2026-H1")
+    with ClusterRpcProxy({**config.nameko_config(), "AMQP_URI": stack.amqp_uri}, timeout=30) as rpc:
+        before = rpc.monitoring.progress(None, adopted, "2026-H1", with_revision=True)
+        assert before["revision"] is not None   # read from the stored slices and roll-up
+        slices = pymongo.MongoClient(store_uri)[f"ortak_{run_id}_monitoring"]["figure_slices"]
+        key = f"{adopted}:2026-H1:edremit"
+        written = slices.find_one({"_id": key})
+        slices.update_one({"_id": key}, {"$set": {"indicators": [{**i, "C": -1.0} for i in written["indicators"]]},
+                                         "$inc": {"rev": 1}})
+        started = time.monotonic()
+        during = rpc.monitoring.progress(None, adopted, "2026-H1", with_revision=True)
+        waited = time.monotonic() - started
+    assert during["revision"] is None and waited > 1   # waited for a roll-up, then figured on the spot
+    assert -1.0 not in {i["C"] for i in during["progress"]["indicators"]}
+    assert during["progress"] == before["progress"]
 
 
 def test_a_bad_batch_lists_every_bad_line_and_stores_nothing(adopted, token_for, coordinator):
