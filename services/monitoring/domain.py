@@ -423,9 +423,10 @@ def regional_scale(regional, contributors):
 
 # -- a period's figures, stored in slices -----------------------------------------------------
 # A period's figures are kept as one slice per municipality (its indicators and objectives: what
-# an approval of its readings changes) and one roll-up (every objective, the goals, the
-# municipalities, the plan and the regional indicators), so an approval rewrites one district's
-# slice and the small roll-up, never the whole plan. ``assemble`` gives the figures as read.
+# an approval of its readings changes) and one roll-up (the goals, the municipalities, the plan and
+# the regional indicators, figured from each slice's objectives in ``brief``), so an approval
+# rewrites one district's slice and the small roll-up, never the whole plan. ``assemble`` gives the
+# figures as read.
 def figured_municipalities(plan):
     """The municipalities with a slice: those with an objective or an indicator in the plan."""
     return sorted({o["municipality"] for o in plan["objectives"]} | {i["municipality"] for i in plan["indicators"]})

@@ -352,6 +352,10 @@ def test_incremental_figures_equal_a_full_recompute(batches, key, data):
         if target in domain.affected_periods(p, reading_key, domain.carries_forward(p, {code})):
             figures = domain.update_period(figures, p, copy.deepcopy(approved), target, {code})
     assert figures == domain.compute_period(p, approved, target)
+    # the service figures a roll-up from each slice's objectives in brief: the same roll-up
+    rollup, _ = domain.split(figures)
+    briefs = [domain.brief(o) for o in figures["objectives"]]
+    assert domain.rollup_figures(p, briefs, domain.by_indicator(approved), target) == rollup
 
 
 # -- readings due ------------------------------------------------------------------------------
