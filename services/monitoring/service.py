@@ -221,14 +221,10 @@ class MonitoringService(HealthCheck):
 
     def _update(self, plan_id, approved_key, affected, models):
         """``models``: the plan's adopted versions, loaded once for every period below."""
-        # the approved indicators and the other contributors of the regional indicators they feed
-        needed = set(affected)
-        for model in models:
-            needed |= domain.regional_inputs(model.view, domain.fed_by(model.view, affected))
         # later years only when a version of the plan makes one of them carry values forward
         carries = any(domain.carries_forward(model.view, affected) for model in models)
         periods = domain.affected_periods(models[-1].view, approved_key, later=carries)
-        written = self._slices(plan_id, models, periods, affected, needed, keep=approved_key)
+        written = self._slices(plan_id, models, periods, affected, keep=approved_key)
         if approved_key in written:   # alerts first: once the roll-up shows the approval, they are raised
             view = self.store.choose(models, approved_key).view
             indicators = [e for _, part in written[approved_key].values() for e in part["indicators"]]
@@ -250,11 +246,11 @@ class MonitoringService(HealthCheck):
     # the readings (or the slices) it is figured from: an approval that lands meanwhile either is in
     # what was read, or its own update comes after ours and fails our compare-and-set, so it is
     # figured again and nothing goes stale, however many processes figure at once.
-    def _slices(self, plan_id, models, periods, affected=None, needed=None, municipalities=None, keep=None):
+    def _slices(self, plan_id, models, periods, affected=None, municipalities=None, keep=None):
         """Figure and store the slices of ``periods``: of ``municipalities``, else of those with an
         ``affected`` indicator, else (``affected`` None) of every municipality, from scratch. Only the
-        affected indicators are figured again in a slice of the same plan version, from the
-        readings of ``needed``. Returns {period key: {municipality: (the slice's revision, {"objectives":
+        affected indicators are figured again in a slice of the same plan version (the regional
+        indicators they feed are the roll-up's). Returns {period key: {municipality: (the slice's revision, {"objectives":
         their brief, "indicators": the figures of period ``keep``, else none})}}: a few periods at a time,
         so a big municipality's slices are not all in memory at once."""
         written = {}
@@ -266,17 +262,17 @@ class MonitoringService(HealthCheck):
                                            {i["municipality"] for i in view["indicators"] if i["code"] in affected})
                 work += [(period, m) for m in sorted(names)]
             self._until_stored(plan_id, work, lambda pending: self._slice_attempt(
-                pending, plan_id, models, affected, needed, keep, written))
+                pending, plan_id, models, affected, keep, written))
         return written
 
-    def _slice_attempt(self, pending, plan_id, models, affected, needed, keep, written):
+    def _slice_attempt(self, pending, plan_id, models, affected, keep, written):
         """One attempt of _slices at the ``pending`` (period, municipality) slices: answers those another
         process wrote meanwhile."""
         stored = {}
         for key in dict.fromkeys(p.key for p, _ in pending):
             found = self.store.slices(plan_id, key, {m for p, m in pending if p.key == key})
             stored.update({(key, m): s for m, s in found.items()})
-        figured, codes = [], set(needed or ())
+        figured, codes = [], set(affected or ())
         for period, m in pending:
             model, previous = self.store.choose(models, period.key), stored.get((period.key, m))
             same = affected is not None and previous is not None and previous.model_version == model.version
@@ -523,11 +519,11 @@ class MonitoringService(HealthCheck):
         are not all of that version.
         A slice written after the roll-up read with it is an update under way: read again shortly,
         so the indicators and the roll-up shown together are always of the same approvals."""
+        members = domain.figured_municipalities(model.view) if municipality is None else {municipality}
         for attempt in range(READ_ATTEMPTS):
             rollup = self.store.rollup(model.plan_id, key)
             if rollup is None or rollup.model_version != model.version:
                 return None
-            members = domain.figured_municipalities(model.view) if municipality is None else {municipality}
             slices = self.store.slices(model.plan_id, key, members, part=None if indicators else "objectives")
             if any(s.model_version != model.version for s in slices.values()):
                 return None
