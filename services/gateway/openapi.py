@@ -134,6 +134,9 @@ READING = _object(["id", "indicator", "municipality", "period", "status"], id=ST
                   municipality=IDENTIFIER, period=STRING, status={"type": "string", "enum": ["submitted", "approved"]},
                   value=NULLABLE_NUMBER, numerator=NULLABLE_NUMBER, denominator=NULLABLE_NUMBER,
                   history=_array({"type": "object"}))
+APPROVAL = _object(["approved", "municipality", "period", "approval", "status"], approved=INTEGER,
+                   municipality=STRING, period=STRING, approval=STRING,
+                   status={"type": "string", "enum": ["applying", "applied"]})
 SERVICE = _object(["municipality", "code", "name", "target_days", "public"], municipality=IDENTIFIER, code=STRING,
                   name=LOCALIZED, description=LOCALIZED_OR_NULL, group=STRING, keywords=_array(STRING),
                   target_days=INTEGER, responsible_unit=STRING, public=BOOLEAN)
@@ -380,8 +383,8 @@ SUCCESS = {
     "POST /tokens": (201, _object(["token", "role", "municipality"], token=STRING, role=STRING,
                                   municipality=NULLABLE_STRING)),
     "POST /plans/{plan_id}/readings": (202, _object(["batch", "accepted"], batch=STRING, accepted=INTEGER)),
-    "POST /plans/{plan_id}/readings/approve": (200, _object(["approved", "municipality", "period"],
-                                                            approved=INTEGER, municipality=STRING, period=STRING)),
+    "POST /plans/{plan_id}/readings/approve": ((200, 202), APPROVAL),
+    "GET /plans/{plan_id}/readings/approvals/{approval_id}": (200, APPROVAL),
     "POST /plans/{plan_id}/readings/reject": (200, _object(["rejected", "municipality", "period", "indicators",
                                                             "reason"], rejected=INTEGER, municipality=STRING,
                                                            period=STRING, reason=STRING,

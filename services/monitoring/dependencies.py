@@ -7,6 +7,7 @@ Everything else goes through mongoengine.
 """
 import secrets
 import threading
+import time
 from types import SimpleNamespace
 
 from cachetools import LRUCache
@@ -31,6 +32,7 @@ from .readings import merged, reading_id
 # changes once stored, and a plan's view is megabytes that every approval and read would decode.
 MODELS = LRUCache(maxsize=int(config.env("ORTAK_MODEL_CACHE_PLANS", "3")))
 MODELS_LOCK = threading.Lock()
+LEASE_SECONDS = 300   # an approval being applied is left to its process this long (10,000 readings take seconds)
 
 
 class Monitoring(ServiceStore):
@@ -163,9 +165,9 @@ class Monitoring(ServiceStore):
             query["indicator"] = {"$in": sorted(indicators)}
         return list(Reading._get_collection().find(query, {"_id": 1, "indicator": 1, "batch": 1, "submitted_by": 1}))
 
-    def approve(self, plan_id, municipality, period, actor, events, pending):
+    def approve(self, plan_id, municipality, period, actor, events, pending, now=True):
         """Approve the ``pending`` readings of a municipality and period (as the caller checked them),
-        with the ``events`` that say so; returns how many.
+        with the ``events`` that say so, at once or (``now`` False) by the timer; returns the approval.
 
         The approval is written first, naming its readings and holding its event; applying it marks
         the readings approved and releases the event in one write, so a crash in between is
@@ -174,11 +176,32 @@ class Monitoring(ServiceStore):
         indicators = sorted({r["indicator"] for r in pending})
         approval = Approval(id="apr_" + secrets.token_hex(8), plan_id=plan_id, municipality=municipality,
                             period=period, indicators=indicators, readings=[r["_id"] for r in pending],
-                            batches=[r.get("batch") or "" for r in pending],
-                            events=events, at=now_iso(), by=actor or {})
+                            batches=[r.get("batch") or "" for r in pending], events=events, at=now_iso(),
+                            by=actor or {}, claimed_until=time.time() + LEASE_SECONDS if now else 0)
         approval.save(force_insert=True)
-        self.apply_approval(approval)
-        return len(pending)
+        if now:
+            self.apply_approval(approval)
+            approval.applied = 1
+        return approval
+
+    def approval(self, plan_id, approval_id):
+        return Approval.objects(id=approval_id, plan_id=plan_id).exclude("events", "outbox", "batches").first()
+
+    def being_approved(self, plan_id, municipality, period):
+        """The ids of readings that an approval not yet applied names: nobody approves or rejects
+        them again meanwhile."""
+        return {rid for a in Approval.objects(plan_id=plan_id, municipality=municipality, period=period, applied=0)
+                .only("readings") for rid in a.readings}
+
+    def claim_approval(self):
+        """An approval to apply that no process is applying (a big one answered 202, or one a crash
+        left half-applied), claimed for LEASE_SECONDS; None when there is none."""
+        now = time.time()
+        for approval in Approval.objects(applied=0, claimed_until__lte=now).limit(5):
+            if Approval.objects(id=approval.id, applied=0, claimed_until=approval.claimed_until).update_one(
+                    set__claimed_until=now + LEASE_SECONDS):
+                return approval
+        return None
 
     def apply_approval(self, approval):
         """Repeatable: readings approved before a crash are not approved twice."""
@@ -231,9 +254,6 @@ class Monitoring(ServiceStore):
                                   count=len(r.readings), reason=r.reason)
                       for r in Rejection.objects(plan_id=plan_id) if r.readings]
         return batches + approvals + rejections
-
-    def unapplied_approvals(self):
-        return list(Approval.objects(applied=0).limit(10))
 
     # -- figures: a slice per municipality and a roll-up per period -------------------------------
     def rollup(self, plan_id, period):

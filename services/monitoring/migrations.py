@@ -2,7 +2,7 @@
 from shared.migrations import Step, backfill
 
 from . import domain
-from .models import Alert, Reading, Rollup, Slice
+from .models import Alert, Approval, Reading, Rollup, Slice
 
 
 def slice_the_figures(database):
@@ -36,4 +36,6 @@ STEPS = (
     # four eyes brought each reading's trail; readings.py reads a missing one as empty
     Step(2, "readings have a trail", backfill(Reading._meta["collection"], trail=[])),
     Step(3, "figures stored per municipality and period, with a roll-up", slice_the_figures),
+    # big approvals are applied by the timer, which claims one with no claim or an expired one
+    Step(4, "approvals have a claim", backfill(Approval._meta["collection"], claimed_until=0)),
 )

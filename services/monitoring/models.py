@@ -71,7 +71,7 @@ class Reading(me.Document):
 
 class Approval(Outboxed, me.Document):
     """Written before its readings are marked approved; ``events`` move to the outbox only when
-    ``applied``, in the same write."""
+    ``applied``, in the same write. A big one is applied by the timer after its 202 answer."""
     meta = {"db_alias": ALIAS, "collection": "approvals", "indexes": ["plan_id", "outbox_pending", "applied"]}
     id = me.StringField(primary_key=True)
     plan_id = me.StringField(required=True)
@@ -82,6 +82,7 @@ class Approval(Outboxed, me.Document):
     batches = me.ListField(me.StringField())   # each reading's batch when it was checked (four eyes)
     events = me.ListField(me.DictField())
     applied = me.IntField(default=0)
+    claimed_until = me.FloatField(default=0)   # epoch seconds: a process is applying it until then
     at = me.StringField(required=True)
     by = me.DictField()
 

@@ -37,6 +37,7 @@ SERVICE = "monitoring"
 CAS_RETRIES = 8
 BELOW_THRESHOLD, OVERDUE = "below_threshold", "overdue"  # the two reasons an indicator is off track
 SLICE_PERIODS = 5   # periods whose slices an update figures at once (a big municipality's are megabytes)
+APPROVE_AT_ONCE = 1000   # readings an approval marks before it answers; a bigger one answers 202 (API.md)
 READ_ATTEMPTS = 20   # reads of the stored figures while an update is under way (about 2 s in all)
 SUMMARY_OVER = 500   # indicators: a bigger plan read without a filter is answered in summary (API.md)
 # Figuring a plan takes many store calls; a burst of adoptions or approvals would otherwise take every
@@ -57,7 +58,7 @@ class MonitoringService(HealthCheck):
         """Finish batches and approvals a crash left half-applied, and relay the outbox."""
         for batch in self.store.unapplied_batches():
             self.store.apply_batch(batch)
-        for approval in self.store.unapplied_approvals():
+        while approval := self.store.claim_approval():
             self.store.apply_approval(approval)
         self.store.relay(self.dispatch)
 
@@ -161,7 +162,7 @@ class MonitoringService(HealthCheck):
             raise Forbidden(f"Readings of {municipality} are approved by its planner or the plan's coordinator.")
         for batch in self.store.unapplied_batches(plan_id):
             self.store.apply_batch(batch)  # a batch answered 202 is approved with the rest, crash or not
-        pending = self.store.pending(plan_id, municipality, period, indicators)
+        pending = self._pending(plan_id, municipality, period, indicators)
         own = domain.own_submissions(pending, actor, plan["settings"].get("four_eyes", True))
         if own:
             submitter = "token" if (actor or {}).get("token_id") else "person"
@@ -174,9 +175,30 @@ class MonitoringService(HealthCheck):
         events = [ev.envelope(ev.READINGS_APPROVED, SERVICE, {
             "municipality": municipality, "period": period, "count": len(pending), "indicators": codes},
             plan_id=plan_id, municipality=municipality, actor=actor)] if pending else []
-        count = self.store.approve(plan_id, municipality, period, actor, events, pending)
-        self.store.relay(self.dispatch, now=True)
-        return {"approved": count, "municipality": municipality, "period": period}
+        now = len(pending) <= APPROVE_AT_ONCE
+        approval = self.store.approve(plan_id, municipality, period, actor, events, pending, now=now)
+        if now:
+            self.store.relay(self.dispatch, now=True)
+        return self._approval_answer(approval)
+
+    @rpc
+    def approval(self, actor, plan_id, approval_id):
+        """An approval and whether its readings are approved yet (``status`` applying or applied)."""
+        self._plan(actor, plan_id, participants_only=True)
+        approval = self.store.approval(plan_id, approval_id)
+        if approval is None:
+            raise NotFound(f"Plan {plan_id} has no approval {approval_id}.")
+        return self._approval_answer(approval)
+
+    @staticmethod
+    def _approval_answer(approval):
+        return {"approved": len(approval.readings), "municipality": approval.municipality, "period": approval.period,
+                "approval": approval.id, "status": "applied" if approval.applied else "applying"}
+
+    def _pending(self, plan_id, municipality, period, indicators):
+        """The submitted readings to approve or reject, but those an approval is applying already."""
+        busy = self.store.being_approved(plan_id, municipality, period)
+        return [r for r in self.store.pending(plan_id, municipality, period, indicators) if r["_id"] not in busy]
 
     @rpc
     def reject(self, actor, plan_id, body):
@@ -197,7 +219,7 @@ class MonitoringService(HealthCheck):
             raise Forbidden(f"Readings of {municipality} are rejected by its planner or the plan's coordinator.")
         for batch in self.store.unapplied_batches(plan_id):
             self.store.apply_batch(batch)
-        pending = self.store.pending(plan_id, municipality, period, indicators)
+        pending = self._pending(plan_id, municipality, period, indicators)
         count, codes = self.store.reject(plan_id, municipality, period, actor, reason, pending)
         return {"rejected": count, "municipality": municipality, "period": period, "indicators": codes,
                 "reason": reason}
@@ -224,12 +246,18 @@ class MonitoringService(HealthCheck):
         # later years only when a version of the plan makes one of them carry values forward
         carries = any(domain.carries_forward(model.view, affected) for model in models)
         periods = domain.affected_periods(models[-1].view, approved_key, later=carries)
-        written = self._slices(plan_id, models, periods, affected, keep=approved_key)
-        if approved_key in written:   # alerts first: once the roll-up shows the approval, they are raised
-            view = self.store.choose(models, approved_key).view
-            indicators = [e for _, part in written[approved_key].values() for e in part["indicators"]]
-            self._alerts(plan_id, view, indicators, approved_key, affected)
-        self._figures_updated(plan_id, self._rollups(plan_id, models, periods, affected, written))
+        year = {p.key for p in domain.affected_periods(models[-1].view, approved_key, later=False)}
+        # the approved year first, announced before the later years it carries forward to: a reader
+        # of the approved period does not wait for them
+        for group in ([p for p in periods if p.key in year], [p for p in periods if p.key not in year]):
+            if not group:
+                continue
+            written = self._slices(plan_id, models, group, affected, keep=approved_key)
+            if approved_key in written:   # alerts first: once the roll-up shows the approval, they are raised
+                view = self.store.choose(models, approved_key).view
+                indicators = [e for _, part in written[approved_key].values() for e in part["indicators"]]
+                self._alerts(plan_id, view, indicators, approved_key, affected)
+            self._figures_updated(plan_id, self._rollups(plan_id, models, group, affected, written))
 
     def _figures_updated(self, plan_id, periods):
         """Say that stored figures changed (the gateways drop what they served of them): after the

@@ -589,3 +589,37 @@ def test_without_four_eyes_one_person_submits_and_approves(admin, token_for):
         {"indicator": "K1", "municipality": "bilecik-merkez", "period": "2026-H1", "value": 95}]}, expect=202)
     assert planner.post(f"/plans/{plan_id}/readings/approve",
                         {"municipality": "bilecik-merkez", "period": "2026-H1"})["approved"] == 1
+
+
+def test_a_big_approval_answers_202_and_its_status_is_followed_until_applied(admin, token_for):
+    """More readings than an approval marks before answering: 202 with the approval to follow; a
+    second approval meanwhile approves none of them again, and the figures count each once."""
+    from ops.demo import synthetic
+    from services.monitoring.service import APPROVE_AT_ONCE
+    prefix, count = "big" + secrets.token_hex(2), APPROVE_AT_ONCE + 10   # ten to an objective
+    plan_id = synthetic.create(token_for, admin, prefix, 1, count, per_objective=10)
+    planner, colleague = token_for("planner", f"{prefix}-d1"), token_for("planner", f"{prefix}-d1", "second")
+    period = synthetic.half_years()[0]
+    planner.post(f"/plans/{plan_id}/readings", {"readings": synthetic.readings(prefix, 1, count, period)},
+                 expect=202)
+    scope = {"municipality": f"{prefix}-d1", "period": period}
+    started = time.perf_counter()
+    answer = colleague.request("POST", f"/plans/{plan_id}/readings/approve", json=scope)
+    assert time.perf_counter() - started < 10
+    assert answer.status_code == 202, answer.text
+    body = answer.json()
+    assert (body["approved"], body["status"], answer.headers["Retry-After"]) == (count, "applying", "1")
+    location = answer.headers["Location"]
+    assert location == f"/api/v1/plans/{plan_id}/readings/approvals/{body['approval']}"
+    again = colleague.post(f"/plans/{plan_id}/readings/approve", scope)
+    assert (again["approved"], again["status"]) == (0, "applied")
+    path = location.removeprefix("/api/v1")
+    wait_until(lambda: colleague.get(path)["status"] == "applied", 60, interval=0.2, what="the approval applied")
+    assert colleague.get(path) == {**body, "status": "applied"}
+    readings = planner.get(f"/plans/{plan_id}/readings?municipality={prefix}-d1&period={period}")
+    assert len(readings) == count and {r["status"] for r in readings} == {"approved"}
+    assert {tuple(t["action"] for t in r["trail"]) for r in readings} == {("submitted", "approved")}
+    wait_until(lambda: all(i["C"] == 1 for i in colleague.get(
+        f"/plans/{plan_id}/progress?period={period}&level=indicators")["indicators"]), 60, interval=0.2,
+        what="the figures of the big approval")
+    assert colleague.request("GET", f"/plans/{plan_id}/readings/approvals/apr_nothere").status_code == 404

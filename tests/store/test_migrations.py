@@ -34,6 +34,10 @@ OLD = {
                       "value": 4.0},
                      {"_id": "r2", "plan_id": "p", "indicator": "PG2", "municipality": "edremit", "period": "2025",
                       "value": 5.0, "trail": [{"action": "submitted", "at": "2026-01-01T00:00:00.000Z"}]}],
+        # an approval a crash left half-applied, from before approvals were claimed
+        "approvals": [{"_id": "apr_old", "plan_id": "p", "municipality": "edremit", "period": "2025",
+                       "indicators": ["PG1"], "readings": ["r1"], "batches": ["b1"], "events": [], "applied": 0,
+                       "at": "2026-01-01T00:00:00.000Z", "by": {}}],
         # a period's figures as one document holding every indicator of the plan
         "progress": [{"_id": "p:2025", "plan_id": "p", "period": "2025", "model_version": 2, "rev": 4,
                       "updated_at": "2026-02-01T00:00:00.000Z", "figures": {
@@ -72,7 +76,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     client, prefix = deployment
     found = migrate.run(store_uri, prefix)
     assert {service: (before, after) for service, (before, after, _) in found.items()} == {
-        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 3), "requests": (0, 0), "programme": (0, 0)}
+        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 4), "requests": (0, 0), "programme": (0, 0)}
     changed = {(service, step.number): what for service, (_, _, report) in found.items() for step, what, ran in report
                if ran}
     assert changed == {("plan_registry", 1): {"municipalities:members": 1},
@@ -81,7 +85,8 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
                        ("consultation", 1): {"inputs:moderation": 1},
                        ("monitoring", 1): {"alerts:kind": 1, "alerts:periods": 1},
                        ("monitoring", 2): {"readings:trail": 1},
-                       ("monitoring", 3): {"progress:sliced": 1}}
+                       ("monitoring", 3): {"progress:sliced": 1},
+                       ("monitoring", 4): {"approvals:claimed_until": 1}}
     db = {service: client[f"{prefix}_{service}"] for service in OLD}
     assert db["plan_registry"].municipalities.find_one({"_id": "edremit"})["members"] == []
     assert db["plan_registry"].municipalities.find_one({"_id": "korfez"})["members"] == ["edremit"]
@@ -106,6 +111,8 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     assert rollup["briefs"]["havran"]["objectives"] == [
         {"code": "H2", "goal": "A1", "municipality": "havran", "goal_weight": None, "realization": 90.0,
          "missing_indicators": None}]
+    # the timer finishes the half-applied approval: it claims one whose claim is 0 or past
+    assert db["monitoring"].approvals.find_one({"_id": "apr_old"})["claimed_until"] == 0
     # the service's own query by kind (its next episode's number) now counts the old alert
     mongo.connect(monitoring.ALIAS, f"{prefix}_monitoring", store_uri)
     try:
@@ -113,7 +120,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     finally:
         mongo.disconnect(monitoring.ALIAS)
     text = "\n".join(migrate.lines(found))
-    assert "monitoring: version 0 -> 3 (latest 3)" in text and "  2 readings have a trail: readings:trail 1" in text
+    assert "monitoring: version 0 -> 4 (latest 4)" in text and "  2 readings have a trail: readings:trail 1" in text
 
     migrated = everything(client, prefix)
     again = migrate.run(store_uri, prefix)
@@ -131,11 +138,11 @@ def test_a_run_stopped_half_way_is_finished_by_the_next(store_uri, deployment, c
     client[f"{prefix}_monitoring"][migrations.COLLECTION].delete_one({"_id": 2})
     readings.insert_one({"_id": "r3", "plan_id": "p", "indicator": "PG3", "municipality": "edremit", "period": "2025"})
     assert migrate.main(["--uri", store_uri, "--prefix", prefix, "--status"]) == 0
-    assert "monitoring: version 1 (latest 3)" in capsys.readouterr().out
+    assert "monitoring: version 1 (latest 4)" in capsys.readouterr().out
     assert "trail" not in readings.find_one({"_id": "r3"})
     assert migrate.main(["--uri", store_uri, "--prefix", prefix, "--service", "monitoring"]) == 0
     out = capsys.readouterr().out
-    assert "monitoring: version 1 -> 3 (latest 3)" in out and "readings:trail 1" in out
+    assert "monitoring: version 1 -> 4 (latest 4)" in out and "readings:trail 1" in out
     assert "plan_registry" not in out
     assert readings.find_one({"_id": "r3"})["trail"] == []
     assert readings.find_one({"_id": "r2"})["trail"] == OLD["monitoring"]["readings"][1]["trail"]

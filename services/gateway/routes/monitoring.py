@@ -67,8 +67,26 @@ def list_readings(plan_id):
 def approve(plan_id):
     """Approve a municipality's submitted readings of a period; only approved readings count. With
     the plan's four_eyes setting (the default) the approver is not who submitted them (422 naming
-    the indicators otherwise): another person of the municipality, or the plan's coordinator."""
-    return monitoring("approve", plan_id, json_body())
+    the indicators otherwise): another person of the municipality, or the plan's coordinator.
+    Up to 1,000 readings are approved before the answer (200, ``status`` applied); more are
+    approved within seconds after it (202, ``status`` applying, and ``Location`` the approval to
+    follow until it is applied)."""
+    answer = monitoring("approve", plan_id, json_body())
+    return _approval(plan_id, answer, 202 if answer["status"] == "applying" else 200)
+
+
+@blp.route("/plans/<plan_id>/readings/approvals/<approval_id>", methods=["GET"])
+def approval(plan_id, approval_id):
+    """An approval: how many readings it approves and whether they are approved yet (``status``
+    applying or applied; the figures follow within seconds of applied)."""
+    return _approval(plan_id, monitoring("approval", plan_id, approval_id), 200)
+
+
+def _approval(plan_id, answer, status):
+    headers = {"Location": f"/api/v1/plans/{plan_id}/readings/approvals/{answer['approval']}"}
+    if answer["status"] == "applying":
+        headers["Retry-After"] = "1"
+    return answer, status, headers
 
 
 @blp.route("/plans/<plan_id>/readings/reject", methods=["POST"])

@@ -1,0 +1,59 @@
+"""Approvals applied by the timer (a big one answered 202, one a crash left half-applied): one
+process claims each, and another takes it over only once the claim has run out."""
+import time
+
+import pytest
+
+from services.monitoring import dependencies
+from services.monitoring.dependencies import Monitoring
+from services.monitoring.models import ALIAS, Approval, Reading
+from shared import mongo
+
+
+@pytest.fixture
+def monitoring_store(store_uri, run_id):
+    name = f"ortak_{run_id}_approvals"
+    mongo.connect(ALIAS, name, store_uri)
+    try:
+        yield Monitoring()
+    finally:
+        Approval._get_collection().database.client.drop_database(name)
+        mongo.disconnect(ALIAS)
+
+
+def _submitted(n):
+    return [{"_id": f"p|d|I{i}|2026-H1", "plan_id": "p", "municipality": "d", "period": "2026-H1",
+             "indicator": f"I{i}", "value": float(i), "status": "submitted", "batch": "b1", "trail": []}
+            for i in range(n)]
+
+
+def test_an_approval_left_to_the_timer_is_claimed_once_and_taken_over_after_its_claim_runs_out(monitoring_store):
+    Reading._get_collection().insert_many(_submitted(3))
+    pending = monitoring_store.pending("p", "d", "2026-H1")
+    events = [{"event_id": "e1", "type": "readings_approved"}]
+    approval = monitoring_store.approve("p", "d", "2026-H1", {"role": "coordinator"}, events, pending, now=False)
+    assert approval.applied == 0 and monitoring_store.being_approved("p", "d", "2026-H1") == {r["_id"] for r in pending}
+
+    claimed = monitoring_store.claim_approval()
+    assert claimed.id == approval.id
+    assert monitoring_store.claim_approval() is None   # another process's timer leaves it alone
+    # that process stopped before applying it: once the claim runs out, the next timer takes it over
+    Approval.objects(id=approval.id).update_one(set__claimed_until=time.time() - 1)
+    again = monitoring_store.claim_approval()
+    assert again.id == approval.id
+    monitoring_store.apply_approval(again)
+    stored = Reading._get_collection().find({"plan_id": "p"})
+    assert [(r["status"], [t["action"] for t in r["trail"]]) for r in stored] == [("approved", ["approved"])] * 3
+    assert monitoring_store.claim_approval() is None and monitoring_store.being_approved("p", "d", "2026-H1") == set()
+    assert monitoring_store.approval("p", approval.id).applied == 1
+    assert Approval.objects(id=approval.id).first().outbox == events   # its event leaves once applied
+
+
+def test_an_approval_made_at_once_is_not_claimed_by_a_timer_meanwhile(monitoring_store):
+    Reading._get_collection().insert_many(_submitted(2))
+    pending = monitoring_store.pending("p", "d", "2026-H1")
+    approval = Approval(id="apr_inline", plan_id="p", municipality="d", period="2026-H1", indicators=["I0", "I1"],
+                        readings=[r["_id"] for r in pending], batches=["b1", "b1"], events=[], at="2026-07-01",
+                        claimed_until=time.time() + dependencies.LEASE_SECONDS)
+    approval.save(force_insert=True)   # as approve(now=True) writes it, before it applies it
+    assert monitoring_store.claim_approval() is None
