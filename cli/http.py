@@ -77,6 +77,19 @@ class Api:
     def get(self, path, **kwargs):
         return self.request("GET", path, **kwargs).json()
 
+    def follow(self, response, done, timeout=900):
+        """The answer at the ``Location`` of a 202 (work the server does after answering), asked
+        again as its Retry-After says until ``done(answer)``, or as it stands after ``timeout`` seconds."""
+        path = response.headers["Location"].split("/api/v1", 1)[-1]
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.request("GET", path)
+            answer = response.json()
+            if done(answer) or time.monotonic() > deadline:
+                return answer
+            retry_after = response.headers.get("Retry-After", "1")
+            self.sleep(min(int(retry_after), 30) if retry_after.isdigit() else 1)
+
 
 def problem(response):
     try:

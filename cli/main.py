@@ -374,6 +374,29 @@ def push_requests(obj, file, municipality, timezone, batch_size, offline):
     return _pushed(obj, summary, text, offline)
 
 
+@cli.command()
+@click.option("--plan", "plan_id", required=True)
+@click.option("--municipality", required=True)
+@click.option("--period", required=True, help="A period key of the plan: 2026-H1, 2026, 1405-H1 ...")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Follow a big approval, which the server carries out after answering, until it is done.")
+@click.pass_obj
+def approve(obj, plan_id, municipality, period, wait):
+    """Approve a municipality's submitted readings of a period (four eyes: someone other than who
+    submitted them). Sending it again approves nothing twice."""
+    _, api = obj.api()
+    response = api.request("POST", f"/plans/{plan_id}/readings/approve", harmless=True,
+                           json={"municipality": municipality, "period": period})
+    answer = response.json()
+    if wait and answer["status"] == "applying":
+        answer = api.follow(response, lambda a: a["status"] != "applying")
+    if answer["status"] == "applying":
+        return obj.done(answer, f"{answer['approved']} readings of {municipality} for {period} are being approved "
+                                f"on the server (approval {answer['approval']}); the figures follow within a minute.")
+    obj.done(answer, f"Approved {answer['approved']} readings of {municipality} for {period}; "
+                     f"the figures follow within seconds.")
+
+
 @cli.command("sync")
 @click.pass_obj
 def sync_command(obj):

@@ -3,6 +3,7 @@ system, the gateway killed in the middle of a push, an offline queue synced late
 import csv
 import json
 import os
+import secrets
 import subprocess
 import sys
 
@@ -199,3 +200,23 @@ def test_a_refused_queued_batch_does_not_hold_back_the_others(adopted, coordinat
     assert code == 1 and synced["sent"] == 1 and synced["left"] == 1 and len(synced["refused"]) == 1
     assert submitted(coordinator, adopted) == (1, 2)
     assert len(list((tmp_path / "outbox").iterdir())) == 1
+
+
+def test_approve_follows_a_big_approval_until_its_readings_are_approved(stack, admin, token_for, tmp_path):
+    from services.monitoring.service import APPROVE_AT_ONCE
+    prefix, count = "cliapr" + secrets.token_hex(2), APPROVE_AT_ONCE + 10   # ten indicators to an objective
+    plan_id = synthetic.create(token_for, admin, prefix, 1, count, per_objective=10)
+    planner, colleague = token_for("planner", f"{prefix}-d1"), token_for("planner", f"{prefix}-d1", "second")
+    period = synthetic.half_years()[0]
+    planner.post(f"/plans/{plan_id}/readings", {"readings": synthetic.readings(prefix, 1, count, period)},
+                 expect=202)
+    scope = ["--plan", plan_id, "--municipality", f"{prefix}-d1", "--period", period]
+    # refused: exit 1, the field named
+    code, refused = ortak(tmp_path, stack.url, token(colleague), "approve", *scope[:3], "nowhere", *scope[4:])
+    assert code == 1 and "municipality" in refused["errors"], refused
+    code, answer = ortak(tmp_path, stack.url, token(colleague), "approve", *scope)
+    assert code == 0 and (answer["approved"], answer["status"]) == (count, "applied")
+    readings = planner.get(f"/plans/{plan_id}/readings?municipality={prefix}-d1&period={period}")
+    assert len(readings) == count and {r["status"] for r in readings} == {"approved"}
+    # sent again, it approves nothing twice
+    assert ortak(tmp_path, stack.url, token(colleague), "approve", *scope)[1]["approved"] == 0
