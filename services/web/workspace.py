@@ -35,6 +35,7 @@ from .views import blp
 DECISIONS = ("accepted", "rejected", "merged")
 EDITABLE = ("draft", "consultation", "revising")   # the statuses in which contributions change
 ROW_FIELD = re.compile(r"^r\d+-")
+APPROVAL_REFRESH = 3   # seconds between looks at a big approval under way
 
 
 def _as_me(service, method, *args, **kwargs):
@@ -686,12 +687,36 @@ def approve_readings(plan_id):
         return _plan_page(plan_id, period.key, status=422, errors=errors)
     except Forbidden:
         abort(403)
+    if answer["status"] == "applying":   # a big one: the service approves them after answering
+        return redirect(_url(f"/workspace/plans/{plan_id}/approvals/{answer['approval']}"), code=303)
+    return _approved(plan_id, answer)
+
+
+@blp.route("/workspace/plans/<plan_id>/approvals/<approval_id>")
+@login_required
+def approval(plan_id, approval_id):
+    """A big approval under way: the page looks again until its readings are approved."""
+    try:
+        answer = _as_me("monitoring", "approval", plan_id, approval_id)
+    except (NotFound, Forbidden):
+        abort(404)
+    if answer["status"] != "applying":
+        return _approved(plan_id, answer)
+    plan_doc = _as_me("plan_registry", "get_plan", plan_id)
+    _language(plan_doc, data.municipalities())
+    return render_template("approving.html", approval=answer, again=APPROVAL_REFRESH,
+                           municipality=_municipality_name(answer["municipality"]),
+                           period=_period(plan_doc, answer["period"]),
+                           back=_plan_url(plan_id, answer["period"], "#waiting"))
+
+
+def _approved(plan_id, answer):
     data.forget()
     flash(ngettext("%(count)s reading of %(municipality)s was approved. The figures are updated within a few seconds.",
                    "%(count)s readings of %(municipality)s were approved. The figures are updated within a few seconds.",
                    answer["approved"], count=i18n.number(answer["approved"]),
-                   municipality=_municipality_name(municipality)))
-    return redirect(_plan_url(plan_id, period.key, "#waiting"), code=303)
+                   municipality=_municipality_name(answer["municipality"])))
+    return redirect(_plan_url(plan_id, answer["period"], "#waiting"), code=303)
 
 
 @blp.route("/workspace/plans/<plan_id>/readings/reject", methods=["POST"])

@@ -372,3 +372,34 @@ def test_no_serious_or_critical_violation_on_the_login_and_workspace_pages(new_p
     page.click("#readings-form button[type=submit]")
     found["district with errors"] = serious(page)
     assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_a_big_approval_is_followed_until_its_readings_are_approved(page, admin, token_for):
+    """More readings than an approval marks before answering: the browser is shown the approval
+    under way, which looks again by itself, and comes back to the plan when it is done."""
+    from ops.demo import synthetic
+    from services.monitoring.service import APPROVE_AT_ONCE
+    prefix, count = "webapr" + secrets.token_hex(2), APPROVE_AT_ONCE + 10   # ten indicators to an objective
+    plan_id = synthetic.create(token_for, admin, prefix, 1, count, per_objective=10)
+    period = synthetic.half_years()[0]
+    token_for("planner", f"{prefix}-d1").post(f"/plans/{plan_id}/readings", {
+        "readings": synthetic.readings(prefix, 1, count, period)}, expect=202)
+    under_way = []
+
+    def looked(response):
+        if "/approvals/apr_" in response.url:
+            under_way.append((response.status, response.text() if response.status == 200 else ""))
+            if response.status == 200:
+                shot(page, "workspace-approving-en")
+    page.on("response", looked)
+    log_in(page, make_person(admin, "coordinator", f"{prefix}-metro"), expect=r"/workspace")
+    page.goto(f"/workspace/plans/{plan_id}?period={period}&lang=en")
+    page.click(f"#approve-{prefix}-d1")
+    page.wait_for_url(re.compile(rf"/workspace/plans/{plan_id}\?period={period}"), timeout=60000)
+    assert f"{count:,} readings of" in page.locator(".confirmation").inner_text()
+    assert "were approved" in page.locator(".confirmation").inner_text()
+    assert page.locator(f"#waiting tr[data-municipality={prefix}-d1]").count() == 0
+    # the approval was looked at until done: under way, a page that looks again by itself; done, the plan
+    assert under_way and under_way[-1][0] == 303
+    for status, html in under_way[:-1]:
+        assert status == 200 and 'http-equiv="refresh"' in html and "are being approved" in html
