@@ -80,12 +80,23 @@ def ingest(stack, token_for, admin, districts, indicators, halves):
     return plan_id, prefix, periods[-1], total / elapsed, [lines for _, _, lines in batches], approvals
 
 
-def bulk_approval(token_for, admin, indicators):
+def adoption_figured(stack, plan_id):
+    """Whether monitoring has stored the figures of every period of the newly adopted plan (it
+    figures them all when the plan is adopted)."""
+    import pymongo
+    with pymongo.MongoClient(stack.mongodb_uri) as client:
+        stored = client[f"{stack.db_prefix}_monitoring"]["progress"].count_documents({"plan_id": plan_id})
+    return stored == len(synthetic.half_years()) + len(synthetic.YEARS)
+
+
+def bulk_approval(stack, token_for, admin, indicators):
     """One district's half-year of ``indicators`` readings (as many as a request may carry),
-    submitted and approved in one request each: (readings, milliseconds the approval took to answer,
-    its status, how many it approved)."""
+    submitted and approved in one request each, once the plan's adoption is figured: (readings,
+    milliseconds the approval took to answer, its status, milliseconds until its readings were
+    approved, how many)."""
     prefix = "bulk" + secrets.token_hex(2)
     plan_id = synthetic.create(token_for, admin, prefix, 1, indicators, per_objective=10)   # 1,000 objectives at most
+    wait_until(lambda: adoption_figured(stack, plan_id), 300, interval=0.5, what="the adoption's figures")
     planner = token_for("planner", f"{prefix}-d1")
     period = synthetic.half_years()[0]
     planner.patiently("POST", f"/plans/{plan_id}/readings",
@@ -94,10 +105,16 @@ def bulk_approval(token_for, admin, indicators):
     answer = planner.request("POST", f"/plans/{plan_id}/readings/approve",
                              json={"municipality": f"{prefix}-d1", "period": period})
     took = (time.perf_counter() - started) * 1000
+    status = answer.json()
+    if answer.status_code == 202:   # as the command line and the web do: follow it until applied
+        path = answer.headers["Location"].removeprefix("/api/v1")
+        wait_until(lambda: planner.get(path)["status"] == "applied", 600, interval=0.1, what="the bulk approval")
+        status = planner.get(path)
+    applied = (time.perf_counter() - started) * 1000
     # its figures in every later period (the indicators are cumulative), before memory is measured
     settled(planner, plan_id, f"{synthetic.half_years()[-1]}&level=indicators&municipality={prefix}-d1",
             lambda p: not any(period in i.get("missing_periods", ()) for i in p["indicators"]))
-    return indicators, took, answer.status_code, answer.json().get("approved") if answer.status_code == 200 else None
+    return indicators, took, answer.status_code, applied, status.get("approved")
 
 
 def web_pages(admin, token_for):
@@ -281,8 +298,17 @@ def main(argv=None):
 
         print(f"propagation: {size['propagations']} approvals ...")
         report.propagation(propagation(token_for, admin, size["propagations"]))
+        print("two monitoring processes: ingest and propagation ...")
+        stack.add_replica("monitoring")
+        stack.wait_ready()
+        _, _, _, rate_two, _, _ = ingest(stack, token_for, admin, size["districts"], size["indicators"],
+                                         size["halves"])
+        report.ingest(rate_two, store_rate, broker_rate, sum(len(b) for b in batches), len(batches[0]),
+                      processes=2)
+        report.propagation(propagation(token_for, admin, size["propagations"]), processes=2)
+        stack.remove_replica("monitoring")
         print(f"bulk approval: {BULK:,} readings of one district ...")   # last: its figures take a while
-        report.bulk_approval(*bulk_approval(token_for, admin, BULK))
+        report.bulk_approval(*bulk_approval(stack, token_for, admin, BULK))
         report.resources(memory(stack), store_mib(stack), "after the runs above")
 
         if args.full:
