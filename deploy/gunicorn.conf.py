@@ -8,8 +8,8 @@ from services.gateway.server_errors import write_problem
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"
-workers = int(os.environ.get("GATEWAY_WORKERS", "1"))   # one process: one read cache, one token cache
-threads = int(os.environ.get("GATEWAY_THREADS", "16"))   # it mostly waits on RPC
+workers = int(os.environ.get("GATEWAY_WORKERS", "2"))
+threads = int(os.environ.get("GATEWAY_THREADS", "8"))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
