@@ -176,9 +176,11 @@ class Monitoring(ServiceStore):
         fields = dict(plan_id=plan_id, municipality=municipality, period=period,
                       indicators=sorted({r["indicator"] for r in pending}), readings=[r["_id"] for r in pending],
                       batches=[r.get("batch") or "" for r in pending], events=events, applied=0,
-                      claimed_until=time.time() + LEASE_SECONDS if now else 0, at=now_iso(), by=actor or {})
+                      claimed_until=time.time() + LEASE_SECONDS if now else 0, at=now_iso(), by=actor or {},
+                      outbox=[], outbox_pending=0, rev=0)
         approval = SimpleNamespace(id="apr_" + secrets.token_hex(8), **fields)
-        # written as it is: checking 10,000 reading ids field by field took longer than the write
+        # written as it is (every field, defaults too: the outbox's compare-and-set reads rev):
+        # checking 10,000 reading ids field by field took longer than the write
         Approval._get_collection().insert_one({"_id": approval.id, **fields})
         if now:
             self.apply_approval(approval)
@@ -198,10 +200,13 @@ class Monitoring(ServiceStore):
         """An approval to apply that no process is applying (a big one answered 202, or one a crash
         left half-applied), claimed for LEASE_SECONDS; None when there is none."""
         now = time.time()
-        for approval in Approval.objects(applied=0, claimed_until__lte=now).limit(5):
-            if Approval.objects(id=approval.id, applied=0, claimed_until=approval.claimed_until).update_one(
+        # few approvals are unapplied at any time; the embedded store would scan them all for the
+        # claim's range, so it is compared here
+        for found in Approval._get_collection().find({"applied": 0}, {"claimed_until": 1}):
+            if found.get("claimed_until", 0) <= now and Approval.objects(
+                    id=found["_id"], applied=0, claimed_until=found.get("claimed_until", 0)).update_one(
                     set__claimed_until=now + LEASE_SECONDS):
-                return approval
+                return Approval.objects(id=found["_id"]).first()
         return None
 
     def apply_approval(self, approval):

@@ -46,7 +46,21 @@ def test_an_approval_left_to_the_timer_is_claimed_once_and_taken_over_after_its_
     assert [(r["status"], [t["action"] for t in r["trail"]]) for r in stored] == [("approved", ["approved"])] * 3
     assert monitoring_store.claim_approval() is None and monitoring_store.being_approved("p", "d", "2026-H1") == set()
     assert monitoring_store.approval("p", approval.id).applied == 1
-    assert Approval.objects(id=approval.id).first().outbox == events   # its event leaves once applied
+    # its event leaves once applied, and once only
+    published = []
+    monitoring_store.relay(lambda event_type, envelope: published.append(envelope["event_id"]))
+    monitoring_store.relay(lambda event_type, envelope: published.append(envelope["event_id"]))
+    assert published == ["e1"] and Approval.objects(id=approval.id).first().outbox_pending == 0
+
+
+def test_an_approval_made_at_once_releases_its_event_once(monitoring_store):
+    Reading._get_collection().insert_many(_submitted(1))
+    pending = monitoring_store.pending("p", "d", "2026-H1")
+    monitoring_store.approve("p", "d", "2026-H1", {}, [{"event_id": "e2", "type": "readings_approved"}], pending)
+    published = []
+    for _ in range(2):
+        monitoring_store.relay(lambda event_type, envelope: published.append(envelope["event_id"]), now=True)
+    assert published == ["e2"]
 
 
 def test_an_approval_made_at_once_is_not_claimed_by_a_timer_meanwhile(monitoring_store):
