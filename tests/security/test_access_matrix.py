@@ -78,6 +78,7 @@ POLICY = {   # who gets past access control, on an adopted plan and a public con
     "POST /plans/{plan_id}/readings": SPEAKS_FOR_EDREMIT,
     "GET /plans/{plan_id}/readings": PARTICIPANTS,
     "POST /plans/{plan_id}/readings/approve": SPEAKS_FOR_EDREMIT,
+    "GET /plans/{plan_id}/readings/approvals/{approval_id}": PARTICIPANTS,
     "POST /plans/{plan_id}/readings/reject": SPEAKS_FOR_EDREMIT,
     "GET /plans/{plan_id}/progress": EVERYONE,
     "GET /plans/{plan_id}/progress/series": EVERYONE,
@@ -145,8 +146,9 @@ def world(request, adopted, coordinator, admin, token_for, person_for):
         "code": "MATRIX", "title": "Matris", "objective": "H1.3", "municipality": "edremit",
         "responsible_unit": "Fen İşleri", "horizon": "short", "priority": 1, "start": "2026-01-01",
         "end": "2026-12-31"}, expect=201)["id"]
+    approval = coordinator.post(f"/plans/{adopted}/readings/approve", {"municipality": "edremit", "period": "2025-H1"})
     return {"plan_id": adopted, "cid": cid, "iid": iid, "clients": clients, "indicator": value_indicator, "rid": rid,
-            "pid": pid}
+            "pid": pid, "approval": approval["approval"]}
 
 
 def request_for(endpoint, world, admin):
@@ -160,7 +162,7 @@ def request_for(endpoint, world, admin):
     path = template.format(mid="edremit", plan_id=world["plan_id"], municipality="edremit", n=1, cid=world["cid"],
                            iid=world["iid"], token_id=fresh_token["id"] if fresh_token else "",
                            uid=fresh_person["id"] if fresh_person else "", code="MATRIX", rid=world["rid"], pid=world["pid"],
-                           year=2026)
+                           year=2026, approval_id=world["approval"])
     query = {"diff": "?from=1&to=2", "progress": "?period=2026-H1", "monitoring": "?period=2026-H1",
              "matrix": "?period=2026-H1", "series": "?from=2025-H1&to=2026-H1",
              "evaluation": "?year=2026", "programme": "?year=2026", "activity-report": "?year=2026",
