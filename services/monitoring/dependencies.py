@@ -200,8 +200,7 @@ class Monitoring(ServiceStore):
         """An approval to apply that no process is applying (a big one answered 202, or one a crash
         left half-applied), claimed for LEASE_SECONDS; None when there is none."""
         now = time.time()
-        # few approvals are unapplied at any time; the embedded store would scan them all for the
-        # claim's range, so it is compared here
+        # few approvals are unapplied at any time: read by the indexed field, their claims compared here
         for found in Approval._get_collection().find({"applied": 0}, {"claimed_until": 1}):
             if found.get("claimed_until", 0) <= now and Approval.objects(
                     id=found["_id"], applied=0, claimed_until=found.get("claimed_until", 0)).update_one(
@@ -301,7 +300,9 @@ class Monitoring(ServiceStore):
     def open_alert(self, plan_id, kind, indicator, period, reason, events, realization=None, threshold=None,
                    periods=()):
         """Raise an alert once: a concurrent raise of the same episode finds its id taken."""
-        episode = Alert.objects(plan_id=plan_id, indicator=indicator["code"], kind=kind).count() + 1
+        # the earlier episodes' ids, read rather than counted: the embedded store's count scans every alert
+        episode = len(list(Alert._get_collection().find({"plan_id": plan_id, "indicator": indicator["code"],
+                                                         "kind": kind}, {"_id": 1}))) + 1
         try:
             Alert(id=f"{plan_id}|{indicator['code']}|{kind}|{episode}", plan_id=plan_id, indicator=indicator["code"],
                   municipality=indicator.get("municipality"), objective=indicator.get("objective"), status="open",

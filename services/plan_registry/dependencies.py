@@ -168,7 +168,7 @@ class Registry(ServiceStore):
     def set_password(self, person, password_hash):
         Person.objects(id=person.id).update_one(set__password_hash=password_hash, set__setup_hash=None,
                                                 set__setup_expires_at=None, set__failures=[])
-        if Session.objects(person_id=person.id).count():
+        if Session.objects(person_id=person.id).only("id").first():   # the embedded store's count scans
             self._person_event(person.id, ev.SESSION_ENDED, "password")
         Session.objects(person_id=person.id).delete()  # a new password logs every browser out
 
