@@ -356,6 +356,7 @@ ACTIVITY_REPORT = {**PROGRAMME, "required": [*PROGRAMME["required"], "spending",
 # Path parameters as the server reads them: a value of another form is 404 without a look-up.
 PATH_PARAMETERS = {"plan_id": IDENTIFIER, "mid": IDENTIFIER, "municipality": IDENTIFIER, "cid": STORED_ID,
                    "iid": STORED_ID, "token_id": STORED_ID, "uid": STORED_ID, "rid": STORED_ID, "pid": STORED_ID,
+                   "approval_id": STORED_ID,
                    "year": {"type": "string", "pattern": r"^[0-9]{4}$"},
                    "code": {"type": "string", "pattern": Code.FORM.pattern},
                    "n": {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}}
