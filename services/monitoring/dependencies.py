@@ -32,7 +32,11 @@ from .readings import merged, reading_id
 # changes once stored, and a plan's view is megabytes that every approval and read would decode.
 MODELS = LRUCache(maxsize=int(config.env("ORTAK_MODEL_CACHE_PLANS", "3")))
 MODELS_LOCK = threading.Lock()
-LEASE_SECONDS = 300   # an approval being applied is left to its process this long (10,000 readings take seconds)
+# How long an approval being applied is left to the process applying it; after a crash, the timer
+# of any process takes it over once this has passed. The timer applies 10,000 readings in seconds;
+# an approval applied before its answer is done or timed out (the gateway waits 10 s) well within 15 s.
+CLAIM_SECONDS = 60
+ANSWERING_CLAIM_SECONDS = 15
 
 
 class Monitoring(ServiceStore):
@@ -176,7 +180,7 @@ class Monitoring(ServiceStore):
         fields = dict(plan_id=plan_id, municipality=municipality, period=period,
                       indicators=sorted({r["indicator"] for r in pending}), readings=[r["_id"] for r in pending],
                       batches=[r.get("batch") or "" for r in pending], events=events, applied=0,
-                      claimed_until=time.time() + LEASE_SECONDS if now else 0, at=now_iso(), by=actor or {},
+                      claimed_until=time.time() + ANSWERING_CLAIM_SECONDS if now else 0, at=now_iso(), by=actor or {},
                       outbox=[], outbox_pending=0, rev=0)
         approval = SimpleNamespace(id="apr_" + secrets.token_hex(8), **fields)
         # written as it is (every field, defaults too: the outbox's compare-and-set reads rev):
@@ -198,13 +202,13 @@ class Monitoring(ServiceStore):
 
     def claim_approval(self):
         """An approval to apply that no process is applying (a big one answered 202, or one a crash
-        left half-applied), claimed for LEASE_SECONDS; None when there is none."""
+        left half-applied), claimed for CLAIM_SECONDS; None when there is none."""
         now = time.time()
         # few approvals are unapplied at any time: read by the indexed field, their claims compared here
         for found in Approval._get_collection().find({"applied": 0}, {"claimed_until": 1}):
             if found.get("claimed_until", 0) <= now and Approval.objects(
                     id=found["_id"], applied=0, claimed_until=found.get("claimed_until", 0)).update_one(
-                    set__claimed_until=now + LEASE_SECONDS):
+                    set__claimed_until=now + CLAIM_SECONDS):
                 return Approval.objects(id=found["_id"]).first()
         return None
 
