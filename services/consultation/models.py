@@ -4,12 +4,13 @@ Times are ISO strings and flags are counters (see shared.clock and shared.outbox
 """
 import mongoengine as me
 
+from shared.mongo import Document
 from shared.outbox import Outboxed
 
 ALIAS = "consultation"
 
 
-class PlanView(me.Document):
+class PlanView(Document):
     """This service's read model of a plan (goals, objectives, themes, members), fed by the
     registry's events and never read from the registry's database."""
     meta = {"db_alias": ALIAS, "collection": "plans"}
@@ -18,7 +19,7 @@ class PlanView(me.Document):
     plan = me.DictField(required=True)
 
 
-class Consultation(Outboxed, me.Document):
+class Consultation(Outboxed, Document):
     meta = {"db_alias": ALIAS, "collection": "consultations", "indexes": ["plan_id", "outbox_pending", "announced"]}
     id = me.StringField(primary_key=True)
     plan_id = me.StringField(required=True)
@@ -43,7 +44,7 @@ class Consultation(Outboxed, me.Document):
         return {field: getattr(self, field) for field in self.FIELDS}
 
 
-class Input(Outboxed, me.Document):
+class Input(Outboxed, Document):
     meta = {"db_alias": ALIAS, "collection": "inputs",
             "indexes": [{"fields": ["consultation_id", "fingerprint"], "unique": True}, "plan_id", "outbox_pending"]}
     id = me.StringField(primary_key=True)
@@ -70,7 +71,7 @@ class Input(Outboxed, me.Document):
         return {field: getattr(self, field) for field in self.FIELDS}
 
 
-class BankRecord(me.Document):
+class BankRecord(Document):
     """A need, capacity or opportunity of a plan's municipality (the bank every project can point
     to), with the consultation input it came from."""
     meta = {"db_alias": ALIAS, "collection": "bank", "indexes": ["plan_id"]}
@@ -96,7 +97,7 @@ class BankRecord(me.Document):
         return {**found, "source": found["source"] or None}
 
 
-class RateWindow(me.Document):
+class RateWindow(Document):
     meta = {"db_alias": ALIAS, "collection": "rate_windows", "indexes": ["window"]}
     id = me.StringField(primary_key=True)
     window = me.IntField()

@@ -20,7 +20,7 @@ from shared import audit
 from shared import config
 from shared.clock import now_iso
 from shared.errors import NotFound
-from shared.mongo import MongoStore, ServiceStore
+from shared.mongo import MongoStore, ServiceStore, indexable
 
 from . import domain
 from .models import (ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, Counted, ModelIndex, PlanModel, Publication,
@@ -82,7 +82,8 @@ class Monitoring(ServiceStore):
     def child_plans(self, plan_id):
         """The adopted plans that cascade from ``plan_id`` (their newest version says so)."""
         found = {}
-        for doc in PlanModel._get_collection().find({"view.parent_plan": plan_id}, {"plan_id": 1, "version": 1}):
+        # $eq: a view's parent is one id, and the store's index answers only that form (shared.mongo.indexable)
+        for doc in PlanModel._get_collection().find({"view.parent_plan": {"$eq": plan_id}}, {"plan_id": 1, "version": 1}):
             found[doc["plan_id"]] = True
         return sorted(found)
 
@@ -147,7 +148,7 @@ class Monitoring(ServiceStore):
             query["period"] = period
         if indicators is not None:
             query["indicator"] = {"$in": sorted(indicators)}
-        found = Reading._get_collection().find(query)
+        found = Reading._get_collection().find(indexable(Reading, query))
         return list(found.sort("_id") if ordered else found)
 
     def approved(self, plan_id, indicators=None, borrowed=None):
@@ -167,7 +168,8 @@ class Monitoring(ServiceStore):
         query = {"plan_id": plan_id, "municipality": municipality, "period": period, "status": "submitted"}
         if indicators is not None:
             query["indicator"] = {"$in": sorted(indicators)}
-        return list(Reading._get_collection().find(query, {"_id": 1, "indicator": 1, "batch": 1, "submitted_by": 1}))
+        return list(Reading._get_collection().find(indexable(Reading, query),
+                                                   {"_id": 1, "indicator": 1, "batch": 1, "submitted_by": 1}))
 
     def approve(self, plan_id, municipality, period, actor, events, pending, now=True):
         """Approve the ``pending`` readings of a municipality and period (as the caller checked them),
@@ -205,7 +207,7 @@ class Monitoring(ServiceStore):
         left half-applied), claimed for CLAIM_SECONDS; None when there is none."""
         now = time.time()
         # few approvals are unapplied at any time: read by the indexed field, their claims compared here
-        for found in Approval._get_collection().find({"applied": 0}, {"claimed_until": 1}):
+        for found in Approval._get_collection().find(indexable(Approval, {"applied": 0}), {"claimed_until": 1}):
             if found.get("claimed_until", 0) <= now and Approval.objects(
                     id=found["_id"], applied=0, claimed_until=found.get("claimed_until", 0)).update_one(
                     set__claimed_until=now + CLAIM_SECONDS):
@@ -222,7 +224,7 @@ class Monitoring(ServiceStore):
             **r, "status": "approved", "approved_at": now, "approved_by": by, "rejected": None,
             "approved": {f: r.get(f) for f in ("value", "numerator", "denominator", "weight")},
             "trail": [*r.get("trail", []), {"action": "approved", "by": by, "at": now, "approval": approval.id}]})
-            for r in collection.find({"_id": {"$in": approval.readings}, "status": "submitted"})
+            for r in collection.find(indexable(Reading, {"_id": {"$in": approval.readings}, "status": "submitted"}))
             if not checked or checked.get(r["_id"]) == r.get("batch")]
         if operations:
             collection.bulk_write(operations, ordered=False)
@@ -244,7 +246,7 @@ class Monitoring(ServiceStore):
         operations = [ReplaceOne({"_id": r["_id"], "batch": r.get("batch")}, {
             **r, "status": "rejected", "rejected": note,
             "trail": [*r.get("trail", []), {"action": "rejected", **note, "rejection": rejection.id}]})
-            for r in collection.find({"_id": {"$in": list(batches)}, "status": "submitted"})
+            for r in collection.find(indexable(Reading, {"_id": {"$in": list(batches)}, "status": "submitted"}))
             if batches[r["_id"]] == r.get("batch")]
         if operations:
             collection.bulk_write(operations, ordered=False)
@@ -305,8 +307,8 @@ class Monitoring(ServiceStore):
                    periods=()):
         """Raise an alert once: a concurrent raise of the same episode finds its id taken."""
         # the earlier episodes' ids, read rather than counted: the embedded store's count scans every alert
-        episode = len(list(Alert._get_collection().find({"plan_id": plan_id, "indicator": indicator["code"],
-                                                         "kind": kind}, {"_id": 1}))) + 1
+        episode = len(list(Alert._get_collection().find(indexable(Alert, {
+            "plan_id": plan_id, "indicator": indicator["code"], "kind": kind}), {"_id": 1}))) + 1
         try:
             Alert(id=f"{plan_id}|{indicator['code']}|{kind}|{episode}", plan_id=plan_id, indicator=indicator["code"],
                   municipality=indicator.get("municipality"), objective=indicator.get("objective"), status="open",
@@ -335,7 +337,8 @@ class Monitoring(ServiceStore):
 
 def _models(query):
     """Plan models as records, oldest version first. Shared by the workers of a process: read only."""
-    return sorted((_record({"effective_from": None, **doc}) for doc in PlanModel._get_collection().find(query)),
+    return sorted((_record({"effective_from": None, **doc})
+                   for doc in PlanModel._get_collection().find(indexable(PlanModel, query))),
                   key=lambda m: m.version)
 
 

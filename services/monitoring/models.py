@@ -7,12 +7,13 @@ stored as one ``Slice`` per municipality and one ``Rollup``, updated when readin
 """
 import mongoengine as me
 
+from shared.mongo import Document
 from shared.outbox import Outboxed
 
 ALIAS = "monitoring"
 
 
-class PlanModel(me.Document):
+class PlanModel(Document):
     meta = {"db_alias": ALIAS, "collection": "plan_models", "indexes": ["plan_id", "view.parent_plan"]}
     id = me.StringField(primary_key=True)
     plan_id = me.StringField(required=True)
@@ -25,7 +26,7 @@ class PlanModel(me.Document):
         return f"{plan_id}:{version:06d}"
 
 
-class ModelIndex(me.Document):
+class ModelIndex(Document):
     """The adopted versions of a plan held in ``plan_models``: read before the large models, so a
     process reads again only a version it has not read yet."""
     meta = {"db_alias": ALIAS, "collection": "model_index"}
@@ -33,7 +34,7 @@ class ModelIndex(me.Document):
     versions = me.ListField(me.IntField())
 
 
-class Counted(me.Document):
+class Counted(Document):
     """A plan that counts indicators of another (``source``, where they are reported): a small
     document to find it by, not the plan models' large views."""
     meta = {"db_alias": ALIAS, "collection": "counted", "indexes": ["source"]}
@@ -42,7 +43,7 @@ class Counted(me.Document):
     plan_id = me.StringField(required=True)
 
 
-class Batch(Outboxed, me.Document):
+class Batch(Outboxed, Document):
     meta = {"db_alias": ALIAS, "collection": "batches", "indexes": ["plan_id", "outbox_pending", "applied"]}
     id = me.StringField(primary_key=True)
     plan_id = me.StringField(required=True)
@@ -56,7 +57,7 @@ class Batch(Outboxed, me.Document):
     at = me.StringField(required=True)
 
 
-class Reading(me.Document):
+class Reading(Document):
     """``value``/``numerator``/``denominator``/``weight`` are the latest submitted figures;
     ``approved`` holds the ones that count (only approved readings count)."""
     meta = {"db_alias": ALIAS, "collection": "readings",
@@ -67,9 +68,10 @@ class Reading(me.Document):
     indicator = me.StringField()
     municipality = me.StringField()
     period = me.StringField()
+    status = me.StringField()   # submitted, approved or rejected
 
 
-class Approval(Outboxed, me.Document):
+class Approval(Outboxed, Document):
     """Written before its readings are marked approved; ``events`` move to the outbox only when
     ``applied``, in the same write. A big one is applied by the timer after its 202 answer."""
     meta = {"db_alias": ALIAS, "collection": "approvals", "indexes": ["plan_id", "outbox_pending", "applied"]}
@@ -87,7 +89,7 @@ class Approval(Outboxed, me.Document):
     by = me.DictField()
 
 
-class Rejection(me.Document):
+class Rejection(Document):
     """Readings sent back to their submitter, with the approver's reason."""
     meta = {"db_alias": ALIAS, "collection": "rejections", "indexes": ["plan_id"]}
     id = me.StringField(primary_key=True)
@@ -101,7 +103,7 @@ class Rejection(me.Document):
     by = me.DictField()
 
 
-class Rollup(me.Document):
+class Rollup(Document):
     """A period's roll-up (domain.rollup_figures): the goals, the municipalities, the plan and the
     regional indicators; the indicators and objectives are in the municipalities' slices."""
     meta = {"db_alias": ALIAS, "collection": "progress", "indexes": ["plan_id"]}
@@ -119,7 +121,7 @@ class Rollup(me.Document):
         return f"{plan_id}:{period}"
 
 
-class Slice(me.Document):
+class Slice(Document):
     """One municipality's figures of a period (domain.slice_figures): its indicators and objectives,
     each a field of its own so a roll-up reads the objectives alone."""
     meta = {"db_alias": ALIAS, "collection": "figure_slices", "indexes": [{"fields": ["plan_id", "period"]}]}
@@ -139,7 +141,7 @@ class Slice(me.Document):
         return f"{plan_id}:{period}:{municipality}"
 
 
-class Alert(Outboxed, me.Document):
+class Alert(Outboxed, Document):
     meta = {"db_alias": ALIAS, "collection": "alerts", "indexes": [{"fields": ["plan_id", "status"]},
                                                                    "outbox_pending"]}
     id = me.StringField(primary_key=True)
@@ -164,7 +166,7 @@ class Alert(Outboxed, me.Document):
         return {f: getattr(self, f) for f in self.FIELDS} | {"periods": list(self.periods)}
 
 
-class Publication(Outboxed, me.Document):
+class Publication(Outboxed, Document):
     """A generated report, recorded so that ``report_published`` leaves through the outbox."""
     meta = {"db_alias": ALIAS, "collection": "publications", "indexes": ["plan_id", "outbox_pending"]}
     id = me.StringField(primary_key=True)

@@ -9,12 +9,13 @@ Times are ISO strings (see shared.clock) and dict keys never hold user codes (co
 """
 import mongoengine as me
 
+from shared.mongo import Document
 from shared.outbox import Outboxed
 
 ALIAS = "plan_registry"
 
 
-class Municipality(Outboxed, me.Document):
+class Municipality(Outboxed, Document):
     meta = {"db_alias": ALIAS, "collection": "municipalities", "indexes": ["parent", "outbox_pending"]}
     id = me.StringField(primary_key=True)
     name = me.DynamicField(required=True)
@@ -32,7 +33,7 @@ class Municipality(Outboxed, me.Document):
                 "created_at": self.created_at, "updated_at": self.updated_at}
 
 
-class Token(Outboxed, me.Document):
+class Token(Outboxed, Document):
     """An API token, kept only as its HMAC-SHA256 hash; its revocation leaves as an event."""
     meta = {"db_alias": ALIAS, "collection": "tokens",
             "indexes": [{"fields": ["hash"], "unique": True}, "outbox_pending"]}
@@ -50,7 +51,7 @@ class Token(Outboxed, me.Document):
                 "created_at": self.created_at, "revoked_at": self.revoked_at}
 
 
-class PlanVersion(Outboxed, me.Document):
+class PlanVersion(Outboxed, Document):
     """Version n of a plan; ``_id`` is ``<plan>:<n>`` so two writers can never both make n."""
     meta = {"db_alias": ALIAS, "collection": "plan_versions",
             "indexes": [{"fields": ["plan_id", "-n"]}, "outbox_pending",
@@ -74,7 +75,7 @@ class PlanVersion(Outboxed, me.Document):
                 "at": self.at, "status": self.status}
 
 
-class PlanHead(me.Document):
+class PlanHead(Document):
     """The newest version of each plan, for listing; repaired from the versions by the relay."""
     meta = {"db_alias": ALIAS, "collection": "plan_heads", "indexes": ["coordinator"]}
     id = me.StringField(primary_key=True)
@@ -95,7 +96,7 @@ class PlanHead(me.Document):
                 "period": self.period, "updated_at": self.updated_at}
 
 
-class Provenance(me.Document):
+class Provenance(Document):
     """A stakeholder input accepted into the plan, linked to goals or objectives (from consultation's
     ``input_decided``); ``seq`` orders decisions so a late redelivery never undoes a newer one."""
     meta = {"db_alias": ALIAS, "collection": "provenance", "indexes": ["plan_id"]}
@@ -113,7 +114,7 @@ class Provenance(me.Document):
         return f"{plan_id}:{input_id}"
 
 
-class Person(Outboxed, me.Document):
+class Person(Outboxed, Document):
     """Someone who logs in: a role and a municipality like a token's, a password kept only as its
     argon2id hash. Disabled, never deleted: the audit trail keeps naming them. Their sessions'
     ends and their disabling leave as events (the gateways forget the sessions they had checked)."""
@@ -139,7 +140,7 @@ class Person(Outboxed, me.Document):
                 "disabled_at": self.disabled_at, "password_set": self.password_hash is not None}
 
 
-class Session(me.Document):
+class Session(Document):
     """A logged-in browser; ``_id`` is the HMAC of the cookie's secret, never the secret itself."""
     meta = {"db_alias": ALIAS, "collection": "sessions", "indexes": ["person_id", "expires_at"]}
     id = me.StringField(primary_key=True)
@@ -148,7 +149,7 @@ class Session(me.Document):
     expires_at = me.StringField(required=True)
 
 
-class RateWindow(me.Document):
+class RateWindow(Document):
     """Bad tokens counted per client and window (shared.ratelimit writes them; declared for its index)."""
     meta = {"db_alias": ALIAS, "collection": "rate_windows", "indexes": ["window"]}
     id = me.StringField(primary_key=True)

@@ -6,12 +6,13 @@ project's revision (the embedded store's ``$push`` of an embedded document store
 """
 import mongoengine as me
 
+from shared.mongo import Document
 from shared.outbox import Outboxed
 
 ALIAS = "programme"
 
 
-class PlanView(me.Document):
+class PlanView(Document):
     """The adopted plan as this service needs it (objectives with their municipalities and costs,
     goals and strategies, years, members), kept from the registry's plan_adopted / plan_revised."""
     meta = {"db_alias": ALIAS, "collection": "plan_views"}
@@ -20,7 +21,7 @@ class PlanView(me.Document):
     view = me.DictField(required=True)
 
 
-class Project(Outboxed, me.Document):
+class Project(Outboxed, Document):
     """An activity or project of a plan with its reports, alerts and every version of it."""
     meta = {"db_alias": ALIAS, "collection": "projects",
             "indexes": ["plan_id", "outbox_pending", {"fields": ["plan_id", "code"], "unique": True}]}
@@ -44,7 +45,7 @@ class Project(Outboxed, me.Document):
                 "created_at": self.created_at, "updated_at": self.updated_at}
 
 
-class Adoption(Outboxed, me.Document):
+class Adoption(Outboxed, Document):
     """The council decision adopting the performance programme of a year, the plan's or one
     municipality's; a later decision replaces it and both stay in its history."""
     meta = {"db_alias": ALIAS, "collection": "programme_adoptions", "indexes": ["outbox_pending"]}

@@ -6,12 +6,13 @@ embedded document stores a string).
 """
 import mongoengine as me
 
+from shared.mongo import Document
 from shared.outbox import Outboxed
 
 ALIAS = "requests"
 
 
-class Service(me.Document):
+class Service(Document):
     """One entry of a municipality's service catalogue (its Open311 service list)."""
     meta = {"db_alias": ALIAS, "collection": "services", "indexes": ["municipality"]}
     id = me.StringField(primary_key=True)          # "<municipality>:<code>"
@@ -34,7 +35,7 @@ class Service(me.Document):
         return {**{field: getattr(self, field) for field in self.FIELDS}, "public": bool(self.public)}
 
 
-class ServiceRequest(Outboxed, me.Document):
+class ServiceRequest(Outboxed, Document):
     meta = {"db_alias": ALIAS, "collection": "requests",
             "indexes": [("municipality", "requested_at"), "outbox_pending",
                         {"fields": ["municipality", "fingerprint"], "unique": True}]}
@@ -71,7 +72,7 @@ class ServiceRequest(Outboxed, me.Document):
         return data
 
 
-class QualityPlan(me.Document):
+class QualityPlan(Document):
     """An adopted plan's indicators that name a service-quality figure (kept from plan_adopted and
     plan_revised): which districts' figures are submitted to which plan."""
     meta = {"db_alias": ALIAS, "collection": "quality_plans", "indexes": ["municipalities"]}
@@ -81,7 +82,7 @@ class QualityPlan(me.Document):
     view = me.DictField()                          # domain.quality_view
 
 
-class QualityDue(me.Document):
+class QualityDue(Document):
     """A district's half-year whose requests changed since its figures were last submitted.
     ``dirty`` counts the changes; ``rev`` moves with every mark, so a submission that raced a new
     change leaves the half-year due."""
@@ -94,7 +95,7 @@ class QualityDue(me.Document):
     submitted = me.DictField()                     # plan id -> {indicator: value} last submitted
 
 
-class RateWindow(me.Document):
+class RateWindow(Document):
     """Public requests counted per client and window (shared.ratelimit writes them; declared for its index)."""
     meta = {"db_alias": ALIAS, "collection": "rate_windows", "indexes": ["window"]}
     id = me.StringField(primary_key=True)

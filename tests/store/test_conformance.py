@@ -206,3 +206,62 @@ def test_service_quality_plans_and_due_half_years(store_uri, run_id):
         assert store.quality_due()[0]["submitted"] == {"p": {"X": 1.0}}
     finally:
         mongo.disconnect(REQUESTS)
+
+
+def test_equalities_sent_as_eq_answer_as_before_and_arrays_keep_their_containment(store_uri, run_id):
+    """shared.mongo.indexable writes ``field: value`` as ``field: {"$eq": value}`` for fields that hold
+    one value, and leaves array fields (where equality means "holds it") as they are."""
+    from services.monitoring.models import ALIAS as MONITORING, Alert, Reading
+
+    mongo.connect(MONITORING, f"ortak_{run_id}_conformance_monitoring", store_uri)
+    try:
+        for document in (Alert, Reading):
+            document.drop_collection()
+            document.ensure_indexes()
+        Alert(id="a1", plan_id="p", indicator="I1", status="open", kind="overdue", periods=["2025", "2026"]).save()
+        Alert(id="a2", plan_id="p", indicator="I2", status="closed", kind="overdue", periods=["2026"]).save()
+        Alert(id="a3", plan_id="q", indicator="I1", status="open", kind="below_threshold").save()
+        query = Alert.objects(plan_id="p", status="open", periods="2025")
+        assert query._query == {"plan_id": {"$eq": "p"}, "status": {"$eq": "open"}, "periods": "2025"}
+        assert [a.id for a in query] == ["a1"]
+        assert sorted(a.id for a in Alert.objects(periods="2026")) == ["a1", "a2"]
+        assert Alert.objects(plan_id="p", status="open").count() == 1
+        assert Alert.objects(id="a1", status="open").update_one(set__status="closed") == 1
+        assert sorted(a.id for a in Alert.objects(status="closed")) == ["a1", "a2"]
+
+        readings = Reading._get_collection()
+        readings.insert_many([{"_id": f"p|m{n % 2}|I{n}|2025", "plan_id": "p", "municipality": f"m{n % 2}",
+                               "indicator": f"I{n}", "period": "2025", "status": "submitted" if n % 3 else "approved",
+                               "value": n} for n in range(12)])
+        for bare in ({"plan_id": "p", "municipality": "m1", "period": "2025", "status": "submitted"},
+                     {"plan_id": "p", "indicator": {"$in": ["I1", "I2", "I3"]}},
+                     {"_id": {"$in": ["p|m1|I3|2025", "p|m0|I4|2025"]}, "status": "submitted"}):
+            sent = mongo.indexable(Reading, bare)
+            assert sent != bare or "_id" in bare
+            assert sorted(d["_id"] for d in readings.find(sent)) == sorted(d["_id"] for d in readings.find(bare)) != []
+    finally:
+        mongo.disconnect(MONITORING)
+
+
+def test_the_embedded_store_answers_an_eq_filter_from_its_index(tmp_path):
+    """Why indexable exists: nx-27017 (through neosqlite) turns a bare equality into SQL no index
+    can serve. The form the services send must search the declared index, not scan the table."""
+    import neosqlite
+
+    connection = neosqlite.Connection(str(tmp_path / "store.db"))
+    readings = connection["readings"]
+    readings.create_index([("plan_id", 1), ("municipality", 1), ("period", 1)])
+    readings.create_index([("plan_id", 1), ("indicator", 1)])
+    readings.insert_many([{"_id": f"r{n}", "plan_id": f"p{n % 3}", "municipality": "m", "period": "2025",
+                           "indicator": f"I{n}", "status": "submitted"} for n in range(30)])
+    statements = []
+    connection.db.set_trace_callback(statements.append)
+    from services.monitoring.models import Reading
+    for bare in ({"plan_id": "p1", "municipality": "m", "period": "2025", "status": "submitted"},
+                 {"plan_id": "p1", "indicator": {"$in": ["I1", "I4"]}}):
+        statements.clear()
+        found = list(readings.find(mongo.indexable(Reading, bare)))
+        assert found and all(d["plan_id"] == "p1" for d in found)
+        select = [s for s in statements if s.startswith("SELECT") and " FROM readings" in s][-1]
+        plan = " ".join(row[-1] for row in connection.db.execute("EXPLAIN QUERY PLAN " + select))
+        assert "USING INDEX idx_readings_plan_id" in plan, plan

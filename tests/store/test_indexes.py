@@ -46,10 +46,18 @@ def field_of(keyword):
     return "_id" if name in ("id", "pk") else name
 
 
+def unwrapped(node):
+    """The filter inside ``indexable(Model, filter)``, or the node itself."""
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "indexable" and len(node.args) == 2:
+        return node.args[1]
+    return node
+
+
 def literal_keys(node, assigned):
     """The keys of a filter written as a dict literal (directly or through a local name), or None."""
+    node = unwrapped(node)
     if isinstance(node, ast.Name):
-        node = assigned.get(node.id)
+        node = unwrapped(assigned.get(node.id))
     if not isinstance(node, ast.Dict) or not all(isinstance(k, ast.Constant) for k in node.keys):
         return None
     return [k.value for k in node.keys]
@@ -107,6 +115,49 @@ def queries(service):
                 found.append((function.name, model_name(node.func.value, collections),
                               None if keys is None else filters(keys), False))
     return found
+
+
+def bare_equalities(source):
+    """(function, field) of every raw filter in ``source`` that compares a field to a bare value
+    without going through ``shared.mongo.indexable``: the embedded store reads such a filter as
+    "equal, or an array holding it" and answers it by reading the whole collection. A filter on
+    ``_id`` is answered by that column first, whatever else it compares."""
+    found = []
+    for function in ast.walk(ast.parse(source)):
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        assigned = {n.targets[0].id: n.value for n in ast.walk(function)
+                    if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)}
+        for node in ast.walk(function):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in RAW_METHODS and node.args):
+                continue
+            query = node.args[0]
+            if isinstance(query, ast.Name) and query.id in assigned:
+                query = assigned[query.id]
+            if unwrapped(query) is not query or not isinstance(query, ast.Dict):
+                continue   # through indexable, or not a literal (listed by the test above)
+            keys = [key.value for key in query.keys if isinstance(key, ast.Constant)]
+            if "_id" not in keys:
+                found += [(function.name, key) for key, value in zip(keys, query.values)
+                          if not key.startswith("$") and not isinstance(value, ast.Dict)]
+    return found
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_raw_filters_compare_fields_in_the_form_the_store_indexes(service):
+    assert bare_equalities(inspect.getsource(importlib.import_module(f"services.{service}.dependencies"))) == []
+
+
+def test_a_bare_equality_in_a_raw_filter_is_found():
+    source = """def f(c, p, k):
+    c.find({"plan_id": p, "n": {"$gt": 1}})
+    c.find({"_id": k, "rev": 2})
+    c.find(indexable(D, {"plan_id": p}))
+    query = {"status": "open"}
+    c.find_one(query)
+"""
+    assert bare_equalities(source) == [("f", "plan_id"), ("f", "status")]
 
 
 def leading_fields(document):
