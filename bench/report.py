@@ -70,8 +70,11 @@ class Report:
         self.add(f"propagation{on}, p99", f"{measured['p99']:.0f} ms", target="< 250 ms",
                  met=measured["p99"] < 250)
 
-    def resources(self, memory, store_mib, when):
+    def resources(self, memory, store_mib, when, busy=None):
+        """``busy``: the same processes measured before they finished their work, shown beside."""
         for name, mib in memory.items():
+            if busy and name in busy:
+                self.add(f"resident memory of {name} (as the runs ended, still at work)", f"{busy[name]:.0f} MB")
             self.add(f"resident memory of {name} ({when})", f"{mib:.0f} MB", target="< 200 MB", met=mib < 200)
         self.add(f"store size ({when})", f"{store_mib:.0f} MB")
 

@@ -10,7 +10,7 @@ import time
 
 import requests
 
-from shared.config import DEFAULT_AMQP_URI, SERVICES
+from shared.config import DEFAULT_AMQP_URI, SERVICE_ENV, SERVICES
 
 from . import broker, migrate, topology
 from .processes import Backoff, Child, free_port, wait_until
@@ -105,7 +105,7 @@ class Stack:
         """A process of service ``name``, its metrics on a port of its own (kept across restarts)."""
         log_name = log_name or name
         argv = [bin_path("nameko"), "run", "--config", os.path.join(ROOT, "deploy/nameko.yml"), SERVICES[name]]
-        env = dict(env or self.env(), ORTAK_METRICS_PORT=str(free_port()))
+        env = dict(env or self.env(), **SERVICE_ENV.get(name, {}), ORTAK_METRICS_PORT=str(free_port()))
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the gateway's workers share that; a service serves its own
         self.metrics_ports[log_name] = int(env["ORTAK_METRICS_PORT"])
         return Child(log_name, argv, env=env, log_path=self.log_path(log_name), cwd=ROOT).start()

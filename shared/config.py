@@ -11,6 +11,11 @@ SERVICES = {
     "requests": "services.requests.service:RequestsService",
     "programme": "services.programme.service:ProgrammeService",
 }
+# What a service's process is started with, beyond the common environment (compose, Kubernetes and
+# ops/stack.py all set it). Monitoring's big figurings go through glibc's malloc, so the pages they
+# free are handed back by shared.memory.release: freed through Python's own allocator, they stay
+# scattered over its arenas (after one approval of 10,000 readings, at rest: 197 MB, against 107 MB).
+SERVICE_ENV = {"monitoring": {"PYTHONMALLOC": "malloc"}}
 DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/"
 
 

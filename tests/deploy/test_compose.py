@@ -9,7 +9,7 @@ import sys
 import yaml
 
 from ops.stack import ROOT
-from shared.config import SERVICES
+from shared.config import SERVICE_ENV, SERVICES
 
 COMPOSE = os.path.join(ROOT, "docker-compose.yml")
 
@@ -144,3 +144,9 @@ def test_the_image_leaves_the_secrets_out_and_reads_them_through_its_entrypoint(
         dockerfile = f.read()
     assert "COPY deploy ./deploy" not in dockerfile  # deploy/secrets stays out of the image
     assert 'ENTRYPOINT ["python", "-m", "ops.entrypoint"]' in dockerfile
+
+
+def test_each_service_runs_with_its_own_environment_and_the_common_one():
+    spec = compose()
+    for name, extra in SERVICE_ENV.items():
+        assert spec["services"][name.replace("_", "-")]["environment"] == {**spec["x-ortak-env"], **extra}

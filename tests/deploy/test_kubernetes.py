@@ -18,7 +18,7 @@ import yaml
 from ops import topology
 from ops.stack import ROOT
 from shared import deadletters
-from shared.config import FILE_VARIABLES, SERVICES
+from shared.config import FILE_VARIABLES, SERVICE_ENV, SERVICES
 from tests.deploy.kustomize import containers, key, pod_spec, render
 
 KUBERNETES = os.path.join(ROOT, "deploy", "kubernetes")
@@ -112,6 +112,13 @@ def test_every_service_in_the_code_runs_as_a_deployment_and_nothing_else_does(re
     gateway = one(rendered, "Deployment", "gateway")["spec"]["template"]["spec"]["containers"][0]
     assert gateway["args"] == ["gunicorn", "-c", "deploy/gunicorn.conf.py"]
     assert os.path.exists(os.path.join(ROOT, "deploy", "gunicorn.conf.py"))
+
+
+def test_each_service_runs_with_its_own_environment(rendered):
+    for name, extra in SERVICE_ENV.items():
+        container = one(rendered, "Deployment", name.replace("_", "-"))["spec"]["template"]["spec"]["containers"][0]
+        values = {variable["name"]: variable.get("value") for variable in container.get("env", [])}
+        assert {key: values.get(key) for key in extra} == extra, name
 
 
 def test_every_python_module_a_container_runs_exists(rendered):
