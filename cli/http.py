@@ -64,9 +64,9 @@ class Api:
                 if not safe and response.status_code != 429:
                     raise Unknown(f"{method} {path} to {self.url} may or may not have been done ({last}); "
                                   f"look on the server before sending it again.")
-                retry_after = response.headers.get("Retry-After")
-                if retry_after and retry_after.isdigit():
-                    self.sleep(min(int(retry_after), 60))
+                wait = retry_after(response, None, 60)
+                if wait is not None:
+                    self.sleep(wait)
                     continue
             if attempt + 1 < self.attempts:
                 if on_retry:
@@ -87,8 +87,13 @@ class Api:
             answer = response.json()
             if done(answer) or time.monotonic() > deadline:
                 return answer
-            retry_after = response.headers.get("Retry-After", "1")
-            self.sleep(min(int(retry_after), 30) if retry_after.isdigit() else 1)
+            self.sleep(retry_after(response, 1, 30))
+
+
+def retry_after(response, default, most):
+    """The seconds a response's ``Retry-After`` asks to wait (at most ``most``), else ``default``."""
+    value = response.headers.get("Retry-After") or ""
+    return min(int(value), most) if value.isdigit() else default
 
 
 def problem(response):

@@ -99,7 +99,8 @@ class Stack:
 
     def start_gateway(self, env=None):
         self.gateway = Child("gateway", [bin_path("gunicorn"), "-c", os.path.join(ROOT, "deploy/gunicorn.conf.py")],
-                             env=env or self.env(), log_path=self.log_path("gateway"), cwd=ROOT).start()
+                             env=dict(env or self.env(), **SERVICE_ENV["gateway"]), log_path=self.log_path("gateway"),
+                             cwd=ROOT).start()
 
     def start_service(self, name, env=None, log_name=None):
         """A process of service ``name``, its metrics on a port of its own (kept across restarts)."""

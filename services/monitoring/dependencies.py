@@ -164,12 +164,15 @@ class Monitoring(ServiceStore):
         return found
 
     def pending(self, plan_id, municipality, period, indicators=None):
-        """The submitted (not yet approved or rejected) readings of a municipality and period."""
+        """The submitted (not yet approved or rejected) readings of a municipality and period, but
+        those an approval not yet applied names: nobody approves or rejects them again meanwhile."""
         query = {"plan_id": plan_id, "municipality": municipality, "period": period, "status": "submitted"}
         if indicators is not None:
             query["indicator"] = {"$in": sorted(indicators)}
-        return list(Reading._get_collection().find(indexable(Reading, query),
-                                                   {"_id": 1, "indicator": 1, "batch": 1, "submitted_by": 1}))
+        busy = self.being_approved(plan_id, municipality, period)
+        return [r for r in Reading._get_collection().find(indexable(Reading, query),
+                                                          {"_id": 1, "indicator": 1, "batch": 1, "submitted_by": 1})
+                if r["_id"] not in busy]
 
     def approve(self, plan_id, municipality, period, actor, events, pending, now=True):
         """Approve the ``pending`` readings of a municipality and period (as the caller checked them),
@@ -197,8 +200,7 @@ class Monitoring(ServiceStore):
         return Approval.objects(id=approval_id, plan_id=plan_id).exclude("events", "outbox", "batches").first()
 
     def being_approved(self, plan_id, municipality, period):
-        """The ids of readings that an approval not yet applied names: nobody approves or rejects
-        them again meanwhile."""
+        """The ids of readings that an approval not yet applied names."""
         return {rid for a in Approval.objects(plan_id=plan_id, municipality=municipality, period=period, applied=0)
                 .only("readings") for rid in a.readings}
 

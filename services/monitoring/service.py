@@ -164,7 +164,7 @@ class MonitoringService(HealthCheck):
             raise Forbidden(f"Readings of {municipality} are approved by its planner or the plan's coordinator.")
         for batch in self.store.unapplied_batches(plan_id):
             self.store.apply_batch(batch)  # a batch answered 202 is approved with the rest, crash or not
-        pending = self._pending(plan_id, municipality, period, indicators)
+        pending = self.store.pending(plan_id, municipality, period, indicators)
         own = domain.own_submissions(pending, actor, plan["settings"].get("four_eyes", True))
         if own:
             submitter = "token" if (actor or {}).get("token_id") else "person"
@@ -197,11 +197,6 @@ class MonitoringService(HealthCheck):
         return {"approved": len(approval.readings), "municipality": approval.municipality, "period": approval.period,
                 "approval": approval.id, "status": "applied" if approval.applied else "applying"}
 
-    def _pending(self, plan_id, municipality, period, indicators):
-        """The submitted readings to approve or reject, but those an approval is applying already."""
-        busy = self.store.being_approved(plan_id, municipality, period)
-        return [r for r in self.store.pending(plan_id, municipality, period, indicators) if r["_id"] not in busy]
-
     @rpc
     def reject(self, actor, plan_id, body):
         """Send a municipality's submitted readings of a period (or of some indicators) back to their
@@ -221,7 +216,7 @@ class MonitoringService(HealthCheck):
             raise Forbidden(f"Readings of {municipality} are rejected by its planner or the plan's coordinator.")
         for batch in self.store.unapplied_batches(plan_id):
             self.store.apply_batch(batch)
-        pending = self._pending(plan_id, municipality, period, indicators)
+        pending = self.store.pending(plan_id, municipality, period, indicators)
         count, codes = self.store.reject(plan_id, municipality, period, actor, reason, pending)
         return {"rejected": count, "municipality": municipality, "period": period, "indicators": codes,
                 "reason": reason}

@@ -33,6 +33,7 @@ def test_an_approval_left_to_the_timer_is_claimed_once_and_taken_over_after_its_
     events = [{"event_id": "e1", "type": "readings_approved"}]
     approval = monitoring_store.approve("p", "d", "2026-H1", {"role": "coordinator"}, events, pending, now=False)
     assert approval.applied == 0 and monitoring_store.being_approved("p", "d", "2026-H1") == {r["_id"] for r in pending}
+    assert monitoring_store.pending("p", "d", "2026-H1") == []   # nobody approves or rejects them again meanwhile
 
     claimed = monitoring_store.claim_approval()
     assert claimed.id == approval.id

@@ -374,7 +374,6 @@ def _approval(pending, applied):
 
 def test_an_approval_by_a_second_pair_of_eyes_is_stored_with_its_event(monitoring):
     monitoring.store.pending.return_value = _pending(["PG5.1.2", "PG5.1.1"], EDREMIT)
-    monitoring.store.being_approved.return_value = set()
     monitoring.store.approve.return_value = _approval(monitoring.store.pending.return_value, 1)
     answer = monitoring.approve(COORDINATOR, korfez.PLAN_ID, {"municipality": "edremit", "period": "2026-H1"})
     assert answer == {"approved": 2, "municipality": "edremit", "period": "2026-H1", "approval": "apr_1",
@@ -387,16 +386,15 @@ def test_an_approval_by_a_second_pair_of_eyes_is_stored_with_its_event(monitorin
     monitoring.store.relay.assert_called_once_with(monitoring.dispatch, now=True)
 
 
-def test_a_big_approval_is_left_to_the_timer_and_readings_another_approval_names_are_not_approved_again(monitoring):
+def test_a_big_approval_is_left_to_the_timer(monitoring):
     from services.monitoring.service import APPROVE_AT_ONCE
-    pending = [{**r, "indicator": f"I{n}"} for n, r in enumerate(_pending(["x"] * (APPROVE_AT_ONCE + 2), EDREMIT))]
+    pending = [{**r, "indicator": f"I{n}"} for n, r in enumerate(_pending(["x"] * (APPROVE_AT_ONCE + 1), EDREMIT))]
     monitoring.store.pending.return_value = pending
-    monitoring.store.being_approved.return_value = {"r0"}   # an approval not yet applied names it
-    monitoring.store.approve.return_value = _approval(pending[1:], 0)
+    monitoring.store.approve.return_value = _approval(pending, 0)
     answer = monitoring.approve(COORDINATOR, korfez.PLAN_ID, {"municipality": "edremit", "period": "2026-H1"})
     assert (answer["status"], answer["approved"]) == ("applying", APPROVE_AT_ONCE + 1)
     assert monitoring.store.approve.call_args.kwargs == {"now": False}
-    assert [r["_id"] for r in monitoring.store.approve.call_args.args[5]] == [r["_id"] for r in pending[1:]]
+    assert [r["_id"] for r in monitoring.store.approve.call_args.args[5]] == [r["_id"] for r in pending]
     monitoring.store.relay.assert_not_called()   # the event leaves with the applied approval
 
 
