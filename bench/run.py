@@ -244,7 +244,7 @@ def quiet(stack, seconds=3, timeout=180):
     """Wait until no service process has used more than 5% of a core for ``seconds`` in a row: what
     is measured after the runs is what the processes keep, not the work they are still finishing
     (the alerts of 10,000 indicators, say). Returns how long it waited."""
-    pids = [child.pid for child in stack.services.values()] + process_tree(stack.gateway.pid)
+    pids = [child.pid for _, child in stack.children() if child.alive()] + process_tree(stack.gateway.pid)
     started = time.perf_counter()
     calm = 0
     before = [cpu_seconds(p) for p in pids]
@@ -327,6 +327,9 @@ def main(argv=None):
                                            seconds=size["seconds"]), 8)
 
         print(f"propagation: {size['propagations']} approvals ...")
+        # each propagation starts from idle services: the ingest before the second one leaves its
+        # last roll-ups to write for a second or two after its figures show
+        print(f"  waited {quiet(stack):.0f} s for the services to be idle")
         report.propagation(propagation(token_for, admin, size["propagations"]))
         print("two monitoring processes: ingest and propagation ...")
         stack.add_replica("monitoring")
@@ -335,6 +338,7 @@ def main(argv=None):
                                          size["halves"])
         report.ingest(rate_two, store_rate, broker_rate, sum(len(b) for b in batches), len(batches[0]),
                       processes=2)
+        print(f"  waited {quiet(stack):.0f} s for the services to be idle")
         report.propagation(propagation(token_for, admin, size["propagations"]), processes=2)
         stack.remove_replica("monitoring")
         print(f"bulk approval: {BULK:,} readings of one district ...")   # last: its figures take a while
