@@ -64,7 +64,9 @@ def default_prefix():
 
 def scope(plan):
     """The filter of the documents an archive holds."""
-    return {} if plan is None else {"$or": [{"plan_id": plan}, {"_id": plan}]}
+    # $eq: a plan_id is one id, and the embedded store answers only that form from an index
+    # (shared.mongo.indexable)
+    return {} if plan is None else {"$or": [{"plan_id": {"$eq": plan}}, {"_id": plan}]}
 
 
 def connect(uri):
