@@ -83,7 +83,8 @@ class Monitoring(ServiceStore):
         """The adopted plans that cascade from ``plan_id`` (their newest version says so)."""
         found = {}
         # $eq: a view's parent is one id, and the store's index answers only that form (shared.mongo.indexable)
-        for doc in PlanModel._get_collection().find({"view.parent_plan": {"$eq": plan_id}}, {"plan_id": 1, "version": 1}):
+        for doc in PlanModel._get_collection().find({"view.parent_plan": {"$eq": plan_id}},
+                                                    {"plan_id": 1, "version": 1}):
             found[doc["plan_id"]] = True
         return sorted(found)
 

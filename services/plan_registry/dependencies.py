@@ -224,8 +224,8 @@ class Registry(ServiceStore):
     def latest(self, plan_id):
         """(version, snapshot) of the newest version; the versions, not the head, are the truth."""
         # raw: mongoengine's DictField makes objects of every nested value of a large snapshot
-        found = PlanVersion._get_collection().find_one(indexable(PlanVersion, {"plan_id": plan_id}), {"n": 1, "snapshot": 1},
-                                                       sort=[("n", -1)])
+        found = PlanVersion._get_collection().find_one(indexable(PlanVersion, {"plan_id": plan_id}),
+                                                       {"n": 1, "snapshot": 1}, sort=[("n", -1)])
         if found is None:
             raise NotFound(f"No plan {plan_id!r}.")
         return found["n"], found["snapshot"]
@@ -242,8 +242,8 @@ class Registry(ServiceStore):
     def children(self, plan_id):
         """The ids of the plans that cascade from ``plan_id`` (a plan's parent is set at its creation)."""
         # $eq: a snapshot's parent is one id, the form the store's indexes answer (shared.mongo.indexable)
-        found = PlanVersion._get_collection().find(indexable(PlanVersion, {"n": 1, "snapshot.parent_plan": {"$eq": plan_id}}),
-                                                   {"plan_id": 1})
+        found = PlanVersion._get_collection().find(
+            indexable(PlanVersion, {"n": 1, "snapshot.parent_plan": {"$eq": plan_id}}), {"plan_id": 1})
         return sorted({doc["plan_id"] for doc in found})
 
     def counting(self, plan_id):

@@ -149,4 +149,5 @@ def test_the_image_leaves_the_secrets_out_and_reads_them_through_its_entrypoint(
 def test_each_service_runs_with_its_own_environment_and_the_common_one():
     spec = compose()
     for name, extra in SERVICE_ENV.items():
-        assert spec["services"][name.replace("_", "-")]["environment"].items() >= {**spec["x-ortak-env"], **extra}.items()
+        environment = spec["services"][name.replace("_", "-")]["environment"]
+        assert environment.items() >= {**spec["x-ortak-env"], **extra}.items()
