@@ -42,6 +42,12 @@ def machine():
             "cpu": platform.processor() or platform.machine(), "python": platform.python_version()}
 
 
+def last_periods():
+    """The plan's last half-year and its last year, figured after it: once both count an approval,
+    every later period does."""
+    return synthetic.half_years()[-1], synthetic.YEARS[-1]
+
+
 def settled(client, plan_id, period, check, timeout=600):
     def ready():
         response = client.request("GET", f"/plans/{plan_id}/progress?period={period}")
@@ -72,9 +78,8 @@ def ingest(stack, token_for, admin, districts, indicators, halves):
             raise ApiError(sent if sent.status_code != 202 else approved)
     settled(coordinator, plan_id, f"{periods[-1]}&level=indicators",
             lambda p: len(p["indicators"]) == districts * indicators and all(i["C"] == halves for i in p["indicators"]))
-    # and every later period's figures (cumulative indicators: they count these readings too); the
-    # last year is figured after the last half-year
-    for later in (synthetic.half_years()[-1], synthetic.YEARS[-1]):
+    # and every later period's figures (cumulative indicators: they count these readings too)
+    for later in last_periods():
         settled(coordinator, plan_id, f"{later}&level=indicators",
                 lambda p: not any(set(i.get("missing_periods", ())) & set(periods) for i in p["indicators"]))
     elapsed = time.perf_counter() - started
@@ -116,7 +121,7 @@ def bulk_approval(stack, token_for, admin, indicators):
         status = planner.get(path)
     applied = (time.perf_counter() - started) * 1000
     # its figures in every later period (the indicators are cumulative), before memory is measured
-    for later in (synthetic.half_years()[-1], synthetic.YEARS[-1]):
+    for later in last_periods():
         settled(planner, plan_id, f"{later}&level=indicators&municipality={prefix}-d1",
                 lambda p: not any(period in i.get("missing_periods", ()) for i in p["indicators"]))
     return indicators, took, answer.status_code, applied, status.get("approved")
@@ -243,8 +248,8 @@ def cpu_seconds(pid):
 def quiet(stack, seconds=3, timeout=180):
     """Wait until no service process has used more than 5% of a core for ``seconds`` in a row: what
     is measured after the runs is what the processes keep, not the work they are still finishing
-    (the alerts of 10,000 indicators, say). Returns how long it waited."""
-    pids = [child.pid for _, child in stack.children() if child.alive()] + process_tree(stack.gateway.pid)
+    (the alerts of 10,000 indicators, say)."""
+    pids = {child.pid for _, child in stack.children() if child.alive()} | set(process_tree(stack.gateway.pid))
     started = time.perf_counter()
     calm = 0
     before = [cpu_seconds(p) for p in pids]
@@ -253,7 +258,7 @@ def quiet(stack, seconds=3, timeout=180):
         now = [cpu_seconds(p) for p in pids]
         calm = calm + 1 if max(b - a for a, b in zip(before, now)) < 0.05 else 0
         before = now
-    return time.perf_counter() - started
+    print(f"  waited {time.perf_counter() - started:.0f} s for the services to be idle")
 
 
 def memory(stack):
@@ -329,7 +334,7 @@ def main(argv=None):
         print(f"propagation: {size['propagations']} approvals ...")
         # each propagation starts from idle services: the ingest before the second one leaves its
         # last roll-ups to write for a second or two after its figures show
-        print(f"  waited {quiet(stack):.0f} s for the services to be idle")
+        quiet(stack)
         report.propagation(propagation(token_for, admin, size["propagations"]))
         print("two monitoring processes: ingest and propagation ...")
         stack.add_replica("monitoring")
@@ -338,13 +343,13 @@ def main(argv=None):
                                          size["halves"])
         report.ingest(rate_two, store_rate, broker_rate, sum(len(b) for b in batches), len(batches[0]),
                       processes=2)
-        print(f"  waited {quiet(stack):.0f} s for the services to be idle")
+        quiet(stack)
         report.propagation(propagation(token_for, admin, size["propagations"]), processes=2)
         stack.remove_replica("monitoring")
         print(f"bulk approval: {BULK:,} readings of one district ...")   # last: its figures take a while
         report.bulk_approval(*bulk_approval(stack, token_for, admin, BULK))
         busy = memory(stack)   # as the runs end, some work still under way
-        print(f"  waited {quiet(stack):.0f} s for the services to be idle")
+        quiet(stack)
         report.resources(memory(stack), store_mib(stack), "after the runs above, once idle", busy)
 
         if args.full:

@@ -3,6 +3,7 @@
 Subclasses say which alias and database they own and what small interface to inject
 (``make_dependency``); no I/O happens in ``__init__``.
 """
+import functools
 import logging
 import threading
 
@@ -43,13 +44,10 @@ def disconnect(alias):
 SINGLE = (mongoengine.StringField, mongoengine.IntField, mongoengine.FloatField, mongoengine.BooleanField)
 
 
+@functools.cache
 def single_fields(document):
     """The stored names of ``document``'s fields that hold one value (a string, number or flag)."""
-    cached = document.__dict__.get("_single_fields")
-    if cached is None:
-        cached = frozenset(f.db_field for f in document._fields.values() if isinstance(f, SINGLE))
-        document._single_fields = cached
-    return cached
+    return frozenset(f.db_field for f in document._fields.values() if isinstance(f, SINGLE))
 
 
 def indexable(document, query):

@@ -77,20 +77,21 @@ def model_name(node, collections):
     return None
 
 
+def functions(source):
+    """(function, {local name: the value last assigned to it}) of every function in ``source``."""
+    for function in ast.walk(ast.parse(source)):
+        if isinstance(function, ast.FunctionDef):
+            yield function, {node.targets[0].id: node.value for node in ast.walk(function)
+                             if isinstance(node, ast.Assign) and len(node.targets) == 1
+                             and isinstance(node.targets[0], ast.Name)}
+
+
 def queries(service):
     """(function, model name or None, [field sets]) of every filtered query in the service's store."""
     source = inspect.getsource(importlib.import_module(f"services.{service}.dependencies"))
     found = []
-    for function in ast.walk(ast.parse(source)):
-        if not isinstance(function, ast.FunctionDef):
-            continue
-        assigned, collections = {}, {}
-        for node in ast.walk(function):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                assigned[node.targets[0].id] = node.value
-                named = model_name(node.value, {})
-                if named:
-                    collections[node.targets[0].id] = named
+    for function, assigned in functions(source):
+        collections = {name: model for name, value in assigned.items() if (model := model_name(value, {}))}
         for node in ast.walk(function):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                 continue
@@ -123,11 +124,7 @@ def bare_equalities(source):
     "equal, or an array holding it" and answers it by reading the whole collection. A filter on
     ``_id`` is answered by that column first, whatever else it compares."""
     found = []
-    for function in ast.walk(ast.parse(source)):
-        if not isinstance(function, ast.FunctionDef):
-            continue
-        assigned = {n.targets[0].id: n.value for n in ast.walk(function)
-                    if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)}
+    for function, assigned in functions(source):
         for node in ast.walk(function):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr in RAW_METHODS and node.args):

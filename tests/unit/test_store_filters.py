@@ -31,7 +31,7 @@ def test_branches_of_and_or_nor_are_rewritten_too():
         "$or": [{"plan_id": {"$eq": "p"}}, {"tags": "t"}], "$and": [{"count": {"$eq": 2}}]}
 
 
-def test_the_fields_of_every_service_document_are_known():
+def test_service_documents_know_their_single_valued_fields_and_query_through_indexable():
     from services.monitoring.models import Approval, Reading
     assert {"plan_id", "municipality", "period", "indicator", "status"} <= mongo.single_fields(Reading)
     assert "readings" not in mongo.single_fields(Approval) and "applied" in mongo.single_fields(Approval)
