@@ -35,6 +35,11 @@ def free_port():
         return s.getsockname()[1]
 
 
+# How long a stopped process may take to finish its work in flight: as long as the deployments give
+# it (terminationGracePeriodSeconds, stop_grace_period)
+GRACE_SECONDS = 30
+
+
 class Child:
     def __init__(self, name, argv, env=None, log_path=None, cwd=None):
         self.name, self.argv, self.env, self.log_path, self.cwd = name, argv, env, log_path, cwd
@@ -69,7 +74,7 @@ class Child:
         if self.alive():
             os.kill(self.popen.pid, signum)
 
-    def stop(self, timeout=15.0):
+    def stop(self, timeout=GRACE_SECONDS):
         """SIGTERM, wait for a graceful exit, then SIGKILL; returns the exit code."""
         if self.popen is None:
             return None

@@ -9,6 +9,7 @@ import logging
 import mongoengine as me
 
 from shared import failpoints
+from shared.fields import PlainList
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ class Outboxed:
 
     A counter, not a flag: the embedded store reads a boolean written by ``$set`` back as 1.
     """
-    outbox = me.ListField(me.DictField())
+    outbox = PlainList()   # envelopes: plain JSON, and a plan's events hold its whole view
     outbox_pending = me.IntField(default=0)
     rev = me.IntField(default=0)
 

@@ -24,7 +24,7 @@ from shared.mongo import MongoStore, ServiceStore, indexable
 
 from . import domain
 from .models import (ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, Counted, ModelIndex, PlanModel, Publication,
-                     Reading, Rejection, Rollup, Slice)
+                     Reading, Rejection, Rollup, Slice, pack, unpacked)
 from .readings import merged, reading_id
 
 
@@ -37,6 +37,8 @@ MODELS_LOCK = threading.Lock()
 # an approval applied before its answer is done or timed out (the gateway waits 10 s) well within 15 s.
 CLAIM_SECONDS = 60
 ANSWERING_CLAIM_SECONDS = 15
+# What the figures read of a reading: not its trail, its texts or who submitted it
+APPROVED_FIELDS = {"indicator": 1, "period": 1, "approved": 1}
 
 
 class Monitoring(ServiceStore):
@@ -139,9 +141,10 @@ class Monitoring(ServiceStore):
         query = Batch.objects(applied=0) if plan_id is None else Batch.objects(plan_id=plan_id, applied=0)
         return list(query.limit(10))
 
-    def readings(self, plan_id, municipality=None, period=None, indicators=None, ordered=True):
+    def readings(self, plan_id, municipality=None, period=None, indicators=None, ordered=True, fields=None):
         """The readings of a plan (of a municipality, a period, some indicators), by id if ``ordered``
-        (the embedded store sorts in Python: the figures do not ask it to)."""
+        (the embedded store sorts in Python: the figures do not ask it to), with only ``fields`` if
+        given."""
         query = {"plan_id": plan_id}
         if municipality:
             query["municipality"] = municipality
@@ -149,7 +152,7 @@ class Monitoring(ServiceStore):
             query["period"] = period
         if indicators is not None:
             query["indicator"] = {"$in": sorted(indicators)}
-        found = Reading._get_collection().find(indexable(Reading, query))
+        found = Reading._get_collection().find(indexable(Reading, query), fields)
         return list(found.sort("_id") if ordered else found)
 
     def approved(self, plan_id, indicators=None, borrowed=None):
@@ -157,7 +160,8 @@ class Monitoring(ServiceStore):
         ({plan: codes}, domain.borrowed): indicators whose readings are those of the plan they are
         reported in."""
         found = {(r["indicator"], r["period"]): r["approved"]
-                 for r in self.readings(plan_id, indicators=indicators, ordered=False) if r.get("approved")}
+                 for r in self.readings(plan_id, indicators=indicators, ordered=False, fields=APPROVED_FIELDS)
+                 if r.get("approved")}
         for source, codes in (borrowed or {}).items():
             wanted = codes if indicators is None else codes & set(indicators)
             if wanted:
@@ -272,31 +276,32 @@ class Monitoring(ServiceStore):
     # -- figures: a slice per municipality and a roll-up per period -------------------------------
     def rollup(self, plan_id, period):
         doc = Rollup._get_collection().find_one({"_id": Rollup.key(plan_id, period)})
-        return _record(doc) if doc else None
+        return _record(unpacked(doc, Rollup.PACKED)) if doc else None
 
     def slices(self, plan_id, period, municipalities, part=None):
         """{municipality: its stored slice} of a period, of those ``municipalities`` that have one; with
-        ``part`` ("objectives", or "brief": what a roll-up reads) that part alone. By id: the embedded
-        store answered a filter by plan, period and municipalities by decoding every slice it holds."""
+        ``part`` ("indicators", "objectives", or "brief": what a roll-up reads) that part alone. By id:
+        the embedded store answered a filter by plan, period and municipalities by decoding every
+        slice it holds."""
         ids = [Slice.key(plan_id, period, m) for m in sorted(municipalities)]
         fields = None if part is None else {"municipality": 1, "model_version": 1, "rev": 1, "updated_at": 1, part: 1}
         found = Slice._get_collection().find({"_id": {"$in": ids}}, fields)
-        return {doc["municipality"]: _record(doc) for doc in found}
+        return {doc["municipality"]: _record(unpacked(doc, Slice.PACKED)) for doc in found}
 
     def save_rollup(self, plan_id, period, model_version, figures, briefs, previous=None):
         """Compare-and-set on ``rev``: returns False when someone else updated it meanwhile.
         ``briefs``: {municipality: {"rev", "objectives"}} of the slices it was figured from."""
         return _compare_and_set(Rollup, previous, {"_id": Rollup.key(plan_id, period), "plan_id": plan_id,
                                                    "period": period}, model_version=model_version, figures=figures,
-                                briefs=briefs)
+                                briefs=pack(briefs))
 
     def save_slice(self, plan_id, period, municipality, model_version, figures, previous=None):
         """Compare-and-set on ``rev``, as ``save_rollup``."""
         return _compare_and_set(Slice, previous, {"_id": Slice.key(plan_id, period, municipality), "plan_id": plan_id,
                                                   "period": period, "municipality": municipality},
-                                model_version=model_version, indicators=figures["indicators"],
-                                objectives=figures["objectives"],
-                                brief=[domain.brief(o) for o in figures["objectives"]])
+                                model_version=model_version, indicators=pack(figures["indicators"]),
+                                objectives=pack(figures["objectives"]),
+                                brief=pack([domain.brief(o) for o in figures["objectives"]]))
 
     # -- alerts ----------------------------------------------------------------------------------
     def open_alerts(self, plan_id, kind):

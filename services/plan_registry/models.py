@@ -9,6 +9,7 @@ Times are ISO strings (see shared.clock) and dict keys never hold user codes (co
 """
 import mongoengine as me
 
+from shared.fields import PlainDict
 from shared.mongo import Document
 from shared.outbox import Outboxed
 
@@ -64,7 +65,7 @@ class PlanVersion(Outboxed, Document):
     summary = me.StringField(required=True)
     author = me.DictField()
     at = me.StringField(required=True)
-    snapshot = me.DictField(required=True)
+    snapshot = PlainDict(required=True)
 
     @staticmethod
     def key(plan_id, n):

@@ -585,8 +585,9 @@ class PlanRegistry(HealthCheck):
                                  municipality=municipality or plan["coordinator"], actor=actor)
                      for t in event_types]
         summary = domain.summary_text(kind, plan, municipality, detail)
-        self.store.commit(plan["id"], n, plan, kind, summary, actor, envelopes)
-        self._relay_now()
+        version = self.store.commit(plan["id"], n, plan, kind, summary, actor, envelopes)
+        # its own events: a plan's version is megabytes, not read back to find them
+        self.store.relay(self.dispatch, now=True, written=[version])
         return {"id": plan["id"], "status": plan["status"], "version": n}
 
     def _event_payload(self, plan, n, kind, municipality):

@@ -8,6 +8,7 @@ import sys
 
 import yaml
 
+from ops.processes import GRACE_SECONDS
 from ops.stack import ROOT
 from shared.config import SERVICE_ENV, SERVICES
 
@@ -151,3 +152,12 @@ def test_each_service_runs_with_its_own_environment_and_the_common_one():
     for name, extra in SERVICE_ENV.items():
         environment = spec["services"][name.replace("_", "-")]["environment"]
         assert environment.items() >= {**spec["x-ortak-env"], **extra}.items()
+
+
+def test_ortak_processes_get_the_grace_the_local_stack_gives_them():
+    """Work in flight when a service is stopped finishes within the grace: the tests stop the local
+    processes with the same (ops.processes.GRACE_SECONDS)."""
+    services = compose()["services"]
+    ours = [name for name, spec in services.items() if spec.get("image", "").startswith("ortak:")
+            and name not in ONE_SHOT]
+    assert ours and all(services[name].get("stop_grace_period") == f"{GRACE_SECONDS}s" for name in ours), ours

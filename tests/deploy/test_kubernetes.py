@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from ops import topology
+from ops.processes import GRACE_SECONDS
 from ops.stack import ROOT
 from shared import deadletters
 from shared.config import FILE_VARIABLES, SERVICE_ENV, SERVICES
@@ -156,6 +157,7 @@ def test_every_deployment_has_probes_resources_a_disruption_budget_and_an_autosc
         hpa = scaling[0]["spec"]
         assert 2 <= hpa["minReplicas"] < hpa["maxReplicas"]
         assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+        assert spec["terminationGracePeriodSeconds"] == GRACE_SECONDS   # as the local stack stops them
 
 
 def test_every_container_asks_for_resources_and_is_limited(rendered):

@@ -6,6 +6,7 @@ import pytest
 
 from ops.client import Client
 from ops.processes import wait_until
+from services.monitoring.models import unpacked
 from tests.integration.test_monitoring import readings_for, H1
 from tests.stack import login
 
@@ -212,8 +213,9 @@ def test_two_monitoring_processes_taking_approvals_at_once_keep_the_figures_righ
         def stored():
             """The periods' roll-ups and the municipalities' slices, as stored."""
             return {"rollups": {d["_id"]: d["figures"] for d in database["progress"].find({"plan_id": adopted})},
-                    "slices": {d["_id"]: {"indicators": d["indicators"], "objectives": d["objectives"]}
-                               for d in database["figure_slices"].find({"plan_id": adopted})}}
+                    "slices": {d["_id"]: unpacked(d, ("indicators", "objectives"))
+                               for d in database["figure_slices"].find({"plan_id": adopted},
+                                                                       {"indicators": 1, "objectives": 1})}}
 
         def complete(figures):
             return figures.get("plan", {}).get("realization") is not None

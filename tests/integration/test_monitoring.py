@@ -8,6 +8,7 @@ import pytest
 
 from ops.demo import korfez
 from ops.processes import wait_until
+from services.monitoring.models import pack, unpack
 from tests.stack import until_monitoring_has
 
 pytestmark = pytest.mark.stack
@@ -220,8 +221,8 @@ def test_a_read_never_shows_a_slice_beside_an_older_roll_up(stack, adopted, toke
         slices = pymongo.MongoClient(store_uri)[f"ortak_{run_id}_monitoring"]["figure_slices"]
         key = f"{adopted}:2026-H1:edremit"
         written = slices.find_one({"_id": key})
-        slices.update_one({"_id": key}, {"$set": {"indicators": [{**i, "C": -1.0} for i in written["indicators"]]},
-                                         "$inc": {"rev": 1}})
+        slices.update_one({"_id": key}, {"$set": {"indicators": pack([{**i, "C": -1.0} for i in unpack(
+            written["indicators"])])}, "$inc": {"rev": 1}})
         started = time.monotonic()
         during = rpc.monitoring.progress(None, adopted, "2026-H1", with_revision=True)
         waited = time.monotonic() - started

@@ -76,7 +76,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     client, prefix = deployment
     found = migrate.run(store_uri, prefix)
     assert {service: (before, after) for service, (before, after, _) in found.items()} == {
-        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 4), "requests": (0, 0), "programme": (0, 0)}
+        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 5), "requests": (0, 0), "programme": (0, 0)}
     changed = {(service, step.number): what for service, (_, _, report) in found.items() for step, what, ran in report
                if ran}
     assert changed == {("plan_registry", 1): {"municipalities:members": 1},
@@ -86,7 +86,8 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
                        ("monitoring", 1): {"alerts:kind": 1, "alerts:periods": 1},
                        ("monitoring", 2): {"readings:trail": 1},
                        ("monitoring", 3): {"progress:sliced": 1},
-                       ("monitoring", 4): {"approvals:claimed_until": 1}}
+                       ("monitoring", 4): {"approvals:claimed_until": 1},
+                       ("monitoring", 5): {"figure_slices:packed": 2, "progress:packed": 1}}
     db = {service: client[f"{prefix}_{service}"] for service in OLD}
     assert db["plan_registry"].municipalities.find_one({"_id": "edremit"})["members"] == []
     assert db["plan_registry"].municipalities.find_one({"_id": "korfez"})["members"] == ["edremit"]
@@ -98,10 +99,13 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     assert [len(d["trail"]) for d in db["monitoring"].readings.find(sort=[("_id", 1)])] == [0, 1]
     # the figures: one slice per municipality, and the roll-up without the indicators
     old_figures = OLD["monitoring"]["progress"][0]["figures"]
-    rollup = db["monitoring"].progress.find_one({"_id": "p:2025"})
+    rollup = monitoring.unpacked(db["monitoring"].progress.find_one({"_id": "p:2025"}), monitoring.Rollup.PACKED)
     assert rollup["figures"] == {k: v for k, v in old_figures.items() if k not in ("indicators", "objectives")}
     assert rollup["rev"] == 5
-    slices = {d["_id"]: d for d in db["monitoring"].figure_slices.find()}
+    # stored packed (step 5): one binary value each
+    raw = list(db["monitoring"].figure_slices.find())
+    assert {type(d[f]) for d in raw for f in monitoring.Slice.PACKED} == {bytes}
+    slices = {d["_id"]: monitoring.unpacked(d, monitoring.Slice.PACKED) for d in raw}
     assert sorted(slices) == ["p:2025:edremit", "p:2025:havran"]
     assert slices["p:2025:havran"]["indicators"] == [old_figures["indicators"][1]]
     assert slices["p:2025:havran"]["objectives"] == [old_figures["objectives"][1]]
@@ -120,7 +124,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     finally:
         mongo.disconnect(monitoring.ALIAS)
     text = "\n".join(migrate.lines(found))
-    assert "monitoring: version 0 -> 4 (latest 4)" in text and "  2 readings have a trail: readings:trail 1" in text
+    assert "monitoring: version 0 -> 5 (latest 5)" in text and "  2 readings have a trail: readings:trail 1" in text
 
     migrated = everything(client, prefix)
     again = migrate.run(store_uri, prefix)
@@ -138,11 +142,11 @@ def test_a_run_stopped_half_way_is_finished_by_the_next(store_uri, deployment, c
     client[f"{prefix}_monitoring"][migrations.COLLECTION].delete_one({"_id": 2})
     readings.insert_one({"_id": "r3", "plan_id": "p", "indicator": "PG3", "municipality": "edremit", "period": "2025"})
     assert migrate.main(["--uri", store_uri, "--prefix", prefix, "--status"]) == 0
-    assert "monitoring: version 1 (latest 4)" in capsys.readouterr().out
+    assert "monitoring: version 1 (latest 5)" in capsys.readouterr().out
     assert "trail" not in readings.find_one({"_id": "r3"})
     assert migrate.main(["--uri", store_uri, "--prefix", prefix, "--service", "monitoring"]) == 0
     out = capsys.readouterr().out
-    assert "monitoring: version 1 -> 4 (latest 4)" in out and "readings:trail 1" in out
+    assert "monitoring: version 1 -> 5 (latest 5)" in out and "readings:trail 1" in out
     assert "plan_registry" not in out
     assert readings.find_one({"_id": "r3"})["trail"] == []
     assert readings.find_one({"_id": "r2"})["trail"] == OLD["monitoring"]["readings"][1]["trail"]

@@ -95,7 +95,7 @@ class MemoryRegistry:
         self.windows[key] = self.windows.get(key, 0) + 1
         return self.windows[key]
 
-    def relay(self, dispatch, now=False):
+    def relay(self, dispatch, now=False, written=None):   # written's events are in the one outbox here
         while self.outbox:
             envelope = self.outbox.pop(0)
             dispatch(envelope["type"], envelope)
