@@ -432,6 +432,20 @@ def figured_municipalities(plan):
     return sorted({o["municipality"] for o in plan["objectives"]} | {i["municipality"] for i in plan["indicators"]})
 
 
+def batches(items, weight, most):
+    """``items`` in consecutive batches whose ``weight(item)`` totals at most ``most`` (an item
+    heavier than that alone)."""
+    batch, total = [], 0
+    for item in items:
+        if batch and total + weight(item) > most:
+            yield batch
+            batch, total = [], 0
+        batch.append(item)
+        total += weight(item)
+    if batch:
+        yield batch
+
+
 def by_indicator(readings):
     """{indicator code: {period key: reading}} from (code, key) -> reading."""
     found = {}

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 SERVICE = "monitoring"
 CAS_RETRIES = 8
 BELOW_THRESHOLD, OVERDUE = "below_threshold", "overdue"  # the two reasons an indicator is off track
-SLICE_PERIODS = 5   # periods whose slices an update figures at once (a big municipality's are megabytes)
+SLICE_FIGURES = 20_000   # indicator figures an update holds at once: a district's every period, a few of a big one
 APPROVE_AT_ONCE = 1000   # readings an approval marks before it answers; a bigger one answers 202 (API.md)
 READ_ATTEMPTS = 20   # reads of the stored figures while an update is under way (about 2 s in all)
 SUMMARY_OVER = 500   # indicators: a bigger plan read without a filter is answered in summary (API.md)
@@ -279,14 +279,15 @@ class MonitoringService(HealthCheck):
         indicators they feed are the roll-up's). Returns {period key: {municipality: (the slice's revision, {"objectives":
         their brief, "indicators": the figures of period ``keep``, else none})}}: a few periods at a time,
         so a big municipality's slices are not all in memory at once."""
+        planned = []   # (period, its municipalities to figure, how many indicators they have)
+        for period in periods:
+            view = self.store.choose(models, period.key).view
+            names = municipalities or (domain.figured_municipalities(view) if affected is None else
+                                       {i["municipality"] for i in view["indicators"] if i["code"] in affected})
+            planned.append((period, sorted(names), sum(1 for i in view["indicators"] if i["municipality"] in names)))
         written = {}
-        for start in range(0, len(periods), SLICE_PERIODS):
-            work = []
-            for period in periods[start:start + SLICE_PERIODS]:
-                view = self.store.choose(models, period.key).view
-                names = municipalities or (domain.figured_municipalities(view) if affected is None else
-                                           {i["municipality"] for i in view["indicators"] if i["code"] in affected})
-                work += [(period, m) for m in sorted(names)]
+        for group in domain.batches(planned, lambda p: p[2], SLICE_FIGURES):
+            work = [(period, m) for period, names, _ in group for m in names]
             self._until_stored(plan_id, work, lambda pending: self._slice_attempt(
                 pending, plan_id, models, affected, keep, written))
         return written

@@ -572,3 +572,11 @@ def test_indicators_counted_from_another_plan_are_borrowed_from_it():
     assert domain.borrowed(plan) == {"korfez": {"PG1.1.1", "PG1.1.2"}}
     assert domain.within(plan, "2025-H1") and domain.within(plan, "2024") and domain.within(plan, "2029-H2")
     assert not domain.within(plan, "2030-H1")
+
+
+def test_batches_keep_the_order_and_hold_at_most_their_weight():
+    weights = [3, 4, 2, 9, 1, 1]
+    found = list(domain.batches(weights, lambda w: w, 7))
+    assert found == [[3, 4], [2], [9], [1, 1]]   # 9 alone: heavier than a batch may be
+    assert [w for batch in found for w in batch] == weights
+    assert list(domain.batches([], lambda w: w, 7)) == []
