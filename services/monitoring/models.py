@@ -11,6 +11,7 @@ import bson
 import mongoengine as me
 import orjson
 
+from shared.fields import PlainList
 from shared.mongo import Document
 from shared.outbox import Outboxed
 
@@ -69,7 +70,7 @@ class Batch(Outboxed, Document):
     meta = {"db_alias": ALIAS, "collection": "batches", "indexes": ["plan_id", "outbox_pending", "applied"]}
     id = me.StringField(primary_key=True)
     plan_id = me.StringField(required=True)
-    readings = me.ListField(me.DictField())
+    readings = PlainList()   # the checked lines: thousands, read and written whole
     municipalities = me.ListField(me.StringField())   # what the batch touched, for the audit trail
     periods = me.ListField(me.StringField())
     answer = me.DictField()
@@ -102,9 +103,9 @@ class Approval(Outboxed, Document):
     municipality = me.StringField(required=True)
     period = me.StringField(required=True)
     indicators = me.ListField(me.StringField())
-    readings = me.ListField(me.StringField())
-    batches = me.ListField(me.StringField())   # each reading's batch when it was checked (four eyes)
-    events = me.ListField(me.DictField())
+    readings = PlainList()   # reading ids: up to 10,000, read and written whole
+    batches = PlainList()   # each reading's batch when it was checked (four eyes)
+    events = PlainList()
     applied = me.IntField(default=0)
     claimed_until = me.FloatField(default=0)   # epoch seconds: a process is applying it until then
     at = me.StringField(required=True)
