@@ -126,46 +126,46 @@ class Rejection(Document):
     by = me.DictField()
 
 
-class Rollup(Document):
-    """A period's roll-up (domain.rollup_figures): the goals, the municipalities, the plan and the
-    regional indicators; the indicators and objectives are in the municipalities' slices."""
-    meta = {"db_alias": ALIAS, "collection": "progress", "indexes": ["plan_id"]}
+class Figures(Document):
+    """What a period's stored figures are, a roll-up or a slice: written by compare-and-set on
+    ``rev``, of the plan version ``model_version``; ``PACKED`` names the fields stored packed."""
+    meta = {"abstract": True}
     id = me.StringField(primary_key=True)
     plan_id = me.StringField(required=True)
     period = me.StringField(required=True)
     model_version = me.IntField(required=True)
-    figures = me.DictField(required=True)
-    briefs = me.BinaryField()   # packed {municipality: {"rev", "objectives"}}: its slices' objectives, in brief
     rev = me.IntField(default=0)
     updated_at = me.StringField()
+
+    PACKED = ()
+
+    @staticmethod
+    def key(*parts):
+        return ":".join(parts)
+
+
+class Rollup(Figures):
+    """A period's roll-up (domain.rollup_figures): the goals, the municipalities, the plan and the
+    regional indicators; the indicators and objectives are in the municipalities' slices.
+    ``key(plan_id, period)``."""
+    meta = {"db_alias": ALIAS, "collection": "progress", "indexes": ["plan_id"]}
+    figures = me.DictField(required=True)
+    briefs = me.BinaryField()   # packed {municipality: {"rev", "objectives"}}: its slices' objectives, in brief
 
     PACKED = ("briefs",)
 
-    @staticmethod
-    def key(plan_id, period):
-        return f"{plan_id}:{period}"
 
-
-class Slice(Document):
+class Slice(Figures):
     """One municipality's figures of a period (domain.slice_figures): its indicators and objectives,
-    each a field of its own (packed) so a roll-up reads the objectives alone."""
+    each a field of its own (packed) so a roll-up reads the objectives alone.
+    ``key(plan_id, period, municipality)``."""
     meta = {"db_alias": ALIAS, "collection": "figure_slices", "indexes": [{"fields": ["plan_id", "period"]}]}
-    id = me.StringField(primary_key=True)
-    plan_id = me.StringField(required=True)
-    period = me.StringField(required=True)
     municipality = me.StringField(required=True)
-    model_version = me.IntField(required=True)
     indicators = me.BinaryField()
     objectives = me.BinaryField()
     brief = me.BinaryField()   # domain.brief of each objective: what a new roll-up reads
-    rev = me.IntField(default=0)
-    updated_at = me.StringField()
 
     PACKED = ("indicators", "objectives", "brief")
-
-    @staticmethod
-    def key(plan_id, period, municipality):
-        return f"{plan_id}:{period}:{municipality}"
 
 
 class Alert(Outboxed, Document):
