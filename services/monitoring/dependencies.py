@@ -1,10 +1,10 @@
 """The monitoring service's store: the small interface its service needs.
 
-Readings go through pymongo's bulk calls (a batch is thousands of rows), and plan models and
-figures (large nested documents) are read and written raw: mongoengine's DictField turns
-every nested value into its own objects and back, which cost most of an approval's time.
-Everything else goes through mongoengine.
+Sheets of readings, plan models and figures (large nested documents) are read and written raw:
+mongoengine's DictField turns every nested value into its own objects and back, which cost most
+of an approval's time. Everything else goes through mongoengine.
 """
+import random
 import secrets
 import threading
 import time
@@ -13,19 +13,18 @@ from types import SimpleNamespace
 from cachetools import LRUCache
 
 from mongoengine.errors import NotUniqueError
-from pymongo import ReplaceOne
 from pymongo.errors import DuplicateKeyError
 
 from shared import audit
 from shared import config
 from shared.clock import now_iso
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from shared.mongo import MongoStore, ServiceStore, indexable
 
 from . import domain
 from .models import (ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, Counted, ModelIndex, PlanModel, Publication,
-                     Reading, Rejection, Rollup, Slice, pack, unpacked)
-from .readings import merged, reading_id
+                     Rejection, Rollup, Sheet, Slice, pack, unpack, unpacked)
+from .readings import FIGURES, merged, reading_id
 
 
 # The adopted versions of the plans this process read last ({plan: {version: model}}): a model never
@@ -37,8 +36,7 @@ MODELS_LOCK = threading.Lock()
 # an approval applied before its answer is done or timed out (the gateway waits 10 s) well within 15 s.
 CLAIM_SECONDS = 60
 ANSWERING_CLAIM_SECONDS = 15
-# What the figures read of a reading: not its trail, its texts or who submitted it
-APPROVED_FIELDS = {"indicator": 1, "period": 1, "approved": 1}
+SHEET_ATTEMPTS = 20   # compare-and-set attempts at a sheet of readings that others keep writing
 
 
 class Monitoring(ServiceStore):
@@ -120,64 +118,92 @@ class Monitoring(ServiceStore):
             return self.batch(batch_id), False
 
     def apply_batch(self, batch):
-        """Spread a stored batch into readings; repeatable, so a crash half-way is redone."""
-        collection = Reading._get_collection()
-        ids = [reading_id(batch.plan_id, line) for line in batch.readings]
-        existing = {doc["_id"]: doc for doc in collection.find({"_id": {"$in": ids}})}
+        """Spread a stored batch into the sheets of its municipalities and periods; repeatable, so a
+        crash half-way is redone."""
         now = now_iso()
         by = domain.who(batch.submitted_by)
-        operations = []
-        for line, rid in zip(batch.readings, ids):
-            previous = existing.get(rid)
-            if previous is not None and previous.get("batch") == batch.id:
-                continue  # applied before a crash
-            operations.append(ReplaceOne({"_id": rid}, merged(batch.plan_id, previous, line, batch.id, now, by),
-                                         upsert=True))
-        if operations:
-            collection.bulk_write(operations, ordered=False)
+        groups = {}
+        for line in batch.readings:
+            groups.setdefault((line["municipality"], line["period"]), []).append(line)
+
+        def spread(lines):
+            def change(readings):
+                changed = 0
+                for line in lines:
+                    rid = reading_id(batch.plan_id, line)
+                    previous = readings.get(rid)
+                    if previous is None or previous.get("batch") != batch.id:   # else applied before a crash
+                        readings[rid] = merged(batch.plan_id, previous, line, batch.id, now, by)
+                        changed += 1
+                return changed
+            return change
+        for (municipality, period), lines in groups.items():
+            self._rewrite(batch.plan_id, municipality, period, spread(lines))
         Batch.objects(id=batch.id).update_one(set__applied=1)
 
     def unapplied_batches(self, plan_id=None):
         query = Batch.objects(applied=0) if plan_id is None else Batch.objects(plan_id=plan_id, applied=0)
         return list(query.limit(10))
 
-    def readings(self, plan_id, municipality=None, period=None, indicators=None, ordered=True, fields=None):
-        """The readings of a plan (of a municipality, a period, some indicators), by id if ``ordered``
-        (the embedded store sorts in Python: the figures do not ask it to), with only ``fields`` if
-        given."""
+    def _rewrite(self, plan_id, municipality, period, change):
+        """Apply ``change({reading id: reading})`` (which changes them in place and answers how many it
+        changed) to a sheet, by compare-and-set: read again and redone when another writer came
+        first. Answers what ``change`` answered."""
+        collection = Sheet._get_collection()
+        key = Sheet.key(plan_id, municipality, period)
+        for attempt in range(SHEET_ATTEMPTS):
+            doc = collection.find_one({"_id": key}, {"readings": 1, "rev": 1})
+            readings = {r["_id"]: r for r in unpack(doc["readings"])} if doc else {}
+            changed = change(readings)
+            if not changed:
+                return changed
+            ordered = [readings[rid] for rid in sorted(readings)]
+            previous = SimpleNamespace(id=key, rev=doc["rev"]) if doc else None
+            if _compare_and_set(Sheet, previous, {"_id": key, "plan_id": plan_id, "municipality": municipality,
+                                                  "period": period},
+                                readings=pack(ordered),
+                                approved=pack({r["indicator"]: r["approved"] for r in ordered if r.get("approved")})):
+                return changed
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+        raise Conflict(f"The readings of {municipality} for {period} kept changing; try again.")
+
+    def readings(self, plan_id, municipality=None, period=None, indicators=None, ordered=True):
+        """The readings of a plan (of a municipality, a period, some indicators), by id if ``ordered``."""
         query = {"plan_id": plan_id}
         if municipality:
             query["municipality"] = municipality
         if period:
             query["period"] = period
-        if indicators is not None:
-            query["indicator"] = {"$in": sorted(indicators)}
-        found = Reading._get_collection().find(indexable(Reading, query), fields)
-        return list(found.sort("_id") if ordered else found)
+        wanted = None if indicators is None else set(indicators)
+        found = [r for doc in Sheet._get_collection().find(indexable(Sheet, query), {"readings": 1})
+                 for r in unpack(doc["readings"]) if wanted is None or r["indicator"] in wanted]
+        return sorted(found, key=lambda r: r["_id"]) if ordered else found
 
-    def approved(self, plan_id, indicators=None, borrowed=None):
-        """(indicator, period) -> approved figures: the only readings that count. ``borrowed``
+    def approved(self, plan_id, indicators=None, borrowed=None, municipalities=None):
+        """(indicator, period) -> approved figures: the only readings that count; of the sheets of
+        ``municipalities`` when given (those the ``indicators`` are reported by). ``borrowed``
         ({plan: codes}, domain.borrowed): indicators whose readings are those of the plan they are
         reported in."""
-        found = {(r["indicator"], r["period"]): r["approved"]
-                 for r in self.readings(plan_id, indicators=indicators, ordered=False, fields=APPROVED_FIELDS)
-                 if r.get("approved")}
+        query = {"plan_id": plan_id}
+        if municipalities is not None:
+            query["municipality"] = {"$in": sorted(municipalities)}
+        wanted = None if indicators is None else set(indicators)
+        found = {(code, doc["period"]): figures
+                 for doc in Sheet._get_collection().find(indexable(Sheet, query), {"period": 1, "approved": 1})
+                 for code, figures in (unpack(doc.get("approved")) or {}).items()
+                 if wanted is None or code in wanted}
         for source, codes in (borrowed or {}).items():
-            wanted = codes if indicators is None else codes & set(indicators)
-            if wanted:
-                found.update(self.approved(source, wanted))
+            borrowed_codes = codes if wanted is None else codes & wanted
+            if borrowed_codes:
+                found.update(self.approved(source, borrowed_codes))
         return found
 
     def pending(self, plan_id, municipality, period, indicators=None):
         """The submitted (not yet approved or rejected) readings of a municipality and period, but
         those an approval not yet applied names: nobody approves or rejects them again meanwhile."""
-        query = {"plan_id": plan_id, "municipality": municipality, "period": period, "status": "submitted"}
-        if indicators is not None:
-            query["indicator"] = {"$in": sorted(indicators)}
         busy = self.being_approved(plan_id, municipality, period)
-        return [r for r in Reading._get_collection().find(indexable(Reading, query),
-                                                          {"_id": 1, "indicator": 1, "batch": 1, "submitted_by": 1})
-                if r["_id"] not in busy]
+        return [r for r in self.readings(plan_id, municipality, period, indicators)
+                if r["status"] == "submitted" and r["_id"] not in busy]
 
     def approve(self, plan_id, municipality, period, actor, events, pending, now=True):
         """Approve the ``pending`` readings of a municipality and period (as the caller checked them),
@@ -223,18 +249,23 @@ class Monitoring(ServiceStore):
 
     def apply_approval(self, approval):
         """Repeatable: readings approved before a crash are not approved twice."""
-        collection = Reading._get_collection()
         now = now_iso()
         by = domain.who(approval.by)
         checked = dict(zip(approval.readings, approval.batches)) if approval.batches else {}
-        operations = [ReplaceOne({"_id": r["_id"]}, {
-            **r, "status": "approved", "approved_at": now, "approved_by": by, "rejected": None,
-            "approved": {f: r.get(f) for f in ("value", "numerator", "denominator", "weight")},
-            "trail": [*r.get("trail", []), {"action": "approved", "by": by, "at": now, "approval": approval.id}]})
-            for r in collection.find(indexable(Reading, {"_id": {"$in": approval.readings}, "status": "submitted"}))
-            if not checked or checked.get(r["_id"]) == r.get("batch")]
-        if operations:
-            collection.bulk_write(operations, ordered=False)
+
+        def change(readings):
+            changed = 0
+            for rid in approval.readings:
+                r = readings.get(rid)
+                if r is not None and r["status"] == "submitted" and (not checked or checked[rid] == r.get("batch")):
+                    readings[rid] = {
+                        **r, "status": "approved", "approved_at": now, "approved_by": by, "rejected": None,
+                        "approved": {f: r.get(f) for f in FIGURES},
+                        "trail": [*r.get("trail", []), {"action": "approved", "by": by, "at": now,
+                                                        "approval": approval.id}]}
+                    changed += 1
+            return changed
+        self._rewrite(approval.plan_id, approval.municipality, approval.period, change)
         Approval.objects(id=approval.id, applied=0).update_one(
             set__applied=1, set__outbox=approval.events, set__outbox_pending=len(approval.events))
 
@@ -247,17 +278,20 @@ class Monitoring(ServiceStore):
                               period=period, indicators=sorted({r["indicator"] for r in pending}),
                               readings=[r["_id"] for r in pending], reason=reason, at=now, by=actor or {})
         rejection.save(force_insert=True)
-        collection = Reading._get_collection()
         batches = {r["_id"]: r.get("batch") for r in pending}
         note = {"by": by, "at": now, "reason": reason}
-        operations = [ReplaceOne({"_id": r["_id"], "batch": r.get("batch")}, {
-            **r, "status": "rejected", "rejected": note,
-            "trail": [*r.get("trail", []), {"action": "rejected", **note, "rejection": rejection.id}]})
-            for r in collection.find(indexable(Reading, {"_id": {"$in": list(batches)}, "status": "submitted"}))
-            if batches[r["_id"]] == r.get("batch")]
-        if operations:
-            collection.bulk_write(operations, ordered=False)
-        return len(operations), rejection.indicators
+
+        def change(readings):
+            changed = 0
+            for rid, batch in batches.items():
+                r = readings.get(rid)
+                if r is not None and r["status"] == "submitted" and r.get("batch") == batch:
+                    readings[rid] = {**r, "status": "rejected", "rejected": note,
+                                     "trail": [*r.get("trail", []), {"action": "rejected", **note,
+                                                                     "rejection": rejection.id}]}
+                    changed += 1
+            return changed
+        return self._rewrite(plan_id, municipality, period, change), rejection.indicators
 
     def audit(self, plan_id):
         """Each batch submitted, each approval that changed readings and each rejection, without

@@ -2,7 +2,7 @@
 from shared.migrations import Step, backfill
 
 from . import domain
-from .models import Alert, Approval, Reading, Rollup, Slice, pack
+from .models import Alert, Approval, Rollup, Sheet, Slice, pack, unpack
 
 
 def slice_the_figures(database):
@@ -45,15 +45,42 @@ def pack_the_figures(database):
     return changed
 
 
+READINGS = "readings"   # one document per reading, until step 6
+
+
+def sheet_the_readings(database):
+    """A document per reading becomes a sheet per municipality and period (models.Sheet), joined to
+    the sheet's readings if it has one. The old collection is dropped once every sheet is written,
+    so a run stopped before is redone whole."""
+    readings, sheets = database[READINGS], database[Sheet._meta["collection"]]
+    groups = {}
+    for doc in readings.find({}):
+        groups.setdefault((doc["plan_id"], doc["municipality"], doc["period"]), {})[doc["_id"]] = doc
+    for (plan_id, municipality, period), docs in groups.items():
+        key = Sheet.key(plan_id, municipality, period)
+        sheet = sheets.find_one({"_id": key}) or {"rev": 0, "updated_at": None}
+        joined = {r["_id"]: r for r in unpack(sheet.get("readings")) or ()} | docs
+        ordered = [joined[rid] for rid in sorted(joined)]
+        # $set, not a replacement: the embedded store refuses to replace a document with a binary value
+        sheets.update_one({"_id": key}, {"$set": {
+            "plan_id": plan_id, "municipality": municipality, "period": period, "rev": sheet["rev"] + 1,
+            "updated_at": sheet["updated_at"], "readings": pack(ordered),
+            "approved": pack({r["indicator"]: r["approved"] for r in ordered if r.get("approved")})}}, upsert=True)
+    readings.drop()
+    return {f"{Sheet._meta['collection']}:written": len(groups)}
+
+
 STEPS = (
     # overdue alerts brought kinds; a query by kind (the episode count) misses an alert without one
     Step(1, "alerts have a kind and missing periods",
          backfill(Alert._meta["collection"], kind="below_threshold", periods=[])),
     # four eyes brought each reading's trail; readings.py reads a missing one as empty
-    Step(2, "readings have a trail", backfill(Reading._meta["collection"], trail=[])),
+    Step(2, "readings have a trail", backfill(READINGS, trail=[])),
     Step(3, "figures stored per municipality and period, with a roll-up", slice_the_figures),
     # big approvals are applied by the timer, which claims one with no claim or an expired one
     Step(4, "approvals have a claim", backfill(Approval._meta["collection"], claimed_until=0)),
     # a store that decodes documents value by value spent most of an approval on the figures
     Step(5, "figures stored packed", pack_the_figures),
+    # an approval rewrote a thousand reading documents, and a submission as many before it
+    Step(6, "readings kept in a sheet per municipality and period", sheet_the_readings),
 )

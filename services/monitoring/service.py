@@ -445,7 +445,9 @@ class MonitoringService(HealthCheck):
     def _approved(self, plan_id, view, indicators=None):
         """The approved readings that count in the plan (``view``): its own, and those of the
         indicators it counts from the plan they are reported in."""
-        return self.store.approved(plan_id, indicators, domain.borrowed(view))
+        municipalities = None if indicators is None else {
+            i["municipality"] for i in view["indicators"] if i["code"] in indicators}
+        return self.store.approved(plan_id, indicators, domain.borrowed(view), municipalities)
 
     # -- reads -----------------------------------------------------------------------------------
     @rpc

@@ -18,7 +18,7 @@ from ops.store import EmbeddedStore
 from shared import config
 from tests.conftest import free_port
 from tests.faults.broker_node import BrokerNode, available
-from tests.faults.test_delivery import read_store, service_pids
+from tests.faults.test_delivery import service_pids, stored_readings
 from tests.stack import ADMIN_TOKEN, until_monitoring_has
 
 pytestmark = [pytest.mark.stack, pytest.mark.skipif(not available(), reason="rabbitmq-server is not installed")]
@@ -104,7 +104,7 @@ def test_the_broker_stopped_and_started_in_a_stream_of_writes(node, system):
     assert any(a[3] > outage["back"] and a[1] == 202 for a in answers)
     assert len(acknowledged) == len(batches)
 
-    stored = read_store(system, "monitoring", "readings", {"plan_id": plan_id})
+    stored = stored_readings(system, plan_id)
     keys = [(r["municipality"], r["indicator"], r["period"]) for r in stored]
     assert len(keys) == len(set(keys)) == len(batches) * INDICATORS          # every one, once
 

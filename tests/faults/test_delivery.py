@@ -35,6 +35,13 @@ def read_store(stack, database, collection, query):
         return list(client[f"{stack.db_prefix}_{database}"][collection].find(query))
 
 
+def stored_readings(stack, plan_id):
+    """Every reading monitoring keeps of a plan, out of its sheets (verification only)."""
+    from services.monitoring.models import unpack
+    return [r for sheet in read_store(stack, "monitoring", "reading_sheets", {"plan_id": plan_id})
+            for r in unpack(sheet["readings"])]
+
+
 def test_a_failing_handler_dead_letters_its_event_and_a_replay_handles_it_once(stack, draft, coordinator,
                                                                               amqp_uri):
     """An approval's event for a plan monitoring has not seen yet fails every attempt, lands in the
@@ -150,7 +157,7 @@ def test_ten_thousand_readings_counted_once_while_monitoring_is_killed_twice(sta
             return public.get(f"/plans/{plan_id}/progress?period={key}")["plan"]["realization"]
         wait_until(lambda: settled() is not None and abs(settled() - synthetic.expected_realization(key)) < 1e-6,
                    60, interval=0.5, what=f"progress of {key}")
-    stored = read_store(stack, "monitoring", "readings", {"plan_id": plan_id})
+    stored = stored_readings(stack, plan_id)
     assert len(stored) == 10_000 and all(r["status"] == "approved" and r["approved"]["value"] == 1 for r in stored)
     final = public.get(f"/plans/{plan_id}/progress?period={synthetic.END}&level=indicators")   # 1,000: over 500
     assert all(i["C"] == 10 and i["D"] == 100 for i in final["indicators"])   # 10 half-years, each once

@@ -74,7 +74,7 @@ def test_a_deployment_restored_from_its_backup_answers_as_before(stack, adopted,
     assert manifest["prefix"] == stack.db_prefix and manifest["plan"] is None and manifest["created_at"]
     assert set(manifest["services"]) == set(SERVICES)
     assert manifest["services"]["plan_registry"]["collections"]["plan_versions"]["count"] >= 2
-    assert len(manifest["services"]["monitoring"]["collections"]["readings"]["sha256"]) == 64
+    assert len(manifest["services"]["monitoring"]["collections"]["reading_sheets"]["sha256"]) == 64
     checked = run_backup(stack, "verify", archive, "--against", stack.mongodb_uri)
     assert checked.returncode == 0 and "whole and equal to the store" in checked.stdout, checked.stdout + checked.stderr
 

@@ -67,9 +67,12 @@ def test_a_stored_value_out_of_range_blocks_no_approval_nor_the_repair(stack, ad
     stored = {**reading("PG5.1.2", value=1e308), "plan_id": adopted, "numerator": None, "denominator": None,
               "weight": None, "note": None, "source": None, "status": "submitted", "batch": "legacy",
               "submitted_at": "2026-07-01T00:00:00Z", "approved": None, "approved_at": None, "history": []}
+    from services.monitoring.models import Sheet, pack
     with pymongo.MongoClient(stack.mongodb_uri) as client:
-        client[f"{stack.db_prefix}_monitoring"]["readings"].insert_one(
-            {"_id": reading_id(adopted, stored), **stored})
+        client[f"{stack.db_prefix}_monitoring"]["reading_sheets"].insert_one({
+            "_id": Sheet.key(adopted, "edremit", "2026-H1"), "plan_id": adopted, "municipality": "edremit",
+            "period": "2026-H1", "rev": 0, "readings": pack([{"_id": reading_id(adopted, stored), **stored}]),
+            "approved": pack({})})
     coordinator.post(f"/plans/{adopted}/readings", {"readings": [reading(value=18)]}, expect=202)
     approver = token_for("planner", "edremit")                     # four eyes: not who submitted
     assert approver.post(f"/plans/{adopted}/readings/approve",

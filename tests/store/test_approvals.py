@@ -6,7 +6,7 @@ import pytest
 
 from services.monitoring import dependencies
 from services.monitoring.dependencies import Monitoring
-from services.monitoring.models import ALIAS, Approval, Reading
+from services.monitoring.models import ALIAS, Approval, Sheet, pack, unpack
 from shared import mongo
 
 
@@ -22,13 +22,17 @@ def monitoring_store(store_uri, run_id):
 
 
 def _submitted(n):
-    return [{"_id": f"p|d|I{i}|2026-H1", "plan_id": "p", "municipality": "d", "period": "2026-H1",
-             "indicator": f"I{i}", "value": float(i), "status": "submitted", "batch": "b1", "trail": []}
-            for i in range(n)]
+    """A sheet of ``n`` readings submitted by batch b1."""
+    readings = [{"_id": f"p|I{i}|d|2026-H1", "plan_id": "p", "municipality": "d", "period": "2026-H1",
+                 "indicator": f"I{i}", "value": float(i), "status": "submitted", "batch": "b1", "trail": []}
+                for i in range(n)]
+    Sheet._get_collection().insert_one({"_id": Sheet.key("p", "d", "2026-H1"), "plan_id": "p", "municipality": "d",
+                                        "period": "2026-H1", "rev": 0, "readings": pack(readings),
+                                        "approved": pack({})})
 
 
 def test_an_approval_left_to_the_timer_is_claimed_once_and_taken_over_after_its_claim_runs_out(monitoring_store):
-    Reading._get_collection().insert_many(_submitted(3))
+    _submitted(3)
     pending = monitoring_store.pending("p", "d", "2026-H1")
     events = [{"event_id": "e1", "type": "readings_approved"}]
     approval = monitoring_store.approve("p", "d", "2026-H1", {"role": "coordinator"}, events, pending, now=False)
@@ -43,7 +47,7 @@ def test_an_approval_left_to_the_timer_is_claimed_once_and_taken_over_after_its_
     again = monitoring_store.claim_approval()
     assert again.id == approval.id
     monitoring_store.apply_approval(again)
-    stored = Reading._get_collection().find({"plan_id": "p"})
+    stored = monitoring_store.readings("p")
     assert [(r["status"], [t["action"] for t in r["trail"]]) for r in stored] == [("approved", ["approved"])] * 3
     assert monitoring_store.claim_approval() is None and monitoring_store.being_approved("p", "d", "2026-H1") == set()
     assert monitoring_store.approval("p", approval.id).applied == 1
@@ -55,7 +59,7 @@ def test_an_approval_left_to_the_timer_is_claimed_once_and_taken_over_after_its_
 
 
 def test_an_approval_made_at_once_releases_its_event_once(monitoring_store):
-    Reading._get_collection().insert_many(_submitted(1))
+    _submitted(1)
     pending = monitoring_store.pending("p", "d", "2026-H1")
     monitoring_store.approve("p", "d", "2026-H1", {}, [{"event_id": "e2", "type": "readings_approved"}], pending)
     published = []
@@ -65,7 +69,7 @@ def test_an_approval_made_at_once_releases_its_event_once(monitoring_store):
 
 
 def test_an_approval_made_at_once_is_not_claimed_by_a_timer_meanwhile(monitoring_store):
-    Reading._get_collection().insert_many(_submitted(2))
+    _submitted(2)
     pending = monitoring_store.pending("p", "d", "2026-H1")
     approval = Approval(id="apr_inline", plan_id="p", municipality="d", period="2026-H1", indicators=["I0", "I1"],
                         readings=[r["_id"] for r in pending], batches=["b1", "b1"], events=[], at="2026-07-01",

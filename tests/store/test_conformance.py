@@ -211,11 +211,11 @@ def test_service_quality_plans_and_due_half_years(store_uri, run_id):
 def test_equalities_sent_as_eq_answer_as_before_and_arrays_keep_their_containment(store_uri, run_id):
     """shared.mongo.indexable writes ``field: value`` as ``field: {"$eq": value}`` for fields that hold
     one value, and leaves array fields (where equality means "holds it") as they are."""
-    from services.monitoring.models import ALIAS as MONITORING, Alert, Reading
+    from services.monitoring.models import ALIAS as MONITORING, Alert, Sheet, pack, unpack
 
     mongo.connect(MONITORING, f"ortak_{run_id}_conformance_monitoring", store_uri)
     try:
-        for document in (Alert, Reading):
+        for document in (Alert, Sheet):
             document.drop_collection()
             document.ensure_indexes()
         Alert(id="a1", plan_id="p", indicator="I1", status="open", kind="overdue", periods=["2025", "2026"]).save()
@@ -229,16 +229,24 @@ def test_equalities_sent_as_eq_answer_as_before_and_arrays_keep_their_containmen
         assert Alert.objects(id="a1", status="open").update_one(set__status="closed") == 1
         assert sorted(a.id for a in Alert.objects(status="closed")) == ["a1", "a2"]
 
-        readings = Reading._get_collection()
-        readings.insert_many([{"_id": f"p|m{n % 2}|I{n}|2025", "plan_id": "p", "municipality": f"m{n % 2}",
-                               "indicator": f"I{n}", "period": "2025", "status": "submitted" if n % 3 else "approved",
-                               "value": n} for n in range(12)])
-        for bare in ({"plan_id": "p", "municipality": "m1", "period": "2025", "status": "submitted"},
-                     {"plan_id": "p", "indicator": {"$in": ["I1", "I2", "I3"]}},
-                     {"_id": {"$in": ["p|m1|I3|2025", "p|m0|I4|2025"]}, "status": "submitted"}):
-            sent = mongo.indexable(Reading, bare)
-            assert sent != bare or "_id" in bare
-            assert sorted(d["_id"] for d in readings.find(sent)) == sorted(d["_id"] for d in readings.find(bare)) != []
+        sheets = Sheet._get_collection()
+        sheets.insert_many([{"_id": Sheet.key(plan, f"m{n}", period), "plan_id": plan, "municipality": f"m{n}",
+                             "period": period, "rev": 0, "readings": pack([{"_id": f"{plan}|I{n}|m{n}|{period}"}]),
+                             "approved": pack({f"I{n}": {"value": n}})}
+                            for plan in ("p", "q") for n in range(3) for period in ("2025", "2025-H1")])
+        for bare in ({"plan_id": "p", "municipality": "m1", "period": "2025"},
+                     {"plan_id": "p", "municipality": {"$in": ["m0", "m2"]}},
+                     {"plan_id": "q"}):
+            sent = mongo.indexable(Sheet, bare)
+            assert sent != bare
+            assert sorted(d["_id"] for d in sheets.find(sent)) == sorted(d["_id"] for d in sheets.find(bare)) != []
+        # a sheet's packed parts come back as they were written, alone when asked alone
+        found = sheets.find_one({"_id": Sheet.key("p", "m2", "2025")}, {"period": 1, "approved": 1})
+        assert set(found) == {"_id", "period", "approved"} and unpack(found["approved"]) == {"I2": {"value": 2}}
+        assert sheets.update_one({"_id": Sheet.key("p", "m2", "2025"), "rev": 0}, {
+            "$set": {"readings": pack([])}, "$inc": {"rev": 1}}).modified_count == 1
+        assert sheets.update_one({"_id": Sheet.key("p", "m2", "2025"), "rev": 0}, {
+            "$set": {"readings": pack([])}, "$inc": {"rev": 1}}).modified_count == 0   # the compare-and-set
     finally:
         mongo.disconnect(MONITORING)
 
@@ -249,19 +257,18 @@ def test_the_embedded_store_answers_an_eq_filter_from_its_index(tmp_path):
     import neosqlite
 
     connection = neosqlite.Connection(str(tmp_path / "store.db"))
-    readings = connection["readings"]
-    readings.create_index([("plan_id", 1), ("municipality", 1), ("period", 1)])
-    readings.create_index([("plan_id", 1), ("indicator", 1)])
-    readings.insert_many([{"_id": f"r{n}", "plan_id": f"p{n % 3}", "municipality": "m", "period": "2025",
-                           "indicator": f"I{n}", "status": "submitted"} for n in range(30)])
+    sheets = connection["reading_sheets"]
+    sheets.create_index([("plan_id", 1), ("municipality", 1), ("period", 1)])
+    sheets.insert_many([{"_id": f"s{n}", "plan_id": f"p{n % 3}", "municipality": f"m{n % 5}", "period": "2025"}
+                        for n in range(30)])
     statements = []
     connection.db.set_trace_callback(statements.append)
-    from services.monitoring.models import Reading
-    for bare in ({"plan_id": "p1", "municipality": "m", "period": "2025", "status": "submitted"},
-                 {"plan_id": "p1", "indicator": {"$in": ["I1", "I4"]}}):
+    from services.monitoring.models import Sheet
+    for bare in ({"plan_id": "p1", "municipality": "m1", "period": "2025"},
+                 {"plan_id": "p1", "municipality": {"$in": ["m1", "m4"]}}):
         statements.clear()
-        found = list(readings.find(mongo.indexable(Reading, bare)))
+        found = list(sheets.find(mongo.indexable(Sheet, bare)))
         assert found and all(d["plan_id"] == "p1" for d in found)
-        select = [s for s in statements if s.startswith("SELECT") and " FROM readings" in s][-1]
+        select = [s for s in statements if s.startswith("SELECT") and " FROM reading_sheets" in s][-1]
         plan = " ".join(row[-1] for row in connection.db.execute("EXPLAIN QUERY PLAN " + select))
-        assert "USING INDEX idx_readings_plan_id" in plan, plan
+        assert "USING INDEX idx_reading_sheets_plan_id" in plan, plan

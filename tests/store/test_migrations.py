@@ -76,7 +76,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     client, prefix = deployment
     found = migrate.run(store_uri, prefix)
     assert {service: (before, after) for service, (before, after, _) in found.items()} == {
-        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 5), "requests": (0, 0), "programme": (0, 0)}
+        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 6), "requests": (0, 0), "programme": (0, 0)}
     changed = {(service, step.number): what for service, (_, _, report) in found.items() for step, what, ran in report
                if ran}
     assert changed == {("plan_registry", 1): {"municipalities:members": 1},
@@ -87,7 +87,8 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
                        ("monitoring", 2): {"readings:trail": 1},
                        ("monitoring", 3): {"progress:sliced": 1},
                        ("monitoring", 4): {"approvals:claimed_until": 1},
-                       ("monitoring", 5): {"figure_slices:packed": 2, "progress:packed": 1}}
+                       ("monitoring", 5): {"figure_slices:packed": 2, "progress:packed": 1},
+                       ("monitoring", 6): {"reading_sheets:written": 1}}
     db = {service: client[f"{prefix}_{service}"] for service in OLD}
     assert db["plan_registry"].municipalities.find_one({"_id": "edremit"})["members"] == []
     assert db["plan_registry"].municipalities.find_one({"_id": "korfez"})["members"] == ["edremit"]
@@ -96,7 +97,12 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     assert {d["_id"]: d["moderation"] for d in db["consultation"].inputs.find()} == {"i1": "pending", "i2": "hidden"}
     assert {d["_id"]: (d["kind"], d["periods"]) for d in db["monitoring"].alerts.find()} == {
         "p|PG1|1": ("below_threshold", []), "p|PG2|overdue|1": ("overdue", ["2025"])}
-    assert [len(d["trail"]) for d in db["monitoring"].readings.find(sort=[("_id", 1)])] == [0, 1]
+    # the readings: a sheet per municipality and period, the old collection gone (step 6)
+    assert "readings" not in db["monitoring"].list_collection_names()
+    sheet = monitoring.unpacked(db["monitoring"].reading_sheets.find_one({"_id": "p|edremit|2025"}),
+                                monitoring.Sheet.PACKED)
+    assert [(r["_id"], r["value"], len(r["trail"])) for r in sheet["readings"]] == [("r1", 4.0, 0), ("r2", 5.0, 1)]
+    assert sheet["approved"] == {}
     # the figures: one slice per municipality, and the roll-up without the indicators
     old_figures = OLD["monitoring"]["progress"][0]["figures"]
     rollup = monitoring.unpacked(db["monitoring"].progress.find_one({"_id": "p:2025"}), monitoring.Rollup.PACKED)
@@ -124,7 +130,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     finally:
         mongo.disconnect(monitoring.ALIAS)
     text = "\n".join(migrate.lines(found))
-    assert "monitoring: version 0 -> 5 (latest 5)" in text and "  2 readings have a trail: readings:trail 1" in text
+    assert "monitoring: version 0 -> 6 (latest 6)" in text and "  2 readings have a trail: readings:trail 1" in text
 
     migrated = everything(client, prefix)
     again = migrate.run(store_uri, prefix)
@@ -137,17 +143,22 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
 def test_a_run_stopped_half_way_is_finished_by_the_next(store_uri, deployment, capsys):
     client, prefix = deployment
     readings = client[f"{prefix}_monitoring"].readings
-    # step 1 recorded, step 2 applied to one reading only when the run stopped
+    # step 1 recorded, steps 2 and 6 to run again when a reading is still kept alone
     migrate.run(store_uri, prefix, services=["monitoring"])
-    client[f"{prefix}_monitoring"][migrations.COLLECTION].delete_one({"_id": 2})
-    readings.insert_one({"_id": "r3", "plan_id": "p", "indicator": "PG3", "municipality": "edremit", "period": "2025"})
+    client[f"{prefix}_monitoring"][migrations.COLLECTION].delete_many({"_id": {"$in": [2, 6]}})
+    readings.insert_one({"_id": "r3", "plan_id": "p", "indicator": "PG3", "municipality": "edremit", "period": "2025",
+                         "approved": {"value": 2.0}})
     assert migrate.main(["--uri", store_uri, "--prefix", prefix, "--status"]) == 0
-    assert "monitoring: version 1 (latest 5)" in capsys.readouterr().out
+    assert "monitoring: version 1 (latest 6)" in capsys.readouterr().out
     assert "trail" not in readings.find_one({"_id": "r3"})
     assert migrate.main(["--uri", store_uri, "--prefix", prefix, "--service", "monitoring"]) == 0
     out = capsys.readouterr().out
-    assert "monitoring: version 1 -> 5 (latest 5)" in out and "readings:trail 1" in out
+    assert "monitoring: version 1 -> 6 (latest 6)" in out and "readings:trail 1" in out
     assert "plan_registry" not in out
-    assert readings.find_one({"_id": "r3"})["trail"] == []
-    assert readings.find_one({"_id": "r2"})["trail"] == OLD["monitoring"]["readings"][1]["trail"]
+    # joined to the sheet written before: nothing lost, the new reading with its trail and approval
+    sheet = monitoring.unpacked(client[f"{prefix}_monitoring"].reading_sheets.find_one({"_id": "p|edremit|2025"}),
+                                monitoring.Sheet.PACKED)
+    assert {r["_id"]: r["trail"] for r in sheet["readings"]} == {
+        "r1": [], "r2": OLD["monitoring"]["readings"][1]["trail"], "r3": []}
+    assert sheet["approved"] == {"PG3": {"value": 2.0}}
     assert migrate.run(store_uri, prefix, services=["plan_registry"])["plan_registry"][:2] == (0, 2)
