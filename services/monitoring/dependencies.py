@@ -314,7 +314,8 @@ class Monitoring(ServiceStore):
 
     def slices(self, plan_id, period, municipalities, part=None):
         """{municipality: its stored slice} of a period, of those ``municipalities`` that have one; with
-        ``part`` ("indicators", "objectives", or "brief": what a roll-up reads) that part alone. By id:
+        ``part`` ("indicators", "objectives", or "brief": what a roll-up reads) that part alone, or
+        ("rev") none of them. By id:
         the embedded store answered a filter by plan, period and municipalities by decoding every
         slice it holds."""
         ids = [Slice.key(plan_id, period, m) for m in sorted(municipalities)]

@@ -295,15 +295,24 @@ class MonitoringService(HealthCheck):
     def _slice_attempt(self, pending, plan_id, models, affected, keep, written):
         """One attempt of _slices at the ``pending`` (period, municipality) slices: answers those another
         process wrote meanwhile."""
-        stored = {}
+        stored, whole, reported = {}, set(), {}
         for key in dict.fromkeys(p.key for p, _ in pending):
-            found = self.store.slices(plan_id, key, {m for p, m in pending if p.key == key}, part="indicators")
+            names = frozenset(m for p, m in pending if p.key == key)
+            model = self.store.choose(models, key)
+            if (model.version, names) not in reported:
+                reported[model.version, names] = {i["code"] for i in model.view["indicators"]
+                                                  if i["municipality"] in names}
+            # an approval of every indicator of these municipalities figures each again: the stored are not read
+            if affected is not None and reported[model.version, names] <= affected:
+                whole.add(key)
+            found = self.store.slices(plan_id, key, names, part="rev" if key in whole else "indicators")
             stored.update({(key, m): s for m, s in found.items()})
         figured, codes = [], set(affected or ())
         for period, m in pending:
             model, previous = self.store.choose(models, period.key), stored.get((period.key, m))
             same = affected is not None and previous is not None and previous.model_version == model.version
-            figured.append((period, m, model, previous, {"indicators": previous.indicators} if same else None))
+            kept = {"indicators": previous.indicators} if same and period.key not in whole else None
+            figured.append((period, m, model, previous, kept))
             if not same:   # figured from scratch: every indicator of the municipality
                 codes |= {i["code"] for i in model.view["indicators"] if i["municipality"] == m}
         wanted = None if affected is None else codes
