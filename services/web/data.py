@@ -25,21 +25,25 @@ _cache_lock = threading.Lock()
 _readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="web-read")
 
 
-def _read(service, method, *args):
-    """``service.method(None, *args)`` (the public), kept CACHE_SECONDS; errors are never kept."""
-    key = (service, method, args)
+def kept(key, make, seconds=CACHE_SECONDS):
+    """``make()``, kept ``seconds`` under ``key``; errors are never kept."""
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-    value = call(service, method, None, *args)
+    value = make()
     with _cache_lock:
         if len(_cache) >= CACHE_SIZE:
             for stale in [k for k, (until, _) in _cache.items() if until <= now] or list(_cache)[:CACHE_SIZE // 4]:
                 _cache.pop(stale, None)
-        _cache[key] = (now + CACHE_SECONDS, value)
+        _cache[key] = (now + seconds, value)
     return value
+
+
+def _read(service, method, *args):
+    """``service.method(None, *args)`` (the public), kept CACHE_SECONDS."""
+    return kept((service, method, args), lambda: call(service, method, None, *args))
 
 
 def forget():

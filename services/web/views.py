@@ -1,4 +1,6 @@
 """The public pages: the plans in force, a plan, a municipality's part of it, an open consultation."""
+import functools
+
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -10,6 +12,22 @@ from . import changes, data, forms, i18n
 from .charts import realization_bars
 
 blp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
+
+
+PAGE_SECONDS = 1.0
+
+
+def public_page(view):
+    """A public page as the anonymous readers of a language see it, rendered at most once a second
+    by a worker: what it shows is read a few seconds apart anyway (data.CACHE_SECONDS), and a plan's
+    page takes longer to render than to read (tens of milliseconds)."""
+    @functools.wraps(view)
+    def page(*args, **kwargs):
+        if g.get("actor") is not None:   # a person's page names them
+            return view(*args, **kwargs)
+        key = ("page", request.full_path, request.cookies.get(i18n.COOKIE), request.headers.get("Accept-Language"))
+        return data.kept(key, lambda: view(*args, **kwargs), PAGE_SECONDS)
+    return page
 
 
 def _plan_language(plan_doc, municipalities):
@@ -24,6 +42,7 @@ def _api(path, **args):
 
 
 @blp.route("/")
+@public_page
 def index():
     g.lang = i18n.choose_language()
     heads = data.plans()
@@ -136,6 +155,7 @@ def _adopted_changes(plan_id, adopted):
 
 
 @blp.route("/plans/<plan_id>")
+@public_page
 def plan_page(plan_id):
     plan_doc, context = _plan_context(plan_id)
     context["versions"] = [v for v in data.versions(plan_id) if v.get("kind") == "adoption"]
@@ -146,6 +166,7 @@ def plan_page(plan_id):
 
 
 @blp.route("/plans/<plan_id>/municipalities/<mid>")
+@public_page
 def municipality_page(plan_id, mid):
     plan_doc, context = _plan_context(plan_id, municipality=mid)
     context["municipality"] = context["municipalities"].get(mid) or {"id": mid, "name": mid}
