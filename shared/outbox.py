@@ -37,9 +37,13 @@ def backlog(documents):
 
 
 def mark_published(doc, published_ids):
+    """Clear the published events, unless the document changed since it was read (its events are
+    then published again by the timer: consumers deduplicate). The revision is not moved: it is the
+    one a caller's next change compares, and the relay of a write runs while that change may be on
+    its way (right after the write's answer)."""
     remaining = [e for e in doc.outbox if e["event_id"] not in published_ids]
     return type(doc).objects(id=doc.id, rev=doc.rev).update_one(
-        set__outbox=remaining, set__outbox_pending=len(remaining), inc__rev=1)
+        set__outbox=remaining, set__outbox_pending=len(remaining))
 
 
 def relay(documents, dispatch, after=None, written=None):

@@ -102,6 +102,11 @@ class Requests(ServiceStore):
         except DuplicateKeyError:
             pass   # a newer version is kept already
 
+    def measured(self, municipality):
+        """Whether an adopted plan measures the municipality's requests (without reading its views)."""
+        found = QualityPlan._get_collection().find_one({"municipalities": {"$in": [municipality]}}, {"_id": 1})
+        return found is not None
+
     def quality_plans(self, municipality):
         return [doc["view"] for doc in QualityPlan._get_collection().find({"municipalities": {"$in": [municipality]}})]
 

@@ -153,7 +153,8 @@ class RequestsService(HealthCheck):
         item, _ = self._file(actor, municipality, service, data, {
             "requested_at": now, "updated_at": now, "status": domain.OPEN,
             "filed_by": data["filed_by"] or ("staff" if staff else "citizen")})
-        self.store.relay(self.dispatch, now=True, written=[item])   # the rest waits for the timer
+        # its event only tells the requests service itself (quality figures): the filer need not wait
+        self.store.relay(self.dispatch, now=True, written=[item], answer_first=True)
         return {"service_request_id": item.id, "service_notice": "", "account_id": data["account_id"]}
 
     def _file(self, actor, municipality, service, data, state):
@@ -414,7 +415,7 @@ class RequestsService(HealthCheck):
     def _quality_due(self, body):
         # where no adopted plan measures the municipality's requests there is nothing to mark (an
         # adoption marks the half-years ended before it): no inbox record for every request
-        if isinstance(body, dict) and not self.store.quality_plans(body.get("municipality")):
+        if isinstance(body, dict) and not self.store.measured(body.get("municipality")):
             return
         self.store.handle_once(f"{SERVICE}.quality_due", body, self._mark_quality_due)
 

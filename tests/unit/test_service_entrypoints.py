@@ -306,7 +306,8 @@ def test_a_request_filed_by_staff_is_stored_with_its_event_and_relayed(requests_
     [envelope] = events
     assert envelope["type"] == ev.SERVICE_REQUEST_FILED and envelope["municipality"] == "edremit"
     assert envelope["payload"]["request_id"] == rid and envelope["payload"]["expected_at"] > record["requested_at"]
-    requests_service.store.relay.assert_called_once_with(requests_service.dispatch, now=True, written=[filed])
+    requests_service.store.relay.assert_called_once_with(requests_service.dispatch, now=True, written=[filed],
+                                                         answer_first=True)
 
 
 def test_filing_remembers_the_municipality_and_service_briefly_and_a_changed_service_at_once(requests_service):

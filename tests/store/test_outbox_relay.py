@@ -1,0 +1,34 @@
+"""A write's own relay does not move the revision its caller's next change compares: the relay of
+a write runs right after its answer, while that change may be on its way."""
+import pytest
+
+from services.monitoring.dependencies import Monitoring
+from services.monitoring.models import ALIAS, Alert
+from shared import mongo
+
+
+@pytest.fixture
+def monitoring_store(store_uri, run_id):
+    name = f"ortak_{run_id}_relay"
+    mongo.connect(ALIAS, name, store_uri)
+    try:
+        yield Monitoring()
+    finally:
+        Alert._get_collection().database.client.drop_database(name)
+        mongo.disconnect(ALIAS)
+
+
+def test_a_change_read_before_the_relay_is_still_written(monitoring_store):
+    indicator = {"code": "I1", "municipality": "m", "objective": "H1"}
+    monitoring_store.open_alert("p", "overdue", indicator, "2026-H1", "late",
+                                [{"event_id": "e1", "type": "indicator_off_track"}], periods=["2026-H1"])
+    read = monitoring_store.open_alerts("p", "overdue")["I1"]   # a change on its way has read the alert
+    published = []
+    monitoring_store.relay(lambda event_type, envelope: published.append(envelope["event_id"]), now=True)
+    assert published == ["e1"] and Alert.objects(id=read.id).first().outbox == []
+    monitoring_store.close_alert(read, [{"event_id": "e2", "type": "indicator_recovered"}])
+    closed = Alert.objects(id=read.id).first()
+    assert closed.status == "closed"
+    # what it read of the outbox goes out again with its own event: consumers deduplicate e1
+    monitoring_store.relay(lambda event_type, envelope: published.append(envelope["event_id"]))
+    assert published == ["e1", "e1", "e2"] and Alert.objects(id=read.id).first().outbox_pending == 0
