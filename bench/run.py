@@ -14,6 +14,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -291,6 +292,7 @@ def main(argv=None):
                   admin_token=ADMIN_TOKEN, env={"GATEWAY_ACCESS_LOG": os.path.join(workdir, "access.log")},
                   log=lambda message: print(f"  {message}"))
     extras = []
+    started, failure = time.perf_counter(), None
     try:
         stack.start()
         admin = Client(stack.url, ADMIN_TOKEN)
@@ -356,6 +358,9 @@ def main(argv=None):
         if args.full:
             print("national scale ...")
             report.national(national.run(stack, token_for, admin, recompute_seconds, memory, store_mib))
+    except Exception as exc:   # what was measured is still written, with where the run stopped
+        failure = exc
+        traceback.print_exc()
     finally:
         for child in extras:
             child.stop()
@@ -365,10 +370,15 @@ def main(argv=None):
         if started_broker:
             broker.stop_started()
         shutil.rmtree(workdir, ignore_errors=True)
+    if failure is not None:
+        report.add(f"the run stopped: {type(failure).__name__}: {failure}"[:300], "", met=False)
+    minutes = (time.perf_counter() - started) / 60
+    report.add(f"{command}, the whole run", f"{minutes:.0f} min", target="< 30 min" if args.full else "",
+               met=(minutes < 30 and failure is None) if args.full else None)
     print(report.table())
     report.write(args.out)
     print(f"written to {os.path.relpath(args.out, ROOT)}")
-    return 0
+    return 0 if failure is None else 1
 
 
 if __name__ == "__main__":
