@@ -2,23 +2,8 @@
 process claims each, and another takes it over only once the claim has run out."""
 import time
 
-import pytest
-
 from services.monitoring import dependencies
-from services.monitoring.dependencies import Monitoring
-from services.monitoring.models import ALIAS, Approval, Sheet, pack, unpack
-from shared import mongo
-
-
-@pytest.fixture
-def monitoring_store(store_uri, run_id):
-    name = f"ortak_{run_id}_approvals"
-    mongo.connect(ALIAS, name, store_uri)
-    try:
-        yield Monitoring()
-    finally:
-        Approval._get_collection().database.client.drop_database(name)
-        mongo.disconnect(ALIAS)
+from services.monitoring.models import Approval, Sheet, pack
 
 
 def _submitted(n):

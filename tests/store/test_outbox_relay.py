@@ -1,21 +1,6 @@
 """A write's own relay does not move the revision its caller's next change compares: the relay of
 a write runs right after its answer, while that change may be on its way."""
-import pytest
-
-from services.monitoring.dependencies import Monitoring
-from services.monitoring.models import ALIAS, Alert
-from shared import mongo
-
-
-@pytest.fixture
-def monitoring_store(store_uri, run_id):
-    name = f"ortak_{run_id}_relay"
-    mongo.connect(ALIAS, name, store_uri)
-    try:
-        yield Monitoring()
-    finally:
-        Alert._get_collection().database.client.drop_database(name)
-        mongo.disconnect(ALIAS)
+from services.monitoring.models import Alert
 
 
 def test_a_change_read_before_the_relay_is_still_written(monitoring_store):
