@@ -29,7 +29,10 @@ from .readings import FIGURES, merged, reading_id
 
 # The adopted versions of the plans this process read last ({plan: {version: model}}): a model never
 # changes once stored, and a plan's view is megabytes that every approval and read would decode.
-MODELS = LRUCache(maxsize=int(config.env("ORTAK_MODEL_CACHE_PLANS", "3")))
+# Bounded by the indicators the versions hold, not by plans: a national ingest works on several
+# small regions at once, which a bound of a few plans made read each other's models again.
+MODELS = LRUCache(maxsize=int(config.env("ORTAK_MODEL_CACHE_INDICATORS", "15000")),
+                  getsizeof=lambda versions: max(1, sum(len(m.view["indicators"]) for m in versions.values())))
 MODELS_LOCK = threading.Lock()
 # How long an approval being applied is left to the process applying it; after a crash, the timer
 # of any process takes it over once this has passed. The timer applies 10,000 readings in seconds;
@@ -72,7 +75,10 @@ class Monitoring(ServiceStore):
         if not found:
             raise NotFound(f"No adopted plan {plan_id!r}.")
         with MODELS_LOCK:
-            MODELS[plan_id] = {m.version: m for m in found}
+            try:
+                MODELS[plan_id] = {m.version: m for m in found}
+            except ValueError:   # a plan bigger than the whole cache is read each time
+                MODELS.pop(plan_id, None)
         return found
 
     def counting(self, plan_id):
@@ -309,25 +315,34 @@ class Monitoring(ServiceStore):
 
     # -- figures: a slice per municipality and a roll-up per period -------------------------------
     def rollup(self, plan_id, period):
-        doc = Rollup._get_collection().find_one({"_id": Rollup.key(plan_id, period)})
-        return _record(unpacked(doc, Rollup.PACKED)) if doc else None
+        return self.rollups(plan_id, [period]).get(period)
+
+    def rollups(self, plan_id, periods):
+        """{period: its stored roll-up} of those ``periods`` that have one, in one read."""
+        found = Rollup._get_collection().find({"_id": {"$in": [Rollup.key(plan_id, p) for p in periods]}})
+        return {doc["period"]: _record(unpacked(doc, Rollup.PACKED)) for doc in found}
 
     def slices(self, plan_id, period, municipalities, part=None):
         """{municipality: its stored slice} of a period, of those ``municipalities`` that have one; with
         ``part`` ("indicators", "objectives", or "brief": what a roll-up reads) that part alone, or
-        ("rev") none of them. By id:
-        the embedded store answered a filter by plan, period and municipalities by decoding every
-        slice it holds."""
-        ids = [Slice.key(plan_id, period, m) for m in sorted(municipalities)]
-        fields = None if part is None else {"municipality": 1, "model_version": 1, "rev": 1, "updated_at": 1, part: 1}
+        ("rev") none of them."""
+        return {m: s for (_, m), s in self.slices_of(plan_id, [(period, m) for m in municipalities], part).items()}
+
+    def slices_of(self, plan_id, pairs, part=None):
+        """{(period, municipality): its stored slice} of those (period, municipality) ``pairs`` that have
+        one, in one read; ``part`` as in ``slices``. By id: the embedded store answered a filter by
+        plan, period and municipalities by decoding every slice it holds."""
+        ids = sorted({Slice.key(plan_id, period, m) for period, m in pairs})
+        fields = None if part is None else {"municipality": 1, "period": 1, "model_version": 1, "rev": 1,
+                                            "updated_at": 1, part: 1}
         found = Slice._get_collection().find({"_id": {"$in": ids}}, fields)
-        return {doc["municipality"]: _record(unpacked(doc, Slice.PACKED)) for doc in found}
+        return {(doc["period"], doc["municipality"]): _record(unpacked(doc, Slice.PACKED)) for doc in found}
 
     def save_rollup(self, plan_id, period, model_version, figures, briefs, previous=None):
         """Compare-and-set on ``rev``: returns False when someone else updated it meanwhile.
         ``briefs``: {municipality: {"rev", "objectives"}} of the slices it was figured from."""
         return _compare_and_set(Rollup, previous, {"_id": Rollup.key(plan_id, period), "plan_id": plan_id,
-                                                   "period": period}, model_version=model_version, figures=figures,
+                                                   "period": period}, model_version=model_version, figures=pack(figures),
                                 briefs=pack(briefs))
 
     def save_slice(self, plan_id, period, municipality, model_version, figures, previous=None):

@@ -269,17 +269,25 @@ def roll_up(plan, objectives, served_only=False):
     """(goals, plan figure) from ``objectives`` (objective figures); ``served_only`` keeps only
     the goals these objectives serve (a municipality's own view)."""
     weighted = plan["settings"].get("goal_rollup") == "weighted"
-    goals = []
-    for goal in plan["goals"]:
-        mine = [o for o in objectives if o["goal"] == goal["code"]]
-        if mine or not served_only:
-            goals.append(goal_figure(goal, mine, weighted))
+    by_goal = _grouped(objectives, "goal")
+    goals = [goal_figure(goal, by_goal.get(goal["code"], []), weighted) for goal in plan["goals"]
+             if goal["code"] in by_goal or not served_only]
     return goals, plan_figure(goals)
 
 
-def municipality_figures(plan, objectives, municipality):
-    """A municipality's own goals and realization, from its objectives only (not the region's)."""
-    mine = [o for o in objectives if o["municipality"] == municipality]
+def _grouped(figures, key):
+    """{value of ``key``: the figures with it, in their order}: one pass, where filtering the whole
+    list for each value grew with regions times their objectives."""
+    found = {}
+    for figure in figures:
+        found.setdefault(figure[key], []).append(figure)
+    return found
+
+
+def municipality_figures(plan, objectives, municipality, mine=None):
+    """A municipality's own goals and realization, from its objectives only (not the region's);
+    ``mine``: those objectives, when the caller has them already."""
+    mine = [o for o in objectives if o["municipality"] == municipality] if mine is None else mine
     goals, total = roll_up(plan, mine, served_only=True)
     return mine, goals, total
 
@@ -320,19 +328,18 @@ def summary(figures):
 def objective_figures(plan, indicator_entries, municipality=None):
     """The objectives' figures (of one ``municipality``, or all) from their indicators' figures, in
     the plan's order."""
-    by_objective = {}
-    for entry in indicator_entries:
-        by_objective.setdefault(entry["objective"], []).append(entry)
-    return [objective_figure(o, by_objective.get(o["code"], [])) for o in plan["objectives"]
-            if municipality is None or o["municipality"] == municipality]
+    by_objective = _grouped(indicator_entries, "objective")
+    objectives = plan["objectives"] if municipality is None else index(plan).objectives_of.get(municipality, [])
+    return [objective_figure(o, by_objective.get(o["code"], [])) for o in objectives]
 
 
 def totals(plan, objectives):
     """Goals, municipalities and the plan from the objectives' figures."""
     goals, total = roll_up(plan, objectives)
     municipalities = []
+    by_municipality = _grouped(objectives, "municipality")
     for municipality in municipalities_of(plan):
-        mine, _, own = municipality_figures(plan, objectives, municipality)
+        mine, _, own = municipality_figures(plan, objectives, municipality, by_municipality.get(municipality, []))
         if mine:
             municipalities.append({"municipality": municipality, "realization": own["realization"],
                                    "band": own["band"], "incomplete": own["incomplete"],
@@ -429,7 +436,40 @@ def regional_scale(regional, contributors):
 # figures as read.
 def figured_municipalities(plan):
     """The municipalities with a slice: those with an objective or an indicator in the plan."""
-    return sorted({o["municipality"] for o in plan["objectives"]} | {i["municipality"] for i in plan["indicators"]})
+    return index(plan).figured
+
+
+class Index:
+    """What figuring looks up in a plan again and again (its indicators by municipality, the plan's
+    order, which indicators feed a regional one), found in one pass: an approval figures fifteen
+    periods of a region, and scanning its thousands of indicators for each cost more than the
+    figures themselves."""
+
+    def __init__(self, plan):
+        self.indicators_of = _grouped(plan["indicators"], "municipality")
+        self.objectives_of = _grouped(plan.get("objectives", ()), "municipality")
+        self.figured = sorted(set(self.indicators_of) | set(self.objectives_of))
+        self.indicator = {i["code"]: i for i in plan["indicators"]}
+        self.order = {kind: {item["code"]: n for n, item in enumerate(plan.get(kind, ()))}
+                      for kind in ("indicators", "objectives")}
+        self.inputs = _grouped([i for i in plan["indicators"] if i.get("contributes_to")], "contributes_to")
+        self.borrowed = {source: {i["code"] for i in found} for source, found in
+                         _grouped([i for i in plan["indicators"] if i.get("reported_in")], "reported_in").items()}
+
+
+_INDEXES = {}   # id(plan) -> (plan, its sizes, Index): the plans figured last
+_INDEXES_KEPT = 32
+
+
+def index(plan):
+    """The plan's Index, made once while the same plan (a view, read only once figured) is in use."""
+    sizes = (len(plan["indicators"]), len(plan.get("objectives", ())))
+    found = _INDEXES.get(id(plan))
+    if found is None or found[0] is not plan or found[1] != sizes:
+        if len(_INDEXES) >= _INDEXES_KEPT:
+            _INDEXES.pop(next(iter(_INDEXES)), None)
+        found = _INDEXES[id(plan)] = (plan, sizes, Index(plan))
+    return found[2]
 
 
 def batches(items, weight, most):
@@ -461,7 +501,7 @@ def slice_figures(plan, readings, period, municipality, previous=None, affected=
     stored = {e["code"]: e for e in previous["indicators"]} if previous is not None else {}
     entries = [stored[i["code"]] if i["code"] in stored and i["code"] not in (affected or ()) else
                indicator_entry(plan, i, readings.get(i["code"], {}), period)
-               for i in plan["indicators"] if i["municipality"] == municipality]
+               for i in index(plan).indicators_of.get(municipality, [])]
     return {"indicators": entries, "objectives": objective_figures(plan, entries, municipality)}
 
 
@@ -485,17 +525,19 @@ def rollup_figures(plan, objectives, readings, period, previous=None, affected=N
 
 def fed_by(plan, codes):
     """The regional indicators that readings of ``codes`` feed."""
-    return {i.get("contributes_to") for i in plan["indicators"] if i["code"] in codes} - {None}
+    indicators = index(plan).indicator
+    return {indicators[c].get("contributes_to") for c in codes if c in indicators} - {None}
 
 
 def regional_inputs(plan, regional_codes):
     """The indicators whose readings make the regional indicators ``regional_codes``."""
-    return {i["code"] for i in plan["indicators"] if i.get("contributes_to") in regional_codes}
+    inputs = index(plan).inputs
+    return {i["code"] for code in regional_codes for i in inputs.get(code, [])}
 
 
 def in_plan_order(plan, kind, figures):
     """``figures`` of the plan's ``kind`` ("indicators", "objectives") in the order the plan lists them."""
-    order = {item["code"]: n for n, item in enumerate(plan[kind])}
+    order = index(plan).order[kind]
     return sorted(figures, key=lambda f: order.get(f["code"], len(order)))
 
 
@@ -548,7 +590,7 @@ def indicator_entry(plan, indicator, readings_by_period, period):
 
 def regional_entry(plan, regional, by_indicator, period):
     """A regional indicator: the districts' period values aggregated by its rule, then the formula."""
-    contributors = [i for i in plan["indicators"] if i.get("contributes_to") == regional["code"]]
+    contributors = index(plan).inputs.get(regional["code"], [])
     scale = regional_scale(regional, contributors)
     keys = sorted({key for i in contributors for key in by_indicator.get(i["code"], {})})
     series, present = {}, {}
@@ -586,18 +628,15 @@ def borrowed(plan):
     """{plan: indicator codes}: the indicators of objectives this plan counts from the plan they are
     written in (a district's contribution to a joint plan, counted in its own plan too): their
     readings are entered and approved there, and count here as they are."""
-    found = {}
-    for indicator in plan["indicators"]:
-        if indicator.get("reported_in"):
-            found.setdefault(indicator["reported_in"], set()).add(indicator["code"])
-    return found
+    return index(plan).borrowed
 
 
 def carries_forward(plan, codes):
     """Whether readings of ``codes`` count in later years: a cumulative indicator among them, or a
     cumulative regional indicator that one of them feeds."""
     fed = fed_by(plan, codes)
-    return (any(i["calculation"] == "cumulative" for i in plan["indicators"] if i["code"] in codes)
+    indicators = index(plan).indicator
+    return (any(indicators[c]["calculation"] == "cumulative" for c in codes if c in indicators)
             or any(r["calculation"] == "cumulative" for r in plan["regional_indicators"] if r["code"] in fed))
 
 

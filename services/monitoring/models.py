@@ -161,10 +161,10 @@ class Rollup(Figures):
     regional indicators; the indicators and objectives are in the municipalities' slices.
     ``key(plan_id, period)``."""
     meta = {"db_alias": ALIAS, "collection": "progress", "indexes": ["plan_id"]}
-    figures = me.DictField(required=True)
+    figures = me.DynamicField(required=True)   # packed; roll-ups written before hold a document (unpack reads both)
     briefs = me.BinaryField()   # packed {municipality: {"rev", "objectives"}}: its slices' objectives, in brief
 
-    PACKED = ("briefs",)
+    PACKED = ("figures", "briefs")
 
 
 class Slice(Figures):

@@ -282,9 +282,10 @@ class MonitoringService(HealthCheck):
         planned = []   # (period, its municipalities to figure, how many indicators they have)
         for period in periods:
             view = self.store.choose(models, period.key).view
-            names = municipalities or (domain.figured_municipalities(view) if affected is None else
-                                       {i["municipality"] for i in view["indicators"] if i["code"] in affected})
-            planned.append((period, sorted(names), sum(1 for i in view["indicators"] if i["municipality"] in names)))
+            plan = domain.index(view)
+            names = municipalities or (plan.figured if affected is None else
+                                       {plan.indicator[c]["municipality"] for c in affected if c in plan.indicator})
+            planned.append((period, sorted(names), sum(len(plan.indicators_of.get(m, ())) for m in names)))
         written = {}
         for group in domain.batches(planned, lambda p: p[2], SLICE_FIGURES):
             work = [(period, m) for period, names, _ in group for m in names]
@@ -295,18 +296,20 @@ class MonitoringService(HealthCheck):
     def _slice_attempt(self, pending, plan_id, models, affected, keep, written):
         """One attempt of _slices at the ``pending`` (period, municipality) slices: answers those another
         process wrote meanwhile."""
-        stored, whole, reported = {}, set(), {}
+        whole, reported, wanted_parts = set(), {}, {}
         for key in dict.fromkeys(p.key for p, _ in pending):
             names = frozenset(m for p, m in pending if p.key == key)
             model = self.store.choose(models, key)
             if (model.version, names) not in reported:
-                reported[model.version, names] = {i["code"] for i in model.view["indicators"]
-                                                  if i["municipality"] in names}
+                of = domain.index(model.view).indicators_of
+                reported[model.version, names] = {i["code"] for m in names for i in of.get(m, ())}
             # an approval of every indicator of these municipalities figures each again: the stored are not read
             if affected is not None and reported[model.version, names] <= affected:
                 whole.add(key)
-            found = self.store.slices(plan_id, key, names, part="rev" if key in whole else "indicators")
-            stored.update({(key, m): s for m, s in found.items()})
+            wanted_parts.setdefault("rev" if key in whole else "indicators", []).extend((key, m) for m in names)
+        stored = {}
+        for part, pairs in wanted_parts.items():
+            stored.update(self.store.slices_of(plan_id, pairs, part))
         figured, codes = [], set(affected or ())
         for period, m in pending:
             model, previous = self.store.choose(models, period.key), stored.get((period.key, m))
@@ -314,7 +317,7 @@ class MonitoringService(HealthCheck):
             kept = {"indicators": previous.indicators} if same and period.key not in whole else None
             figured.append((period, m, model, previous, kept))
             if not same:   # figured from scratch: every indicator of the municipality
-                codes |= {i["code"] for i in model.view["indicators"] if i["municipality"] == m}
+                codes |= {i["code"] for i in domain.index(model.view).indicators_of.get(m, ())}
         wanted = None if affected is None else codes
         readings = domain.by_indicator(self._approved(plan_id, models[-1].view, wanted))
         conflicts = []
@@ -337,10 +340,10 @@ class MonitoringService(HealthCheck):
         stored_keys = []
 
         def attempt(pending):
-            stored = {p.key: self.store.rollup(plan_id, p.key) for p in pending}
+            stored = self.store.rollups(plan_id, [p.key for p in pending])
             figured, codes = [], set()
             for period in pending:
-                model, previous = self.store.choose(models, period.key), stored[period.key]
+                model, previous = self.store.choose(models, period.key), stored.get(period.key)
                 view = model.view
                 members = set(domain.figured_municipalities(view))
                 same = affected is not None and previous is not None and previous.model_version == model.version
@@ -454,8 +457,9 @@ class MonitoringService(HealthCheck):
     def _approved(self, plan_id, view, indicators=None):
         """The approved readings that count in the plan (``view``): its own, and those of the
         indicators it counts from the plan they are reported in."""
+        known = domain.index(view).indicator
         municipalities = None if indicators is None else {
-            i["municipality"] for i in view["indicators"] if i["code"] in indicators}
+            known[c]["municipality"] for c in indicators if c in known}
         return self.store.approved(plan_id, indicators, domain.borrowed(view), municipalities)
 
     # -- reads -----------------------------------------------------------------------------------

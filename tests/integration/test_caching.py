@@ -212,7 +212,8 @@ def test_two_monitoring_processes_taking_approvals_at_once_keep_the_figures_righ
 
         def stored():
             """The periods' roll-ups and the municipalities' slices, as stored."""
-            return {"rollups": {d["_id"]: d["figures"] for d in database["progress"].find({"plan_id": adopted})},
+            return {"rollups": {d["_id"]: unpacked(d, ("figures",))["figures"]
+                                for d in database["progress"].find({"plan_id": adopted})},
                     "slices": {d["_id"]: unpacked(d, ("indicators", "objectives"))
                                for d in database["figure_slices"].find({"plan_id": adopted},
                                                                        {"indicators": 1, "objectives": 1})}}

@@ -567,8 +567,9 @@ def test_overdue_alerts_open_restate_and_close_and_a_removed_indicator_owes_noth
 
 def test_indicators_counted_from_another_plan_are_borrowed_from_it():
     plan = {"calendar": "gregorian", "period": {"start": 2025, "end": 2029}, "indicators": [
-        {"code": "PG1.1.1", "reported_in": "korfez"}, {"code": "PG1.1.2", "reported_in": "korfez"},
-        {"code": "X1", "reported_in": None}]}
+        {"code": "PG1.1.1", "municipality": "edremit", "reported_in": "korfez"},
+        {"code": "PG1.1.2", "municipality": "edremit", "reported_in": "korfez"},
+        {"code": "X1", "municipality": "edremit", "reported_in": None}]}
     assert domain.borrowed(plan) == {"korfez": {"PG1.1.1", "PG1.1.2"}}
     assert domain.within(plan, "2025-H1") and domain.within(plan, "2024") and domain.within(plan, "2029-H2")
     assert not domain.within(plan, "2030-H1")
@@ -580,3 +581,29 @@ def test_batches_keep_the_order_and_hold_at_most_their_weight():
     assert found == [[3, 4], [2], [9], [1, 1]]   # 9 alone: heavier than a batch may be
     assert [w for batch in found for w in batch] == weights
     assert list(domain.batches([], lambda w: w, 7)) == []
+
+
+def test_a_plans_index_answers_as_a_scan_of_it_and_follows_a_plan_changed_in_shape():
+    p = plan()
+    found = domain.index(p)
+    assert domain.index(p) is found                                   # made once per plan
+    assert [i["code"] for i in found.indicators_of["d1"]] == ["inc", "dec", "ans0"]
+    assert [o["code"] for o in found.objectives_of["d2"]] == ["H1.2"]
+    assert domain.figured_municipalities(p) == ["d1", "d2"]
+    assert domain.fed_by(p, {"ans1", "inc"}) == {"R-ans"}
+    assert domain.regional_inputs(p, {"R-ans"}) == {"ans1", "ans0"}
+    p["indicators"].append({**p["indicators"][0], "code": "inc3", "municipality": "d3", "objective": "H1.1"})
+    assert domain.figured_municipalities(p) == ["d1", "d2", "d3"]    # an indicator more: indexed again
+    same = copy.deepcopy(p)
+    assert domain.index(same) is not domain.index(p)                 # another plan: an index of its own
+
+
+def test_totals_group_the_objectives_once_and_figure_as_before():
+    p = plan()
+    objectives = [{"code": "H1.1", "goal": "A1", "municipality": "d1", "realization": 80.0, "goal_weight": None,
+                   "missing_indicators": []},
+                  {"code": "H1.2", "goal": "A1", "municipality": "d2", "realization": 40.0, "goal_weight": None,
+                   "missing_indicators": []}]
+    found = domain.totals(p, objectives)
+    assert found["plan"]["realization"] == 60.0 and found["goals"][0]["realization"] == 60.0
+    assert [(m["municipality"], m["realization"]) for m in found["municipalities"]] == [("d1", 80.0), ("d2", 40.0)]
