@@ -22,8 +22,8 @@ from shared.errors import Conflict, NotFound
 from shared.mongo import MongoStore, ServiceStore, indexable
 
 from . import domain
-from .models import (ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, Counted, ModelIndex, PlanModel, Publication,
-                     Rejection, Rollup, Sheet, Slice, pack, unpack, unpacked)
+from .models import (ALIAS, DOCUMENTS, OUTBOXES, Alert, Approval, Batch, Carry, CarryClaim, Counted, ModelIndex,
+                     PlanModel, Publication, Rejection, Rollup, Sheet, Slice, pack, unpack, unpacked)
 from .readings import FIGURES, merged, reading_id
 
 
@@ -352,6 +352,40 @@ class Monitoring(ServiceStore):
                                 model_version=model_version, indicators=pack(figures["indicators"]),
                                 objectives=pack(figures["objectives"]),
                                 brief=pack([domain.brief(o) for o in figures["objectives"]]))
+
+    # -- later periods, carried --------------------------------------------------------------------
+    def carry(self, plan_id, event_id, approved, indicators):
+        """Leave the later periods of an approval (of ``approved``, of ``indicators``) to be figured."""
+        try:
+            Carry._get_collection().insert_one({"_id": f"{plan_id}|{event_id}", "plan_id": plan_id,
+                                                "approved": approved, "indicators": sorted(indicators),
+                                                "at": time.time()})
+        except DuplicateKeyError:
+            pass   # the same event delivered again
+
+    def carries(self, plan_id=None, fields=None):
+        """The carries left (of ``plan_id``, or of every plan), oldest first."""
+        found = Carry._get_collection().find(indexable(Carry, {"plan_id": plan_id}) if plan_id else {}, fields)
+        return sorted((_record(doc) for doc in found), key=lambda c: c.at)
+
+    def carried(self, carries):
+        Carry._get_collection().delete_many({"_id": {"$in": [c.id for c in carries]}})
+
+    def claim_carry(self, plan_id, by, seconds):
+        """Whether ``by`` now figures the carries of ``plan_id`` (for ``seconds``): no other does."""
+        now = time.time()
+        claims = CarryClaim._get_collection()
+        if claims.update_one({"_id": plan_id, "until": {"$lte": now}},
+                             {"$set": {"until": now + seconds, "by": by}}).modified_count == 1:
+            return True
+        try:
+            claims.insert_one({"_id": plan_id, "until": now + seconds, "by": by})
+            return True
+        except DuplicateKeyError:
+            return False   # another holds it
+
+    def release_carry(self, plan_id, by):
+        CarryClaim._get_collection().update_one({"_id": plan_id, "by": by}, {"$set": {"until": 0}})
 
     # -- alerts ----------------------------------------------------------------------------------
     def open_alerts(self, plan_id, kind):

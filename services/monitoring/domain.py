@@ -624,6 +624,13 @@ def affected_periods(plan, approved_key, later=True):
             if p.last_day >= approved.first_day and (later or p.year == approved.year)]
 
 
+def carried_periods(plan, approved_keys):
+    """The periods after the years of ``approved_keys``: where readings of cumulative indicators
+    approved for those periods count too."""
+    first = min(parse_period(key, plan["calendar"]).year for key in approved_keys)
+    return [p for p in plan_periods(plan["calendar"], plan["period"]["start"], plan["period"]["end"]) if p.year > first]
+
+
 def borrowed(plan):
     """{plan: indicator codes}: the indicators of objectives this plan counts from the plan they are
     written in (a district's contribution to a joint plan, counted in its own plan too): their

@@ -4,7 +4,7 @@ The adopted plan arrives by events only (``PlanModel``, one per adopted version)
 written in whole batches first (``Batch``, one document, so a batch is all or nothing) and then
 spread into one ``Sheet`` per municipality and period, which holds each of its readings. The
 figures of a period are stored as one ``Slice`` per municipality and one ``Rollup``, updated when
-readings are approved.
+readings are approved (the later periods an approval carries its readings to, from its ``Carry``).
 """
 import zlib
 
@@ -180,6 +180,27 @@ class Slice(Figures):
     PACKED = ("indicators", "objectives", "brief")
 
 
+class Carry(Document):
+    """The later periods one approval changes (its cumulative readings count in every later year),
+    left to be figured with those of the approvals after it: under a stream of approvals one pass
+    figures a region's later periods for many."""
+    meta = {"db_alias": ALIAS, "collection": "figures_carried", "indexes": ["plan_id"]}
+    id = me.StringField(primary_key=True)   # plan|the approval event's id: a redelivery leaves no second
+    plan_id = me.StringField(required=True)
+    approved = me.StringField(required=True)   # the approved period: the years after its own are figured
+    indicators = PlainList()
+    at = me.FloatField(required=True)   # epoch seconds
+
+
+class CarryClaim(Document):
+    """The worker figuring a plan's carried periods (``by``), until ``until`` (epoch seconds): one at
+    a time, and after a crash any other once the claim has run out. ``id``: the plan."""
+    meta = {"db_alias": ALIAS, "collection": "figures_carried_claims"}
+    id = me.StringField(primary_key=True)
+    until = me.FloatField(default=0)
+    by = me.StringField()
+
+
 class Alert(Outboxed, Document):
     meta = {"db_alias": ALIAS, "collection": "alerts", "indexes": [{"fields": ["plan_id", "status"]},
                                                                    "outbox_pending"]}
@@ -217,5 +238,6 @@ class Publication(Outboxed, Document):
     at = me.StringField(required=True)
 
 
-DOCUMENTS = (PlanModel, ModelIndex, Counted, Batch, Sheet, Approval, Rejection, Rollup, Slice, Alert, Publication)
+DOCUMENTS = (PlanModel, ModelIndex, Counted, Batch, Sheet, Approval, Rejection, Rollup, Slice, Carry, CarryClaim, Alert,
+             Publication)
 OUTBOXES = (Batch, Approval, Alert, Publication)

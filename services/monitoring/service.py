@@ -39,6 +39,12 @@ BELOW_THRESHOLD, OVERDUE = "below_threshold", "overdue"  # the two reasons an in
 SLICE_FIGURES = 20_000   # indicator figures an update holds at once: a district's every period, a few of a big one
 APPROVE_AT_ONCE = 1000   # readings an approval marks before it answers; a bigger one answers 202 (API.md)
 READ_ATTEMPTS = 20   # reads of the stored figures while an update is under way (about 2 s in all)
+# Later periods an approval carries forward to are figured together (a Carry): once a plan has had
+# no approval for CARRY_QUIET seconds, or its oldest carry has waited CARRY_AT_MOST; a read of one
+# of them figures them first.
+CARRY_CHECK_SECONDS, CARRY_QUIET, CARRY_AT_MOST = 0.5, 1.0, 10.0
+CARRY_CLAIM_SECONDS = 60   # a carry pass of the biggest plan takes seconds; after a crash another takes over
+CARRY_ROUNDS = 3
 SUMMARY_OVER = 500   # indicators: a bigger plan read without a filter is answered in summary (API.md)
 # Figuring a plan takes many store calls; a burst of adoptions or approvals would otherwise take every
 # worker of the process, and reads and submissions (a few calls each) would queue behind them past
@@ -227,35 +233,86 @@ class MonitoringService(HealthCheck):
         def effect(envelope):
             payload, plan_id = envelope["payload"], envelope["plan_id"]
             models = self.store.models(plan_id)
-            self._update(plan_id, payload["period"], set(payload["indicators"]), models)
+            self._update(plan_id, payload["period"], set(payload["indicators"]), models, envelope["event_id"])
             self._overdue(plan_id, set(payload["indicators"]), models)
             for other in self.store.counting(plan_id):   # the plans that count these indicators too
                 models = self.store.models(other)
                 codes = set(payload["indicators"]) & domain.borrowed(models[-1].view).get(plan_id, set())
                 if codes and domain.within(models[-1].view, payload["period"]):
-                    self._update(other, payload["period"], codes, models)
+                    self._update(other, payload["period"], codes, models, envelope["event_id"])
                     self._overdue(other, codes, models)
         with FIGURING:
             self.store.handle_once(f"{SERVICE}.progress", body, effect)
         memory.release(body.get("payload", {}).get("count", 0))
 
-    def _update(self, plan_id, approved_key, affected, models):
-        """``models``: the plan's adopted versions, loaded once for every period below."""
-        # later years only when a version of the plan makes one of them carry values forward
-        carries = any(domain.carries_forward(model.view, affected) for model in models)
-        periods = domain.affected_periods(models[-1].view, approved_key, later=carries)
-        year = {p.key for p in domain.affected_periods(models[-1].view, approved_key, later=False)}
-        # the approved year first, announced before the later years it carries forward to: a reader
-        # of the approved period does not wait for them
-        for group in ([p for p in periods if p.key in year], [p for p in periods if p.key not in year]):
-            if not group:
-                continue
-            written = self._slices(plan_id, models, group, affected, keep=approved_key)
-            if approved_key in written:   # alerts first: once the roll-up shows the approval, they are raised
-                view = self.store.choose(models, approved_key).view
-                indicators = [e for _, part in written[approved_key].values() for e in part["indicators"]]
-                self._alerts(plan_id, view, indicators, approved_key, affected)
-            self._figures_updated(plan_id, self._rollups(plan_id, models, group, affected, written))
+    def _update(self, plan_id, approved_key, affected, models, event_id):
+        """Figure the approved year now; leave the later years the approval carries forward to (a
+        Carry, figured with those of the approvals after it by ``carry_forward``, or by a read of one
+        of them first). ``models``: the plan's adopted versions, loaded once for every period below."""
+        later = []   # only when a version of the plan makes one of them carry values forward
+        if any(domain.carries_forward(model.view, affected) for model in models):
+            later = [p.key for p in domain.carried_periods(models[-1].view, [approved_key])]
+        if later:
+            self.store.carry(plan_id, event_id, approved_key, affected)
+        year = domain.affected_periods(models[-1].view, approved_key, later=False)
+        written = self._slices(plan_id, models, year, affected, keep=approved_key)
+        if approved_key in written:   # alerts first: once the roll-up shows the approval, they are raised
+            view = self.store.choose(models, approved_key).view
+            indicators = [e for _, part in written[approved_key].values() for e in part["indicators"]]
+            self._alerts(plan_id, view, indicators, approved_key, affected)
+        # with the later years: the gateways forget what they served of them, and a read figures them first
+        self._figures_updated(plan_id, self._rollups(plan_id, models, year, affected, written) + later)
+
+    @timer(interval=CARRY_CHECK_SECONDS)
+    def carry_forward(self):
+        """Figure the later periods that approvals left, a plan at a time: once no approval of it
+        came for CARRY_QUIET seconds, or the oldest has waited CARRY_AT_MOST."""
+        now, plans = time.time(), {}
+        for carry in self.store.carries(fields={"plan_id": 1, "at": 1}):
+            plans.setdefault(carry.plan_id, []).append(carry.at)
+        for plan_id, times in plans.items():
+            if now - max(times) >= CARRY_QUIET or now - min(times) >= CARRY_AT_MOST:
+                with FIGURING:
+                    self._carry(plan_id)
+
+    def _carry(self, plan_id):
+        """Figure every carry of ``plan_id`` left so far, in one pass over the later periods they
+        reach; again for those left meanwhile (a few rounds: the timer comes back for more). False
+        when another worker is at it."""
+        by = secrets.token_hex(8)
+        for _ in range(CARRY_ROUNDS):
+            if not self.store.claim_carry(plan_id, by, CARRY_CLAIM_SECONDS):
+                return False
+            try:
+                carries = self.store.carries(plan_id)
+                if carries:
+                    models = self.store.models(plan_id)
+                    periods = domain.carried_periods(models[-1].view, [c.approved for c in carries])
+                    affected = {code for c in carries for code in c.indicators}
+                    written = self._slices(plan_id, models, periods, affected)
+                    self._figures_updated(plan_id, self._rollups(plan_id, models, periods, affected, written))
+                    self.store.carried(carries)
+            finally:
+                self.store.release_carry(plan_id, by)
+            if not carries:
+                break
+        return True
+
+    def _carried(self, model, key):
+        """Whether the stored figures of period ``key`` count every approval handled so far: the
+        carries that reach it are figured first, by this worker or by the one already at them."""
+        for attempt in range(READ_ATTEMPTS):
+            carries = self.store.carries(model.plan_id, fields={"approved": 1, "at": 1})
+            if not carries or key not in {p.key for p in domain.carried_periods(model.view,
+                                                                                [c.approved for c in carries])}:
+                return True
+            try:
+                if self._carry(model.plan_id):
+                    continue
+            except Conflict:   # others kept writing the same figures: read them again
+                pass
+            time.sleep(0.01 * (attempt + 1))
+        return False
 
     def _figures_updated(self, plan_id, periods):
         """Say that stored figures changed (the gateways drop what they served of them): after the
@@ -562,6 +619,8 @@ class MonitoringService(HealthCheck):
         A slice written after the roll-up read with it is an update under way: read again shortly,
         so the indicators and the roll-up shown together are always of the same approvals."""
         members = domain.figured_municipalities(model.view) if municipality is None else {municipality}
+        if not self._carried(model, key):
+            return None   # still being figured: figured on the spot
         for attempt in range(READ_ATTEMPTS):
             rollup = self.store.rollup(model.plan_id, key)
             if rollup is None or rollup.model_version != model.version:

@@ -222,9 +222,10 @@ def test_two_monitoring_processes_taking_approvals_at_once_keep_the_figures_righ
             return figures.get("plan", {}).get("realization") is not None
         last = {}
 
-        def quiet():   # every approval figured in, and nothing written for a second
+        def quiet():   # every approval figured in (the later years they carry to too), nothing written for a second
             now = stored()
-            done = all(complete(now["rollups"].get(f"{adopted}:{p}", {})) for p in periods)
+            done = all(complete(now["rollups"].get(f"{adopted}:{p}", {})) for p in periods) and not list(
+                database["figures_carried"].find({"plan_id": {"$eq": adopted}}, {"_id": 1}))
             settled = done and now == last.get("figures")
             last["figures"] = now
             return settled

@@ -624,3 +624,43 @@ def test_a_big_approval_answers_202_and_its_status_is_followed_until_applied(adm
         f"/plans/{plan_id}/progress?period={period}&level=indicators")["indicators"]), 60, interval=0.2,
         what="the figures of the big approval")
     assert colleague.request("GET", f"/plans/{plan_id}/readings/approvals/apr_nothere").status_code == 404
+
+
+def test_later_years_count_an_approval_when_read_at_once_and_are_figured_without_a_read(admin, token_for,
+                                                                                        store_uri, run_id):
+    """Cumulative readings count in every later year: those years are figured together, shortly after
+    a plan's approvals pause, and a read of one of them before that figures it first."""
+    import pymongo
+
+    from ops.demo import synthetic
+    prefix = "carry" + secrets.token_hex(2)
+    plan_id = synthetic.create(token_for, admin, prefix, 1, 10, per_objective=1)   # an objective to each goal
+    planner, public = token_for("planner", f"{prefix}-d1"), token_for("viewer")
+    last = synthetic.YEARS[-1]
+    until_monitoring_has(public, plan_id, last)
+    first, second = synthetic.half_years()[:2]
+
+    def lacking(period):
+        """Of the periods before ``period`` that its cumulative figures need, those still without a reading."""
+        figures = public.get(f"/plans/{plan_id}/progress?period={period}&level=indicators")["indicators"]
+        return {key for i in figures for key in i["missing_periods"]} & {first, second}
+    assert lacking(last) == {first, second}                  # read (and kept by the gateway) before the approval
+    for period in (first, second):
+        planner.post(f"/plans/{plan_id}/readings", {"readings": synthetic.readings(prefix, 1, 10, period)}, expect=202)
+    planner.post(f"/plans/{plan_id}/readings/approve", {"municipality": f"{prefix}-d1", "period": first})
+    wait_until(lambda: all(i["C"] == 1 for i in public.get(
+        f"/plans/{plan_id}/progress?period={first}&level=indicators")["indicators"]), 30, interval=0.1,
+        what="the approval figured")
+    assert lacking(last) == {second}                         # read at once: figured first, never the old figures
+
+    planner.post(f"/plans/{plan_id}/readings/approve", {"municipality": f"{prefix}-d1", "period": second})
+    wait_until(lambda: all(i["C"] == 2 for i in public.get(   # its own year, read: it reaches no later year
+        f"/plans/{plan_id}/progress?period={second}&level=indicators")["indicators"]), 30, interval=0.1,
+        what="the second approval figured")
+    database = pymongo.MongoClient(store_uri)[f"ortak_{run_id}_monitoring"]
+    wait_until(lambda: not list(database["figures_carried"].find({"plan_id": {"$eq": plan_id}}, {"_id": 1})), 30,
+               interval=0.2, what="the later years figured")
+    # nobody read them since: the stored slices of every later year count both half-years
+    for year in synthetic.YEARS[1:]:
+        stored = database["figure_slices"].find_one({"_id": f"{plan_id}:{year}:{prefix}-d1"})
+        assert all(not {first, second} & set(i["missing_periods"]) for i in unpack(stored["indicators"])), year

@@ -24,6 +24,7 @@ RAW_METHODS = {"find", "find_one", "update_one", "update_many", "delete_many", "
 DYNAMIC = {
     ("consultation", "inputs"): [{"consultation_id"}, {"plan_id"}],   # one or the other, by the caller
     ("monitoring", "_models"): [{"plan_id"}, {"_id"}],   # a plan's models, or some versions of it by id
+    ("monitoring", "carries"): [{"plan_id"}, set()],       # a plan's carries, or every one (the timer's few)
 }
 # (collection, field): why no index may stand behind it
 UNINDEXED = {

@@ -607,3 +607,12 @@ def test_totals_group_the_objectives_once_and_figure_as_before():
     found = domain.totals(p, objectives)
     assert found["plan"]["realization"] == 60.0 and found["goals"][0]["realization"] == 60.0
     assert [(m["municipality"], m["realization"]) for m in found["municipalities"]] == [("d1", 80.0), ("d2", 40.0)]
+
+
+def test_readings_carried_forward_reach_the_periods_after_their_year():
+    p = plan()
+    assert [x.key for x in domain.carried_periods(p, ["2027-H1"])] == ["2028-H1", "2028-H2", "2028", "2029-H1",
+                                                                        "2029-H2", "2029"]
+    assert [x.key for x in domain.carried_periods(p, ["2028", "2027-H2"])] == [
+        x.key for x in domain.carried_periods(p, ["2027-H1"])]   # the earliest year decides
+    assert domain.carried_periods(p, ["2029-H1"]) == []
