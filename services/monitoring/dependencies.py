@@ -429,7 +429,7 @@ class Monitoring(ServiceStore):
 
 def _models(query):
     """Plan models as records, oldest version first. Shared by the workers of a process: read only."""
-    return sorted((_record({"effective_from": None, **doc})
+    return sorted((_record({"effective_from": None, **doc, "view": domain.View(doc["view"])})
                    for doc in PlanModel._get_collection().find(indexable(PlanModel, query))),
                   key=lambda m: m.version)
 

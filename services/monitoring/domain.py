@@ -445,7 +445,8 @@ class Index:
     periods of a region, and scanning its thousands of indicators for each cost more than the
     figures themselves."""
 
-    def __init__(self, plan):
+    def __init__(self, plan, sizes):
+        self.sizes = sizes
         self.indicators_of = _grouped(plan["indicators"], "municipality")
         self.objectives_of = _grouped(plan.get("objectives", ()), "municipality")
         self.figured = sorted(set(self.indicators_of) | set(self.objectives_of))
@@ -457,18 +458,30 @@ class Index:
                          _grouped([i for i in plan["indicators"] if i.get("reported_in")], "reported_in").items()}
 
 
-_INDEXES = {}   # id(plan) -> (plan, its sizes, Index): the plans figured last
-_INDEXES_KEPT = 32
+class View(dict):
+    """A plan as monitoring keeps it (an adopted version's view): a dict that carries its Index, so
+    the index lives exactly as long as the plan kept."""
+    __slots__ = ("index",)
+
+
+_INDEXES = {}   # id(plan) -> (plan, its sizes, Index): the few plain dicts figured last
+_INDEXES_KEPT = 8
 
 
 def index(plan):
-    """The plan's Index, made once while the same plan (a view, read only once figured) is in use."""
+    """The plan's Index, made once while the same plan (read only once figured) is in use."""
     sizes = (len(plan["indicators"]), len(plan.get("objectives", ())))
-    found = _INDEXES.get(id(plan))
+    if isinstance(plan, View):
+        found = getattr(plan, "index", None)
+        if found is None or found.sizes != sizes:
+            found = plan.index = Index(plan, sizes)
+        return found
+    found = _INDEXES.pop(id(plan), None)   # popped and put back: the last used are kept
     if found is None or found[0] is not plan or found[1] != sizes:
-        if len(_INDEXES) >= _INDEXES_KEPT:
-            _INDEXES.pop(next(iter(_INDEXES)), None)
-        found = _INDEXES[id(plan)] = (plan, sizes, Index(plan))
+        found = (plan, sizes, Index(plan, sizes))
+    _INDEXES[id(plan)] = found
+    while len(_INDEXES) > _INDEXES_KEPT:
+        _INDEXES.pop(next(iter(_INDEXES)))
     return found[2]
 
 

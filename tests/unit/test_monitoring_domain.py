@@ -616,3 +616,13 @@ def test_readings_carried_forward_reach_the_periods_after_their_year():
     assert [x.key for x in domain.carried_periods(p, ["2028", "2027-H2"])] == [
         x.key for x in domain.carried_periods(p, ["2027-H1"])]   # the earliest year decides
     assert domain.carried_periods(p, ["2029-H1"]) == []
+
+
+def test_a_kept_view_carries_its_index_and_plain_plans_share_a_few():
+    kept = domain.View(plan())
+    assert domain.index(kept) is kept.index and domain.index(kept) is domain.index(kept)
+    plains = [plan() for _ in range(domain._INDEXES_KEPT + 3)]
+    for p in plains:
+        domain.index(p)
+    assert len(domain._INDEXES) == domain._INDEXES_KEPT            # no more plain plans held than a few
+    assert all(id(p) in domain._INDEXES for p in plains[-domain._INDEXES_KEPT:])
