@@ -14,9 +14,10 @@ from marshmallow import ValidationError
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import EventHandler
 from nameko.rpc import Rpc, RpcConsumer
+from nameko.timer import timer
 from pymongo.errors import ConnectionFailure
 
-from shared import deadletters
+from shared import deadletters, memory
 from shared.observability import Observed, dead_lettered
 from shared.errors import OrtakError, StoreUnavailable, http_status
 
@@ -135,3 +136,7 @@ class HealthCheck:
     def health(self):
         self.store.ping()
         return {"service": self.name, "store": "ok"}
+
+    @timer(interval=5)
+    def settle_memory(self):
+        memory.settle()

@@ -5,8 +5,10 @@ process that once figured a plan of 10,000 indicators would stay hundreds of meg
 glibc's ``malloc_trim`` returns the free pages (where there is no glibc, nothing happens)."""
 import ctypes
 import ctypes.util
+import os
 
 BIG = 500   # indicators: work on fewer frees too little to be worth a trim
+GROWTH = 16 * 1024 * 1024   # bytes a process grows by before ``settle`` hands free memory back
 
 try:
     _trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
@@ -18,3 +20,25 @@ def release(size=BIG):
     """Return free memory to the system after work on ``size`` indicators, if that was big."""
     if _trim is not None and size >= BIG:
         _trim(0)
+
+
+_settled = {"resident": 0}
+
+
+def _resident():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def settle():
+    """Return free memory to the system once the process has grown by GROWTH since it last did: a
+    service's timer and the gateway's requests call it, for the big answers and plans no figuring
+    call names (a 10,000-indicator plan read is decoded into tens of megabytes, freed after)."""
+    if _trim is None:
+        return
+    try:
+        if _resident() - _settled["resident"] >= GROWTH:
+            _trim(0)
+            _settled["resident"] = _resident()
+    except (OSError, ValueError, IndexError):   # no /proc: nothing to measure by
+        pass

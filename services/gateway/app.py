@@ -13,7 +13,7 @@ from prometheus_client import Counter, Histogram
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shared import config
+from shared import config, memory
 
 from .. import web
 from . import open311, openapi
@@ -95,6 +95,10 @@ def create_app(rpc_pool=None):
             LATENCY.labels(request.method, route).observe(time.perf_counter() - g.started)
         response.headers["X-Request-Id"] = g.get("request_id") or request_id()
         return response
+
+    @app.teardown_request
+    def give_back(exc):
+        memory.settle()   # a big answer's objects are freed by now: their memory goes back once it adds up
 
     @app.errorhandler(Exception)
     def handle(exc):
