@@ -34,9 +34,13 @@ def kept(key, make, seconds=CACHE_SECONDS):
             return hit[1]
     value = make()
     with _cache_lock:
+        # what is past its time goes at once: a decoded plan kept until the map filled up would hold
+        # megabytes for nothing, in every worker
+        for stale in [k for k, (until, _) in _cache.items() if until <= now]:
+            del _cache[stale]
         if len(_cache) >= CACHE_SIZE:
-            for stale in [k for k, (until, _) in _cache.items() if until <= now] or list(_cache)[:CACHE_SIZE // 4]:
-                _cache.pop(stale, None)
+            for oldest in list(_cache)[:CACHE_SIZE // 4]:
+                del _cache[oldest]
         _cache[key] = (now + seconds, value)
     return value
 

@@ -44,3 +44,15 @@ def test_a_person_is_never_served_a_kept_page_nor_is_theirs_kept(monkeypatch):
     mine = [client.get("/page", headers={"Accept-Language": "tr", "X-Who": "ayse"}).text for _ in range(2)]
     assert mine == ["ayse tr 2", "ayse tr 3"]
     assert client.get("/page", headers={"Accept-Language": "tr"}).text == "anonymous tr 1"
+
+
+def test_what_is_past_its_time_is_not_held_once_anything_else_is_kept(monkeypatch):
+    data.forget()
+    now = [300.0]
+    monkeypatch.setattr(data.time, "monotonic", lambda: now[0])
+    data.kept("big plan", lambda: {"indicators": list(range(1000))}, seconds=5)
+    data.kept("index", lambda: [], seconds=1)
+    now[0] += 5
+    data.kept("another", lambda: [], seconds=5)
+    assert set(data._cache) == {"another"}          # the plan and the index went when their time was up
+    assert data.kept("another", lambda: ["made again"]) == []
