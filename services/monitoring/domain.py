@@ -296,8 +296,10 @@ def matrix(plan, figures):
     """Goals x municipalities of one period (what a heat table needs): each municipality's own
     figure of each goal its objectives serve, by the plan's goal rule, from its objectives only."""
     cells, municipalities = [], []
+    by_municipality = _grouped(figures["objectives"], "municipality")
     for municipality in municipalities_of(plan):
-        mine, goals, _ = municipality_figures(plan, figures["objectives"], municipality)
+        mine, goals, _ = municipality_figures(plan, figures["objectives"], municipality,
+                                              by_municipality.get(municipality, []))
         if not mine:
             continue
         municipalities.append(municipality)
