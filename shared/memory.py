@@ -19,7 +19,7 @@ except (OSError, AttributeError):
 def release(size=BIG):
     """Return free memory to the system after work on ``size`` indicators, if that was big."""
     if _trim is not None and size >= BIG:
-        _trim(0)
+        _hand_back()
 
 
 _settled = {"resident": 0}
@@ -37,8 +37,17 @@ def settle():
     if _trim is None:
         return
     try:
-        if _resident() - _settled["resident"] >= GROWTH:
-            _trim(0)
-            _settled["resident"] = _resident()
+        grown = _resident() - _settled["resident"] >= GROWTH
     except (OSError, ValueError, IndexError):   # no /proc: nothing to measure by
+        return
+    if grown:
+        _hand_back()
+
+
+def _hand_back():
+    """Trim, and remember the size it left the process at (what ``settle`` compares with)."""
+    _trim(0)
+    try:
+        _settled["resident"] = _resident()
+    except (OSError, ValueError, IndexError):
         pass
