@@ -24,7 +24,7 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import ThreadingWSGIServer
 
-from shared import config
+from shared import config, memory
 from shared.errors import OrtakError, http_status
 
 log = logging.getLogger(__name__)
@@ -276,6 +276,7 @@ class Observed(DependencyProvider):
         if found:
             worker_ctx.data[CONTEXT_KEY] = found  # RPC calls the worker makes carry it on
         self.started[worker_ctx] = (time.perf_counter(), _current.set(found))
+        memory.begin()
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         started = self.started.get(worker_ctx)
@@ -290,3 +291,4 @@ class Observed(DependencyProvider):
                 _current.reset(started[1])
             except ValueError:  # set in another context: leave it to that context's end
                 pass
+            memory.end()   # the last worker's end hands back what the work freed

@@ -82,6 +82,8 @@ def create_app(rpc_pool=None):
 
     @app.before_request
     def start():
+        memory.begin()
+        g.working = True
         g.started = time.perf_counter()
         g.request_id = request_id()
         if not request.path.startswith(UNAUTHENTICATED_PATHS):
@@ -98,7 +100,8 @@ def create_app(rpc_pool=None):
 
     @app.teardown_request
     def give_back(exc):
-        memory.settle()   # a big answer's objects are freed by now: their memory goes back once it adds up
+        if g.get("working"):   # a big answer's objects are freed by now: their memory goes back once it adds up
+            memory.end()
 
     @app.errorhandler(Exception)
     def handle(exc):

@@ -48,7 +48,7 @@ class Monitoring(ServiceStore):
 
     # -- adopted plans ---------------------------------------------------------------------------
     def keep_model(self, view, version, effective_from):
-        for source in domain.borrowed(view):
+        for source in domain.borrowed(domain.View(view)):   # its index goes with it, not kept for plain plans
             Counted(id=f"{source}|{view['id']}", source=source, plan_id=view["id"]).save()   # an upsert
         try:
             PlanModel(id=PlanModel.key(view["id"], version), plan_id=view["id"], version=version,

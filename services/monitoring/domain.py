@@ -466,8 +466,8 @@ class View(dict):
     __slots__ = ("index",)
 
 
-_INDEXES = {}   # id(plan) -> (plan, its sizes, Index): the few plain dicts figured last
-_INDEXES_KEPT = 8
+_INDEXES = {}   # id(plan) -> (plan, its sizes, Index): the plain dicts figured last (each keeps its plan alive)
+_INDEXES_KEPT = 2
 
 
 def index(plan):

@@ -1,34 +1,73 @@
-"""A process hands free memory back once it has grown by some megabytes since it last did."""
+"""A process hands free memory back once it has grown by some megabytes: while work goes on, since
+it last did; once the work is done, since it last did with no work in hand (a trim amid big work
+finds most of the work's objects still alive)."""
 from shared import memory
+
+MB = 1024 * 1024
+
+
+def _process(monkeypatch, resident):
+    """A fake process of ``resident`` bytes, last trimmed (idle) at that size: its trims and size."""
+    trims, state = [], {"now": resident, "gives_back": 0}
+
+    def trim(pad):
+        trims.append(pad)
+        state["now"] -= state["gives_back"]
+    monkeypatch.setattr(memory, "_trim", trim)
+    monkeypatch.setattr(memory, "_resident", lambda: state["now"])
+    monkeypatch.setattr(memory, "_settled", {"resident": resident, "floor": resident, "working": 0})
+    return trims, state
 
 
 def test_settle_trims_once_the_process_has_grown_and_not_before(monkeypatch):
-    trims, resident = [], {"now": 100 * 1024 * 1024}
-    monkeypatch.setattr(memory, "_trim", lambda pad: trims.append(pad))
-    monkeypatch.setattr(memory, "_resident", lambda: resident["now"])
-    monkeypatch.setattr(memory, "_settled", {"resident": resident["now"]})
+    trims, state = _process(monkeypatch, 100 * MB)
     memory.settle()
     assert trims == []                                        # not grown
-    resident["now"] += memory.GROWTH - 1
+    state["now"] += memory.GROWTH - 1
     memory.settle()
     assert trims == []
-    resident["now"] += 1                                      # grown by GROWTH since the last trim
+    state["now"] += 1                                         # grown by GROWTH since the last trim
     memory.settle()
-    assert trims == [0] and memory._settled["resident"] == resident["now"]
+    assert trims == [0] and memory._settled["resident"] == state["now"]
     memory.settle()
     assert trims == [0]
 
 
+def test_what_work_frees_after_a_trim_amid_it_goes_back_once_the_work_ends(monkeypatch):
+    trims, state = _process(monkeypatch, 100 * MB)
+    memory.begin()
+    state["now"] += 60 * MB                                   # big work, its objects alive
+    memory.settle()                                           # a timer amid it: trims little
+    assert trims == [0] and memory._settled["resident"] == 160 * MB
+    state["gives_back"] = 50 * MB                             # the work ends and frees its objects
+    memory.end()                                              # not grown since that trim, but since the last idle one
+    assert trims == [0, 0] and state["now"] == 110 * MB and memory._settled["floor"] == 110 * MB
+    memory.begin()
+    memory.end()
+    assert trims == [0, 0]                                    # nothing grew since: not again
+
+
+def test_only_the_last_work_to_end_settles_as_idle(monkeypatch):
+    trims, state = _process(monkeypatch, 100 * MB)
+    memory.begin()
+    memory.begin()
+    state["now"] += 20 * MB
+    memory._settled["resident"] = state["now"]                # trimmed amid the work at this size
+    memory.end()
+    assert trims == []                                        # other work still in hand: not grown since that trim
+    memory.end()
+    assert trims == [0] and memory._settled["working"] == 0
+
+
 def test_the_resident_size_is_read_from_the_system():
-    assert 10 * 1024 * 1024 < memory._resident() < 4 * 1024 ** 3
+    assert 10 * MB < memory._resident() < 4 * 1024 ** 3
 
 
-def test_a_release_after_big_work_counts_as_the_last_trim(monkeypatch):
-    trims, resident = [], {"now": 200 * 1024 * 1024}
-    monkeypatch.setattr(memory, "_trim", lambda pad: trims.append(pad))
-    monkeypatch.setattr(memory, "_resident", lambda: resident["now"])
-    monkeypatch.setattr(memory, "_settled", {"resident": 0})
+def test_a_release_after_big_work_trims_at_once(monkeypatch):
+    trims, state = _process(monkeypatch, 200 * MB)
+    memory.release(memory.BIG - 1)
+    assert trims == []                                        # small work: nothing to hand back
     memory.release(memory.BIG)
-    assert trims == [0] and memory._settled["resident"] == resident["now"]
+    assert trims == [0] and memory._settled["resident"] == state["now"]
     memory.settle()
-    assert trims == [0]                                       # not grown since that trim: not again
+    assert trims == [0]                                       # not grown since that trim
