@@ -13,13 +13,13 @@ SERVICES = {
 }
 # What a process is started with, beyond the common environment (compose, Kubernetes and
 # ops/stack.py all set it). Monitoring's big figurings go through glibc's malloc, so the pages they
-# free are handed back by shared.memory.release: freed through Python's own allocator, they stay
+# free are handed back (shared.memory): freed through Python's own allocator, they stay
 # scattered over its arenas (after one approval of 10,000 readings, at rest: 197 MB, against 107 MB).
 # The gateway's threads would each get a malloc arena of their own that keeps what it freed: its
 # objects are 14 MB, yet a worker grew by 80 MB under load; two arenas hold it to 20–35 MB. The
 # registry builds the versions of big plans as monitoring figures them (208 MB after the full
 # benchmark's 10,000-indicator plan). Every service and the gateway hand back what they freed
-# once they have grown by some megabytes (shared.memory.settle).
+# once they are idle and have grown by some megabytes (shared.memory).
 SERVICE_ENV = {"monitoring": {"PYTHONMALLOC": "malloc"}, "plan_registry": {"PYTHONMALLOC": "malloc"},
                "gateway": {"MALLOC_ARENA_MAX": "2"}}
 DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/"

@@ -2,30 +2,29 @@
 
 Python frees a big figuring's objects to the C allocator, which keeps the pages for later: a
 process that once figured a plan of 10,000 indicators would stay hundreds of megabytes large.
-glibc's ``malloc_trim`` returns the free pages (where there is no glibc, nothing happens)."""
+glibc's ``malloc_trim`` returns the free pages (where there is no glibc, nothing happens).
+
+Each piece of work (a service's worker, a gateway request) is counted from ``begin`` to ``end``;
+when the last one ends, the process is idle and what the work freed goes back. A timer's
+``settle`` hands memory back amid long work too, once the process has grown."""
 import ctypes
 import ctypes.util
 import gc
 import os
 import threading
+import time
 
-BIG = 500   # indicators: work on fewer frees too little to be worth a trim
-GROWTH = 16 * 1024 * 1024   # bytes a process grows by before ``settle`` hands free memory back
+GROWTH = 16 * 1024 * 1024   # bytes a process grows by before it hands free memory back
+IDLE_EVERY = 2.0   # seconds: at most one idle trim so often (a busy service is idle between its every event)
 
 try:
     _trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
 except (OSError, AttributeError):
     _trim = None
 
-
-def release(size=BIG):
-    """Return free memory to the system after work on ``size`` indicators, if that was big."""
-    if _trim is not None and size >= BIG:
-        _hand_back(idle=False)
-
-
-# "resident": the size the last trim left; "floor": the size the last trim left with no work in hand
-_settled = {"resident": 0, "floor": 0, "working": 0}
+# "resident": the size the last trim left; "floor": the size the last trim left with no work in
+# hand; "idle_at": when that was; "working": pieces of work in hand
+_settled = {"resident": 0, "floor": 0, "idle_at": -IDLE_EVERY, "working": 0}
 _lock = threading.Lock()
 
 
@@ -36,12 +35,10 @@ def _resident():
 
 def settle(idle=False):
     """Return free memory to the system once the process has grown by GROWTH: since the last trim
-    while work goes on, since the last trim with no work in hand when the process is ``idle``.
-    A trim amid big work finds most of it still alive: what the work frees as it ends goes back
-    at the next idle settle, however little the process grew after that trim. Services call it
-    from a timer and as their last worker ends, the gateway as its last request ends (a
-    10,000-indicator plan read is decoded into tens of megabytes, freed after)."""
-    if _trim is None:
+    while work goes on, since the last trim with no work in hand when the process is ``idle``. A
+    trim amid big work finds most of its objects still alive: what the work frees as it ends goes
+    back once the process is idle, however little it grew after that trim."""
+    if _trim is None or (idle and time.monotonic() - _settled["idle_at"] < IDLE_EVERY):
         return
     try:
         grown = _resident() - _settled["floor" if idle else "resident"] >= GROWTH
@@ -78,4 +75,4 @@ def _hand_back(idle):
         return
     _settled["resident"] = after
     if idle:
-        _settled["floor"] = after
+        _settled["floor"], _settled["idle_at"] = after, time.monotonic()

@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from nameko.events import EventDispatcher
 from nameko.timer import timer
 
-from shared import clock, config, idempotency, memory
+from shared import clock, config, idempotency
 from shared import events as ev
 from shared.calendars import PeriodKeyError, plan_periods
 from shared.entrypoints import HealthCheck, event_handler, rpc
@@ -66,7 +66,6 @@ class MonitoringService(HealthCheck):
             self.store.apply_batch(batch)
         while approval := self.store.claim_approval():
             self.store.apply_approval(approval)
-            memory.release(len(approval.readings))
         self.store.relay(self.dispatch)
 
     # -- the adopted plan, from the registry's events --------------------------------------------
@@ -86,7 +85,6 @@ class MonitoringService(HealthCheck):
         self.store.keep_model(payload["plan"], payload["version"], adoption.get("effective_from"))
         self._recompute(payload["plan"]["id"])  # new targets apply: every period is figured again
         self._overdue(payload["plan"]["id"])
-        memory.release(len(payload["plan"]["indicators"]))
 
     # -- readings --------------------------------------------------------------------------------
     @rpc
@@ -243,7 +241,6 @@ class MonitoringService(HealthCheck):
                     self._overdue(other, codes, models)
         with FIGURING:
             self.store.handle_once(f"{SERVICE}.progress", body, effect)
-        memory.release(body.get("payload", {}).get("count", 0))
 
     def _update(self, plan_id, approved_key, affected, models, event_id):
         """Figure the approved year now; leave the later years the approval carries forward to (a

@@ -15,7 +15,8 @@ def _process(monkeypatch, resident):
         state["now"] -= state["gives_back"]
     monkeypatch.setattr(memory, "_trim", trim)
     monkeypatch.setattr(memory, "_resident", lambda: state["now"])
-    monkeypatch.setattr(memory, "_settled", {"resident": resident, "floor": resident, "working": 0})
+    monkeypatch.setattr(memory, "_settled", {"resident": resident, "floor": resident, "idle_at": -memory.IDLE_EVERY,
+                                             "working": 0})
     return trims, state
 
 
@@ -63,11 +64,16 @@ def test_the_resident_size_is_read_from_the_system():
     assert 10 * MB < memory._resident() < 4 * 1024 ** 3
 
 
-def test_a_release_after_big_work_trims_at_once(monkeypatch):
-    trims, state = _process(monkeypatch, 200 * MB)
-    memory.release(memory.BIG - 1)
-    assert trims == []                                        # small work: nothing to hand back
-    memory.release(memory.BIG)
-    assert trims == [0] and memory._settled["resident"] == state["now"]
-    memory.settle()
-    assert trims == [0]                                       # not grown since that trim
+def test_a_busy_process_trims_when_idle_at_most_so_often(monkeypatch):
+    trims, state = _process(monkeypatch, 100 * MB)
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(memory.time, "monotonic", lambda: clock["now"])
+    for _ in range(2):   # an event, then idle: each grew the process
+        memory.begin()
+        state["now"] += memory.GROWTH
+        memory.end()
+    assert len(trims) == 1                                    # the second idle moment came too soon after
+    clock["now"] += memory.IDLE_EVERY
+    memory.begin()
+    memory.end()
+    assert len(trims) == 2                                    # owed, and paid at the next idle moment
