@@ -1,5 +1,6 @@
 """Request helpers the routes share: the JSON body, If-Match, the ETag of a plan, files."""
 import base64
+import gzip
 import hashlib
 import json
 import re
@@ -105,6 +106,7 @@ def with_etag(body, status=200):
 
 
 PUBLIC_MAX_AGE = 5   # seconds a browser or proxy may reuse a public answer without asking (API.md)
+GZIP_OVER = 64 * 1024   # bytes: a bigger answer goes gzipped to whoever takes it (a district on a poor connection)
 
 
 def _none_match(etag):
@@ -121,28 +123,37 @@ def repeatable_read(key, plan_id, fetch, shared=False):
 
     ``fetch()`` gives (body, etag or None). What the public was served (or, with ``shared``, anyone:
     an answer that is the same for every caller) is kept encoded in this process until an event
-    about ``plan_id`` says it changed (cache.py); a repeated read then costs no RPC."""
+    about ``plan_id`` says it changed (cache.py); a repeated read then costs no RPC. An answer over
+    GZIP_OVER is kept gzipped, and sent so to a client that accepts it (with the ETag made weak:
+    the same figures, another encoding of them)."""
     cache = current_app.extensions["ortak_cache"]
     public = actor() is None
     keeps = public or shared
     found = cache.read(key) if keeps else None
     if found is not None:
-        etag, data = found
+        etag, data, packed = found
         source = "hit"
     else:
         stamp = cache.read_stamp(plan_id)
         body, etag = fetch()
         data = current_app.json.response(body).get_data()
-        if etag and keeps:
-            cache.keep(key, plan_id, stamp, (etag, data), len(data))
+        packed = gzip.compress(data, compresslevel=1, mtime=0) if len(data) > GZIP_OVER else None
+        if etag and keeps:   # a big answer kept only gzipped: a tenth of its size
+            cache.keep(key, plan_id, stamp, (etag, None if packed else data, packed), len(packed or data))
         source = "miss"
     headers = {"Cache-Control": f"public, max-age={PUBLIC_MAX_AGE}" if public else "private, no-cache",
-               "X-Cache": source}
+               "X-Cache": source, "Vary": "Accept-Encoding"}
+    gzipped = packed is not None and request.accept_encodings["gzip"] > 0
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
     if etag:
-        headers["ETag"] = etag
+        headers["ETag"] = f"W/{etag}" if gzipped else etag
     if _none_match(etag):
         return Response(status=304, headers=headers)
-    return Response(data, status=200, mimetype="application/json", headers=headers)
+    if gzipped:
+        return Response(packed, status=200, mimetype="application/json", headers=headers)
+    return Response(data if data is not None else gzip.decompress(packed), status=200, mimetype="application/json",
+                    headers=headers)
 
 
 CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

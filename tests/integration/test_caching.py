@@ -6,6 +6,7 @@ import pytest
 
 from ops.client import Client
 from ops.processes import wait_until
+from services.gateway.http import GZIP_OVER
 from services.monitoring.models import unpacked
 from tests.integration.test_monitoring import readings_for, H1
 from tests.stack import login
@@ -79,6 +80,7 @@ def test_a_plan_read_has_its_etag_and_is_served_again_without_the_registry(stack
     etag = first.headers["ETag"]
     assert first.status_code == 200 and etag == f'"{first.json()["version"]}"'
     assert first.headers["Cache-Control"].startswith("public")
+    assert "Content-Encoding" not in first.headers and len(first.content) < GZIP_OVER   # a small answer as it is
     again = [public.request("GET", f"/plans/{adopted}") for _ in range(6)]
     assert all(r.json() == first.json() and r.headers["ETag"] == etag for r in again)
     assert "hit" in {r.headers["X-Cache"] for r in again}
@@ -93,6 +95,29 @@ def test_a_plan_read_has_its_etag_and_is_served_again_without_the_registry(stack
                                                                "new_plan_id": adopted + "-r"}, expect=201)
     forgotten_everywhere(lambda: public.request("GET", f"/plans/{adopted}"), lambda r: (
         r.json()["version"], r.json()["status"]) == (renewal["version"], "renewed") and r.headers["ETag"] != etag)
+
+
+def test_a_big_answer_goes_gzipped_to_whoever_takes_it_and_plain_to_the_rest(stack, admin):
+    import gzip
+    import secrets
+    import requests
+    from ops.client import token_maker
+    from ops.demo import synthetic
+    plan_id = synthetic.create(token_maker(stack.url, admin), admin, "gz" + secrets.token_hex(2), 1, 300)
+    url = f"{stack.url}/api/v1/plans/{plan_id}"
+    plain = [requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=30) for _ in range(4)]
+    body, etag = plain[0].content, plain[0].headers["ETag"]
+    assert len(body) > GZIP_OVER and "Content-Encoding" not in plain[0].headers and etag.startswith('"')
+    assert all(r.content == body and r.headers["ETag"] == etag for r in plain)   # kept gzipped, sent plain
+    assert "hit" in {r.headers["X-Cache"] for r in plain}
+    packed = requests.get(url, headers={"Accept-Encoding": "gzip"}, stream=True, timeout=30)
+    raw = packed.raw.read(decode_content=False)
+    assert packed.headers["Content-Encoding"] == "gzip" and packed.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(raw) == body and len(raw) < len(body) / 5
+    assert packed.headers["ETag"] == f"W/{etag}"                    # the same figures, another encoding
+    for tag in (etag, f"W/{etag}"):                                # either names what the client holds
+        again = requests.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": tag}, timeout=30)
+        assert again.status_code == 304 and again.content == b""
 
 
 def test_a_draft_is_never_served_from_the_cache(stack, draft, coordinator, public):
