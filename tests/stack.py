@@ -13,6 +13,7 @@ from ops.client import Client, token_maker
 from ops.demo import korfez
 from ops.processes import wait_until
 from ops.stack import Stack
+from shared.calendars import plan_periods
 from shared.events import exchange_name
 from tests.conftest import free_port
 
@@ -111,9 +112,13 @@ def draft(region, coordinator):
 
 @pytest.fixture
 def adopted(draft, coordinator):
-    """The draft adopted, once monitoring has its read model."""
+    """The draft adopted, once monitoring has stored the figures of its every period (a test that
+    compares ETags sees no write of the adoption's after its own)."""
     coordinator.post(f"/plans/{draft}/adopt", korfez.ADOPTION)
     until_monitoring_has(coordinator, draft)
+    periods = plan_periods(korfez.PLAN["calendar"], korfez.PLAN["period"]["start"], korfez.PLAN["period"]["end"])
+    wait_until(lambda: all("ETag" in coordinator.request("GET", f"/plans/{draft}/progress?period={p.key}").headers
+                           for p in periods), CATCH_UP, what=f"the figures of plan {draft} stored")
     return draft
 
 

@@ -129,6 +129,7 @@ def repeatable_read(key, plan_id, fetch, shared=False):
     cache = current_app.extensions["ortak_cache"]
     public = actor() is None
     keeps = public or shared
+    takes_gzip = request.accept_encodings["gzip"] > 0
     found = cache.read(key) if keeps else None
     if found is not None:
         etag, data, packed = found
@@ -137,13 +138,16 @@ def repeatable_read(key, plan_id, fetch, shared=False):
         stamp = cache.read_stamp(plan_id)
         body, etag = fetch()
         data = current_app.json.response(body).get_data()
-        packed = gzip.compress(data, compresslevel=1, mtime=0) if len(data) > GZIP_OVER else None
-        if etag and keeps:   # a big answer kept only gzipped: a tenth of its size
+        kept = bool(etag and keeps)
+        # gzipped once, when it is kept (a tenth of its size) or goes to a client that takes it
+        big = len(data) > GZIP_OVER and (kept or takes_gzip)
+        packed = gzip.compress(data, compresslevel=1, mtime=0) if big else None
+        if kept:
             cache.keep(key, plan_id, stamp, (etag, None if packed else data, packed), len(packed or data))
         source = "miss"
     headers = {"Cache-Control": f"public, max-age={PUBLIC_MAX_AGE}" if public else "private, no-cache",
                "X-Cache": source, "Vary": "Accept-Encoding"}
-    gzipped = packed is not None and request.accept_encodings["gzip"] > 0
+    gzipped = packed is not None and takes_gzip
     if gzipped:
         headers["Content-Encoding"] = "gzip"
     if etag:
@@ -151,10 +155,10 @@ def repeatable_read(key, plan_id, fetch, shared=False):
     if _none_match(etag):
         return Response(status=304, headers=headers)
     if gzipped:
-        return Response(packed, status=200, mimetype="application/json", headers=headers)
-    return Response(data if data is not None else gzip.decompress(packed), status=200, mimetype="application/json",
-                    headers=headers)
-
+        body = packed
+    else:
+        body = data if data is not None else gzip.decompress(packed)
+    return Response(body, status=200, mimetype="application/json", headers=headers)
 
 CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  "pdf": "application/pdf"}
