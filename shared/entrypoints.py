@@ -56,24 +56,7 @@ class OrtakRpc(Rpc):
             exc = StoreUnavailable(f"The {self.container.service_name} store did not answer; nothing was "
                                    "written. Try again shortly.")
             exc_info = (StoreUnavailable, exc, exc_info[2])
-        answered = super().handle_result(message, worker_ctx, result, exc_info)
-        for work in worker_ctx.__dict__.pop(AFTER_REPLY, ()):
-            try:
-                work()
-            except Exception:
-                log.exception("work left for after the answer to %s failed", worker_ctx.call_id)
-        return answered
-
-
-AFTER_REPLY = "ortak_after_reply"
-
-
-def after_reply(worker_ctx):
-    """How the worker of an RPC leaves work for once its answer is sent (the work the caller need
-    not wait for), in the same worker: None for the worker of any other entrypoint."""
-    if not isinstance(worker_ctx.entrypoint, OrtakRpc):
-        return None
-    return worker_ctx.__dict__.setdefault(AFTER_REPLY, []).append
+        return super().handle_result(message, worker_ctx, result, exc_info)
 
 
 rpc = OrtakRpc.decorator(expected_exceptions=(OrtakError, ConnectionFailure))

@@ -13,7 +13,7 @@ from mongoengine.errors import NotUniqueError
 from mongoengine.queryset import QuerySet
 from nameko.extensions import DependencyProvider
 
-from shared import config, entrypoints, inbox, observability, outbox, ratelimit
+from shared import config, inbox, observability, outbox, ratelimit
 
 log = logging.getLogger(__name__)
 RELAYING = threading.Lock()  # green under `nameko run`, which patches threading before importing us
@@ -114,18 +114,10 @@ class ServiceStore:
     def forget_old_windows(self, window_seconds):
         ratelimit.forget_old_windows(mongoengine.get_db(self.alias), window_seconds)
 
-    later = None   # in an RPC's worker: leaves work for once its answer is sent (entrypoints.after_reply)
-
-    def relay(self, dispatch, now=False, written=None, answer_first=False):
+    def relay(self, dispatch, now=False, written=None):
         """Publish what the outboxes hold: a write's own events (``now``; ``written``, the docs it
-        stored), or, on the timer's pass, everything. ``answer_first``: an RPC's caller gets its
-        answer before they are published, for events that no cache a reader goes through waits
-        for (a gateway forgets a plan or its figures on theirs: published first, a read right
-        after the answer finds them forgotten)."""
-        if now and answer_first and self.later is not None:
-            self.later(lambda: self._relay(dispatch, now, written))
-        else:
-            self._relay(dispatch, now, written)
+        stored), or, on the timer's pass, everything."""
+        self._relay(dispatch, now, written)
 
     def _relay(self, dispatch, now, written):
         # One relay at a time in a process: the timer and a write's own relay would otherwise both
@@ -168,9 +160,7 @@ class MongoStore(DependencyProvider):
         disconnect(self.alias)
 
     def get_dependency(self, worker_ctx):
-        store = self.make_dependency()
-        store.later = entrypoints.after_reply(worker_ctx)
-        return store
+        return self.make_dependency()
 
     def make_dependency(self):
         raise NotImplementedError

@@ -7,6 +7,7 @@ crash after the publish, before the removal) is harmless: consumers deduplicate 
 import logging
 
 import mongoengine as me
+from pymongo import UpdateOne
 
 from shared import failpoints
 from shared.fields import PlainList
@@ -24,10 +25,12 @@ class Outboxed:
     rev = me.IntField(default=0)
 
 
-def pending(documents, limit=100):
-    for document in documents:
-        for doc in document.objects(outbox_pending__gt=0).limit(limit):
-            yield doc
+PAGE = 100    # pending documents read at a time
+PAGES = 50    # at most this many pages a pass: the next pass goes on
+
+
+def pending(document, limit=PAGE):
+    return list(document.objects(outbox_pending__gt=0).limit(limit))
 
 
 def backlog(documents):
@@ -36,24 +39,41 @@ def backlog(documents):
                for doc in document._get_collection().find({"outbox_pending": {"$gt": 0}}, {"outbox_pending": 1}))
 
 
-def mark_published(doc, published_ids):
-    """Clear the published events, unless the document changed since it was read (its events are
-    then published again by the timer: consumers deduplicate). The revision is not moved: it is the
-    one a caller's next change compares, and the relay of a write runs while that change may be on
-    its way (right after the write's answer)."""
-    remaining = [e for e in doc.outbox if e["event_id"] not in published_ids]
-    return type(doc).objects(id=doc.id, rev=doc.rev).update_one(
-        set__outbox=remaining, set__outbox_pending=len(remaining))
+def clear_published(docs):
+    """Clear the events just published from ``docs`` (one write for each kind of document), each
+    unless it changed since it was read (its events are then published again by the timer:
+    consumers deduplicate). The revision is not moved: it is the one a caller's next change
+    compares, and the relay of a write runs while that change may be on its way (right after the
+    write's answer)."""
+    kinds = {}
+    for doc in docs:
+        kinds.setdefault(type(doc), []).append(
+            UpdateOne({"_id": doc.pk, "rev": doc.rev}, {"$set": {"outbox": [], "outbox_pending": 0}}))
+    for document, updates in kinds.items():
+        document._get_collection().bulk_write(updates, ordered=False)
 
 
 def relay(documents, dispatch, after=None, written=None):
     """Publish every pending event of ``documents`` (or of the ``written`` docs only: a write's own
     events, without looking for others); ``after(doc)`` runs once a doc is cleared."""
-    for doc in pending(documents) if written is None else written:
+    if written is not None:
+        _publish(written, dispatch, after)
+        return
+    for document in documents:
+        for _ in range(PAGES):
+            page = pending(document)
+            _publish(page, dispatch, after)
+            if len(page) < PAGE:
+                break
+
+
+def _publish(docs, dispatch, after):
+    for doc in docs:
         for envelope in doc.outbox:
             dispatch(envelope["type"], envelope)
-        mark_published(doc, {envelope["event_id"] for envelope in doc.outbox})
-        if after:
+    clear_published(docs)
+    if after:
+        for doc in docs:
             after(doc)
 
 

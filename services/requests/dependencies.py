@@ -110,14 +110,19 @@ class Requests(ServiceStore):
     def quality_plans(self, municipality):
         return [doc["view"] for doc in QualityPlan._get_collection().find({"municipalities": {"$in": [municipality]}})]
 
-    def mark_quality_due(self, municipality, period):
+    def mark_quality_due(self, municipality, period, due_from):
+        """The half-year's figures to be submitted again, from ``due_from`` (an ISO day: once it
+        has ended)."""
         QualityDue._get_collection().update_one(
             {"_id": f"{municipality}:{period}"},
-            {"$inc": {"dirty": 1, "rev": 1}, "$setOnInsert": {"municipality": municipality, "period": period,
-                                                              "submitted": {}}}, upsert=True)
+            {"$inc": {"dirty": 1, "rev": 1}, "$set": {"due_from": due_from},
+             "$setOnInsert": {"municipality": municipality, "period": period, "submitted": {}}}, upsert=True)
 
-    def quality_due(self, limit=50):
-        return list(QualityDue._get_collection().find({"dirty": {"$gt": 0}}).limit(limit))
+    def quality_due(self, today, limit=50):
+        """Marks whose half-year has ended by ``today`` (an ISO day); one marked before marks
+        said when they are due is due at once."""
+        return list(QualityDue._get_collection().find(
+            {"dirty": {"$gt": 0}, "$or": [{"due_from": {"$lte": today}}, {"due_from": None}]}).limit(limit))
 
     def settle_quality_due(self, due, submitted):
         """Done with ``due`` as read; False when a change came meanwhile (it stays due)."""

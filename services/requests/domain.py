@@ -10,7 +10,7 @@ import re
 import statistics
 from datetime import date, datetime, time, timedelta, timezone
 
-from shared.calendars import period_containing, plan_periods
+from shared.calendars import parse_period, period_containing, plan_periods
 from shared.clock import iso
 from shared.guide import quality_source
 from shared.errors import InvalidInput
@@ -228,6 +228,28 @@ def periods_touched(calendar, *times):
     """The half-years whose figures a request's filing or change can move: the one it was received
     in (received, closed in time, days to close) and the one the change happened in (the backlog)."""
     return sorted({period_containing(calendar, parse_time(t).date()).key for t in times if t})
+
+
+def due_marks(calendars, *times):
+    """{half-year key: the day its figures may be submitted (the day after it ends, ISO)} for the
+    half-years ``times`` touch in each of ``calendars``."""
+    marks = {}
+    for calendar in calendars:
+        for key in periods_touched(calendar, *times):
+            marks[key] = due_from(parse_period(key, calendar))
+    return marks
+
+
+def due_from(period):
+    return (period.last_day + timedelta(days=1)).isoformat()
+
+
+def half_years_begun(view, today):
+    """The plan's half-years begun by ``today``, with the day each may be submitted from: an
+    adoption marks them all, so a half-year under way is submitted once it ends even if none of
+    its requests changes after the adoption."""
+    return {p.key: due_from(p) for p in plan_periods(view["calendar"], view["period"]["start"], view["period"]["end"])
+            if p.half is not None and p.first_day <= today}
 
 
 def ended_half_years(view, today):

@@ -91,6 +91,7 @@ class QualityDue(Document):
     municipality = me.StringField(required=True)
     period = me.StringField(required=True)
     dirty = me.IntField(default=0)
+    due_from = me.StringField()                    # ISO day after the half-year: submitted from then
     rev = me.IntField(default=0)
     submitted = me.DictField()                     # plan id -> {indicator: value} last submitted
 

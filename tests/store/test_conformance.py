@@ -52,17 +52,21 @@ def test_newest_version_first_and_headers_without_snapshots(registry):
     assert registry.versions("p3")[2]["status"] == "s3"
 
 
-def test_outbox_set_as_a_whole_list_reads_back_as_documents(registry):
+def test_outbox_set_as_a_whole_list_reads_back_as_documents_and_is_cleared_by_compare_and_set(registry):
     events = [{"event_id": "e1", "type": "plan_created", "payload": {"nested": [{"a": 1}]}},
               {"event_id": "e2", "type": "frame_changed", "payload": {}}]
     registry.commit("p4", 1, NESTED, "created", "c", None, events)
-    pending = [doc for doc in outbox.pending([PlanVersion]) if doc.id == PlanVersion.key("p4", 1)]
-    assert pending and pending[0].outbox == events
-    outbox.mark_published(pending[0], {"e1"})
-    doc = PlanVersion.objects.get(id=PlanVersion.key("p4", 1))
-    assert doc.outbox == [events[1]] and isinstance(doc.outbox[0], dict) and doc.outbox_pending == 1
-    outbox.mark_published(doc, {"e2"})
-    assert PlanVersion.objects(id=PlanVersion.key("p4", 1), outbox_pending__gt=0).first() is None
+    key = PlanVersion.key("p4", 1)
+    [doc] = [d for d in outbox.pending(PlanVersion) if d.id == key]
+    assert doc.outbox == events
+    PlanVersion.objects(id=key).update_one(set__outbox=[events[1]], set__outbox_pending=1, inc__rev=1)
+    moved = PlanVersion.objects.get(id=key)
+    assert moved.outbox == [events[1]] and isinstance(moved.outbox[0], dict) and moved.outbox_pending == 1
+    outbox.clear_published([doc])                    # read before the change: its clearing is refused
+    assert PlanVersion.objects.get(id=key).outbox_pending == 1
+    outbox.clear_published([moved])                  # one bulk write, by compare-and-set on the revision
+    assert PlanVersion.objects(id=key, outbox_pending__gt=0).first() is None
+    assert PlanVersion.objects.get(id=key).outbox == []
 
 
 def test_compare_and_set_on_a_revision_counter(registry):
@@ -176,7 +180,7 @@ def test_service_quality_plans_and_due_half_years(store_uri, run_id):
     older one meets the unique _id), found by ``$in`` on its indexed municipalities; a due mark
     counted up with an upsert ``$inc`` and settled by compare-and-set on its revision."""
     from services.requests.dependencies import Requests
-    from services.requests.models import ALIAS as REQUESTS, DOCUMENTS as REQUEST_DOCUMENTS
+    from services.requests.models import ALIAS as REQUESTS, DOCUMENTS as REQUEST_DOCUMENTS, QualityDue
 
     mongo.connect(REQUESTS, f"ortak_{run_id}_conformance_quality", store_uri)
     try:
@@ -193,17 +197,22 @@ def test_service_quality_plans_and_due_half_years(store_uri, run_id):
         assert store.quality_plans("a") == [] and len(store.quality_plans("c")) == 1
         store.keep_quality_plan("p", 4, None)                                 # no figure named any more
         assert store.quality_plans("c") == []
-        store.mark_quality_due("a", "2026-H1")
-        store.mark_quality_due("a", "2026-H1")
-        [due] = store.quality_due()
+        store.mark_quality_due("a", "2026-H1", "2026-07-01")
+        store.mark_quality_due("a", "2026-H1", "2026-07-01")
+        assert store.quality_due("2026-06-30") == []                          # not over yet: waits
+        [due] = store.quality_due("2026-07-01")
         assert (due["_id"], due["dirty"], due["submitted"]) == ("a:2026-H1", 2, {})
-        store.mark_quality_due("a", "2026-H1")                                # a change after the read
+        store.mark_quality_due("a", "2026-H1", "2026-07-01")                  # a change after the read
         assert not store.settle_quality_due(due, {"p": {"X": 1.0}})
-        [again] = store.quality_due()
+        [again] = store.quality_due("2026-07-01")
         assert store.settle_quality_due(again, {"p": {"X": 1.0}})
-        assert store.quality_due() == []
-        store.mark_quality_due("a", "2026-H1")
-        assert store.quality_due()[0]["submitted"] == {"p": {"X": 1.0}}
+        assert store.quality_due("2026-07-01") == []
+        store.mark_quality_due("a", "2026-H1", "2026-07-01")
+        assert store.quality_due("2026-07-01")[0]["submitted"] == {"p": {"X": 1.0}}
+        # a mark stored before marks said when they are due is due at once
+        QualityDue._get_collection().insert_one({"_id": "b:2025-H2", "municipality": "b", "period": "2025-H2",
+                                                 "dirty": 1, "rev": 1, "submitted": {}})
+        assert {d["_id"] for d in store.quality_due("2026-01-05")} == {"b:2025-H2"}
     finally:
         mongo.disconnect(REQUESTS)
 

@@ -17,3 +17,15 @@ def test_a_change_read_before_the_relay_is_still_written(monitoring_store):
     # what it read of the outbox goes out again with its own event: consumers deduplicate e1
     monitoring_store.relay(lambda event_type, envelope: published.append(envelope["event_id"]))
     assert published == ["e1", "e1", "e2"] and Alert.objects(id=read.id).first().outbox_pending == 0
+
+
+def test_the_timers_pass_relays_every_pending_event_a_page_at_a_time(monitoring_store):
+    from shared import outbox
+    for n in range(outbox.PAGE * 2 + 50):
+        indicator = {"code": f"P{n}", "municipality": "m", "objective": "H1"}
+        monitoring_store.open_alert("paged", "overdue", indicator, "2026-H1", "late",
+                                    [{"event_id": f"p{n}", "type": "indicator_off_track"}], periods=["2026-H1"])
+    published = []
+    monitoring_store.relay(lambda event_type, envelope: published.append(envelope["event_id"]))
+    assert sorted(published) == sorted(f"p{n}" for n in range(outbox.PAGE * 2 + 50))
+    assert Alert.objects(outbox_pending__gt=0).first() is None

@@ -35,28 +35,3 @@ def test_other_errors_still_surface(monkeypatch):
 
 def test_every_ortak_rpc_entrypoint_replies_through_the_guarded_consumer():
     assert isinstance(OrtakRpc.rpc_consumer, OrtakRpcConsumer)
-
-
-def test_work_left_for_after_the_answer_runs_once_the_answer_is_sent(monkeypatch, caplog):
-    from nameko.rpc import Rpc
-
-    from shared.entrypoints import after_reply
-    order = []
-
-    def answer(self, message, worker_ctx, result, exc_info):
-        order.append("answered")
-        return result, exc_info
-    monkeypatch.setattr(Rpc, "handle_result", answer)
-    entrypoint = OrtakRpc.__new__(OrtakRpc)
-    worker = SimpleNamespace(entrypoint=entrypoint, call_id="requests.file_request.1")
-    later = after_reply(worker)
-    later(lambda: order.append("published"))
-    later(lambda: 1 / 0)   # a failure is logged; the answer is sent already
-    later(lambda: order.append("and the rest"))
-    with caplog.at_level(logging.ERROR, logger="shared.entrypoints"):
-        assert entrypoint.handle_result(None, worker, {"ok": 1}, None) == ({"ok": 1}, None)
-    assert order == ["answered", "published", "and the rest"]
-    assert "after the answer to requests.file_request.1 failed" in caplog.text
-    assert entrypoint.handle_result(None, worker, {"ok": 2}, None) == ({"ok": 2}, None)   # once
-    assert order == ["answered", "published", "and the rest", "answered"]
-    assert after_reply(SimpleNamespace(entrypoint=object())) is None   # a timer, an event handler: none

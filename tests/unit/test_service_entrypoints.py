@@ -294,7 +294,7 @@ def test_a_request_filed_by_others_than_staff_to_a_closed_service_is_refused(req
     assert requests_service.dispatch == []
 
 
-def test_a_request_filed_by_staff_is_stored_with_its_event_and_relayed(requests_service):
+def test_a_request_filed_by_staff_is_stored_with_its_event_and_relayed_by_the_timer(requests_service):
     filed = type("Filed", (), {"id": "sr_1", "service_code": "CUKUR", "status": "open", "neighbourhood": "",
                                "filed_by": "staff", "requested_at": "2026-03-02T09:00:00.000Z",
                                "agency_responsible": "Fen İşleri"})()
@@ -306,8 +306,9 @@ def test_a_request_filed_by_staff_is_stored_with_its_event_and_relayed(requests_
     [envelope] = events
     assert envelope["type"] == ev.SERVICE_REQUEST_FILED and envelope["municipality"] == "edremit"
     assert envelope["payload"]["request_id"] == rid and envelope["payload"]["expected_at"] > record["requested_at"]
-    requests_service.store.relay.assert_called_once_with(requests_service.dispatch, now=True, written=[filed],
-                                                         answer_first=True)
+    requests_service.store.relay.assert_not_called()   # the timer's next pass relays it, with the others
+    requests_service.tick()
+    requests_service.store.relay.assert_called_once_with(requests_service.dispatch)
 
 
 def test_filing_remembers_the_municipality_and_service_briefly_and_a_changed_service_at_once(requests_service):
@@ -401,7 +402,7 @@ def test_a_big_approval_is_left_to_the_timer(monitoring):
 
 # --- requests: the service-quality consumer ------------------------------------------------
 
-def test_a_plan_naming_a_figure_marks_its_ended_half_years_due_and_a_filed_request_marks_its_own(
+def test_a_plan_naming_a_figure_marks_its_half_years_due_from_their_end_and_a_filed_request_marks_its_own(
         requests_service, monkeypatch):
     from datetime import datetime, timezone
 
@@ -415,8 +416,10 @@ def test_a_plan_naming_a_figure_marks_its_ended_half_years_due_and_a_filed_reque
         "version": 3, "status": "adopted", "plan": plan, "adoption": {}}, plan_id="manisa-x"))
     plan_id, version, view = requests_service.store.keep_quality_plan.call_args.args
     assert (plan_id, version, view["municipalities"]) == ("manisa-x", 3, ["yunusemre"])
+    # the half-year under way too: submitted once it ends, even if none of its requests changes again
     assert [c.args for c in requests_service.store.mark_quality_due.call_args_list] == [
-        ("yunusemre", "2025-H1"), ("yunusemre", "2025-H2")]
+        ("yunusemre", "2025-H1", "2025-07-01"), ("yunusemre", "2025-H2", "2026-01-01"),
+        ("yunusemre", "2026-H1", "2026-07-01")]
     requests_service.store.mark_quality_due.reset_mock()
     requests_service.store.quality_plans.return_value = [view]
     filed = ev.envelope(ev.SERVICE_REQUEST_FILED, "requests", {
@@ -426,7 +429,7 @@ def test_a_plan_naming_a_figure_marks_its_ended_half_years_due_and_a_filed_reque
     requests_service.on_request_filed(filed)
     requests_service.on_request_filed(filed)   # redelivered: marked once
     marked = sorted(c.args for c in requests_service.store.mark_quality_due.call_args_list)
-    assert marked == [("yunusemre", "2025-H2"), ("yunusemre", "2026-H1")]
+    assert marked == [("yunusemre", "2025-H2", "2026-01-01"), ("yunusemre", "2026-H1", "2026-07-01")]
 
 
 # --- programme -----------------------------------------------------------------------------
