@@ -175,7 +175,7 @@ class Caches:
                                float(config.env("ORTAK_AUTH_CACHE_TTL", "30")))
         self.reads = Expiring(int(config.env("ORTAK_READ_CACHE_SIZE", "256")),
                               float(config.env("ORTAK_READ_CACHE_TTL", "300")),
-                              max_bytes=int(config.env("ORTAK_READ_CACHE_BYTES", str(24 * 1024 * 1024))))
+                              max_bytes=int(config.env("ORTAK_READ_CACHE_BYTES", str(16 * 1024 * 1024))))
         self.listener = None
         self.lock = threading.Lock()
 
