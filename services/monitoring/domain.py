@@ -633,7 +633,7 @@ def regional_entry(plan, regional, by_indicator, period):
 def affected_periods(plan, approved_key, later=True):
     """Periods whose figures can change when readings of ``approved_key`` change: that period and
     the rest of its year (a second half and the year read the first half), and with ``later`` every
-    later period (the readings carry values forward: ``carries_forward``)."""
+    later period (the readings carry values forward: ``carrying``)."""
     approved = parse_period(approved_key, plan["calendar"])
     return [p for p in plan_periods(plan["calendar"], plan["period"]["start"], plan["period"]["end"])
             if p.last_day >= approved.first_day and (later or p.year == approved.year)]
@@ -653,13 +653,13 @@ def borrowed(plan):
     return index(plan).borrowed
 
 
-def carries_forward(plan, codes):
-    """Whether readings of ``codes`` count in later years: a cumulative indicator among them, or a
-    cumulative regional indicator that one of them feeds."""
-    fed = fed_by(plan, codes)
+def carrying(plan, codes):
+    """Those of ``codes`` whose readings count in later years: the cumulative indicators, and those
+    that feed a cumulative regional indicator (any other's figure is of its own year only)."""
     indicators = index(plan).indicator
-    return (any(indicators[c]["calculation"] == "cumulative" for c in codes if c in indicators)
-            or any(r["calculation"] == "cumulative" for r in plan["regional_indicators"] if r["code"] in fed))
+    cumulative = {r["code"] for r in plan["regional_indicators"] if r["calculation"] == "cumulative"}
+    return {c for c in codes if c in indicators and (indicators[c]["calculation"] == "cumulative"
+                                                     or indicators[c].get("contributes_to") in cumulative)}
 
 
 def periods_between(plan, start=None, end=None):

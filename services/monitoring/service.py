@@ -246,11 +246,11 @@ class MonitoringService(HealthCheck):
         """Figure the approved year now; leave the later years the approval carries forward to (a
         Carry, figured with those of the approvals after it by ``carry_forward``, or by a read of one
         of them first). ``models``: the plan's adopted versions, loaded once for every period below."""
-        later = []   # only when a version of the plan makes one of them carry values forward
-        if any(domain.carries_forward(model.view, affected) for model in models):
-            later = [p.key for p in domain.carried_periods(models[-1].view, [approved_key])]
+        # the later years, of those indicators only that a version of the plan carries forward
+        carried = set().union(*(domain.carrying(model.view, affected) for model in models))
+        later = [p.key for p in domain.carried_periods(models[-1].view, [approved_key])] if carried else []
         if later:
-            self.store.carry(plan_id, event_id, approved_key, affected)
+            self.store.carry(plan_id, event_id, approved_key, carried)
         year = domain.affected_periods(models[-1].view, approved_key, later=False)
         written = self._slices(plan_id, models, year, affected, keep=approved_key)
         if approved_key in written:   # alerts first: once the roll-up shows the approval, they are raised

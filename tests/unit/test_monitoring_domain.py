@@ -349,7 +349,7 @@ def test_incremental_figures_equal_a_full_recompute(batches, key, data):
         else:
             reading = {"value": value, "weight": data.draw(st.sampled_from([None, 1, 3]))}
         approved[(code, reading_key)] = reading
-        if target in domain.affected_periods(p, reading_key, domain.carries_forward(p, {code})):
+        if target in domain.affected_periods(p, reading_key, bool(domain.carrying(p, {code}))):
             figures = domain.update_period(figures, p, copy.deepcopy(approved), target, {code})
     assert figures == domain.compute_period(p, approved, target)
     # the service figures a roll-up from each slice's objectives in brief: the same roll-up
@@ -616,6 +616,17 @@ def test_readings_carried_forward_reach_the_periods_after_their_year():
     assert [x.key for x in domain.carried_periods(p, ["2028", "2027-H2"])] == [
         x.key for x in domain.carried_periods(p, ["2027-H1"])]   # the earliest year decides
     assert domain.carried_periods(p, ["2029-H1"]) == []
+
+
+def test_only_cumulative_indicators_and_those_feeding_a_cumulative_regional_one_carry_forward():
+    p = plan_of_every_kind("mean")
+    kinds = {i["code"]: (i["calculation"], i.get("contributes_to")) for i in p["indicators"]}
+    cumulative_regional = {r["code"] for r in p["regional_indicators"] if r["calculation"] == "cumulative"}
+    carried = domain.carrying(p, set(kinds) | {"unknown"})
+    assert carried == {c for c, (calculation, fed) in kinds.items()
+                       if calculation == "cumulative" or fed in cumulative_regional}
+    assert carried and carried != set(kinds)          # the plan has both kinds
+    assert domain.carrying(p, set(kinds) - carried) == set()
 
 
 def test_a_kept_view_carries_its_index_and_plain_plans_share_a_few():

@@ -352,6 +352,22 @@ def monitoring():
     return worker
 
 
+def test_an_approval_carries_forward_only_the_indicators_whose_readings_count_in_later_years(monitoring):
+    updated = []
+    monitoring._slices = lambda *args, **kwargs: {}
+    monitoring._rollups = lambda plan_id, models, periods, *rest: [p.key for p in periods]
+    monitoring._figures_updated = lambda plan_id, keys: updated.append(keys)
+    models = monitoring.store.models.return_value
+    # PG1.3.1 is cumulative (and feeds the cumulative BG1); PG5.1.1 is measured against its own year
+    monitoring._update(korfez.PLAN_ID, "2026-H1", {"PG5.1.1", "PG1.3.1"}, models, "evt_1")
+    monitoring.store.carry.assert_called_once_with(korfez.PLAN_ID, "evt_1", "2026-H1", {"PG1.3.1"})
+    assert updated[-1][:3] == ["2026-H1", "2026-H2", "2026"] and "2029" in updated[-1]
+    monitoring.store.carry.reset_mock()
+    monitoring._update(korfez.PLAN_ID, "2026-H1", {"PG5.1.1"}, models, "evt_2")
+    monitoring.store.carry.assert_not_called()
+    assert updated[-1] == ["2026-H1", "2026-H2", "2026"]   # its own year only
+
+
 def _pending(indicators, submitted_by):
     return [{"_id": f"r{n}", "indicator": code, "batch": "b1", "submitted_by": submitted_by}
             for n, code in enumerate(indicators)]
