@@ -160,6 +160,7 @@ def repeatable_read(key, plan_id, fetch, shared=False):
         body = data if data is not None else gzip.decompress(packed)
     return Response(body, status=200, mimetype="application/json", headers=headers)
 
+
 CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  "pdf": "application/pdf"}
 
