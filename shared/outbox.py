@@ -53,14 +53,15 @@ def clear_published(docs):
         document._get_collection().bulk_write(updates, ordered=False)
 
 
-def relay(documents, dispatch, after=None, written=None):
-    """Publish every pending event of ``documents`` (or of the ``written`` docs only: a write's own
-    events, without looking for others); ``after(doc)`` runs once a doc is cleared."""
+def relay(documents, dispatch, after=None, written=None, pages=PAGES):
+    """Publish the pending events of ``documents``, up to ``pages`` pages of each (or of the
+    ``written`` docs only: a write's own events, without looking for others); ``after(doc)`` runs
+    once a doc is cleared."""
     if written is not None:
         _publish(written, dispatch, after)
         return
     for document in documents:
-        for _ in range(PAGES):
+        for _ in range(pages):
             page = pending(document)
             _publish(page, dispatch, after)
             if len(page) < PAGE:
@@ -81,6 +82,6 @@ def relay_now(documents, dispatch, after=None, written=None):
     """Right after a commit; a failure here is repaired by the timer, never lost."""
     failpoints.reach("outbox.before_relay")  # the fault suite's crash between write and publish
     try:
-        relay(documents, dispatch, after, written)
+        relay(documents, dispatch, after, written, pages=1)   # one page: the caller waits for its answer
     except Exception:
         log.warning("event relay deferred to the timer", exc_info=True)

@@ -10,7 +10,7 @@ import re
 import statistics
 from datetime import date, datetime, time, timedelta, timezone
 
-from shared.calendars import parse_period, period_containing, plan_periods
+from shared.calendars import period_containing, plan_periods
 from shared.clock import iso
 from shared.guide import quality_source
 from shared.errors import InvalidInput
@@ -225,19 +225,16 @@ def quality_view(plan):
 
 
 def periods_touched(calendar, *times):
-    """The half-years whose figures a request's filing or change can move: the one it was received
-    in (received, closed in time, days to close) and the one the change happened in (the backlog)."""
-    return sorted({period_containing(calendar, parse_time(t).date()).key for t in times if t})
+    """{half-year key: the day its figures may be submitted (the day after it ends, ISO)} of the
+    half-years whose figures a request's filing or change can move: the one it was received in
+    (received, closed in time, days to close) and the one the change happened in (the backlog)."""
+    touched = (period_containing(calendar, parse_time(t).date()) for t in times if t)
+    return {p.key: due_from(p) for p in sorted(touched, key=lambda p: p.key)}
 
 
 def due_marks(calendars, *times):
-    """{half-year key: the day its figures may be submitted (the day after it ends, ISO)} for the
-    half-years ``times`` touch in each of ``calendars``."""
-    marks = {}
-    for calendar in calendars:
-        for key in periods_touched(calendar, *times):
-            marks[key] = due_from(parse_period(key, calendar))
-    return marks
+    """periods_touched in each of ``calendars`` (the plans measuring a municipality's requests)."""
+    return {key: day for calendar in calendars for key, day in periods_touched(calendar, *times).items()}
 
 
 def due_from(period):

@@ -416,7 +416,7 @@ class RequestsService(HealthCheck):
 
     def _quality_due(self, body):
         # where no adopted plan measures the municipality's requests there is nothing to mark (an
-        # adoption marks the half-years ended before it): no inbox record for every request
+        # adoption marks the half-years begun before it): no inbox record for every request
         if isinstance(body, dict) and not self.store.measured(body.get("municipality")):
             return
         self.store.handle_once(f"{SERVICE}.quality_due", body, self._mark_quality_due)
@@ -440,6 +440,10 @@ class RequestsService(HealthCheck):
         mid, submitted, today = due["municipality"], dict(due.get("submitted") or {}), utcnow().date()
         for view in self.store.quality_plans(mid):
             if due["period"] not in domain.ended_half_years(view, today):
+                under_way = domain.half_years_begun(view, today).get(due["period"])
+                if under_way and not due.get("due_from"):   # marked before marks said when: left until it ends
+                    self.store.mark_quality_due(mid, due["period"], under_way)
+                    return
                 continue
             period = parse_period(due["period"], view["calendar"])
             indicators = [i for i in view["indicators"] if i["municipality"] == mid]

@@ -179,13 +179,26 @@ def test_the_quality_view_keeps_only_the_indicators_that_name_a_figure():
     assert domain.quality_view({**PLAN, "indicators": PLAN["indicators"][1:2]}) is None
 
 
-def test_a_change_touches_the_half_year_received_and_the_one_it_happened_in():
-    assert domain.periods_touched("gregorian", "2026-03-01T09:00:00Z", "2026-07-02T00:00:00.000Z") == [
-        "2026-H1", "2026-H2"]
-    assert domain.periods_touched("gregorian", "2026-03-01T09:00:00Z", "2026-03-02T09:00:00Z") == ["2026-H1"]
-    # 1 Mehr 1405 (23 September 2026) opens the second Solar Hijri half-year
-    assert domain.periods_touched("solar_hijri", "2026-09-22T12:00:00Z", "2026-09-23T12:00:00Z") == [
-        "1405-H1", "1405-H2"]
+def test_a_change_touches_the_half_year_received_and_the_one_it_happened_in_due_once_each_ends():
+    assert domain.periods_touched("gregorian", "2026-03-01T09:00:00Z", "2026-07-02T00:00:00.000Z") == {
+        "2026-H1": "2026-07-01", "2026-H2": "2027-01-01"}
+    assert domain.periods_touched("gregorian", "2026-03-01T09:00:00Z", "2026-03-02T09:00:00Z") == {
+        "2026-H1": "2026-07-01"}
+    # 1 Mehr 1405 (23 September 2026) opens the second Solar Hijri half-year; 1 Farvardin 1406 (21
+    # March 2027) the next year
+    assert domain.periods_touched("solar_hijri", "2026-09-22T12:00:00Z", "2026-09-23T12:00:00Z") == {
+        "1405-H1": "2026-09-23", "1405-H2": "2027-03-21"}
+    assert domain.due_marks({"gregorian", "solar_hijri"}, "2026-09-22T12:00:00Z") == {
+        "2026-H2": "2027-01-01", "1405-H1": "2026-09-23"}
+    assert domain.periods_touched("gregorian", "1899-12-30") == {"1899-H2": "1900-01-01"}   # a spreadsheet's day 0
+
+
+def test_an_adoption_marks_every_half_year_begun_due_from_its_end():
+    from datetime import date
+    solar = {**domain.quality_view(PLAN), "calendar": "solar_hijri", "period": {"start": 1404, "end": 1408}}
+    assert domain.half_years_begun(solar, date(2026, 9, 23)) == {
+        "1404-H1": "2025-09-23", "1404-H2": "2026-03-21", "1405-H1": "2026-09-23", "1405-H2": "2027-03-21"}
+    assert list(domain.half_years_begun(solar, date(2026, 9, 22))) == ["1404-H1", "1404-H2", "1405-H1"]
 
 
 def test_only_ended_half_years_are_submitted_by_themselves():

@@ -448,6 +448,25 @@ def test_a_plan_naming_a_figure_marks_its_half_years_due_from_their_end_and_a_fi
     assert marked == [("yunusemre", "2025-H2", "2026-01-01"), ("yunusemre", "2026-H1", "2026-07-01")]
 
 
+def test_a_mark_stored_before_marks_said_when_they_are_due_waits_for_its_half_years_end(
+        requests_service, monkeypatch):
+    from datetime import datetime, timezone
+
+    from services.requests import service as requests_module
+    monkeypatch.setattr(requests_module, "utcnow", lambda: datetime(2026, 3, 10, tzinfo=timezone.utc))
+    view = {"id": "manisa-x", "calendar": "gregorian", "period": {"start": 2025, "end": 2029},
+            "indicators": [{"code": "PGY.1", "municipality": "yunusemre", "data_source": "open311:received"}],
+            "municipalities": ["yunusemre"]}
+    requests_service.store.quality_plans.return_value = [view]
+    requests_service.store.quality_due.return_value = [
+        {"_id": "yunusemre:2026-H1", "municipality": "yunusemre", "period": "2026-H1", "dirty": 1, "rev": 1,
+         "submitted": {}}]
+    requests_service.submit_quality_due()
+    requests_service.store.mark_quality_due.assert_called_once_with("yunusemre", "2026-H1", "2026-07-01")
+    requests_service.store.settle_quality_due.assert_not_called()   # still dirty: submitted once it ends
+    requests_service.monitoring.submit_readings.assert_not_called()
+
+
 # --- programme -----------------------------------------------------------------------------
 
 @pytest.fixture
