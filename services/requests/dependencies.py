@@ -118,11 +118,16 @@ class Requests(ServiceStore):
             {"$inc": {"dirty": 1, "rev": 1}, "$set": {"due_from": due_from},
              "$setOnInsert": {"municipality": municipality, "period": period, "submitted": {}}}, upsert=True)
 
-    def quality_due(self, today, limit=50):
-        """Marks whose half-year has ended by ``today`` (an ISO day); one marked before marks
-        said when they are due is due at once."""
+    def quality_due(self, now, limit=50):
+        """Marks due by ``now`` (an ISO time: a day, the day after its half-year, is due from its
+        start, as it sorts before every time of it); one marked before marks said when they are
+        due is due at once."""
         return list(QualityDue._get_collection().find(
-            {"dirty": {"$gt": 0}, "$or": [{"due_from": {"$lte": today}}, {"due_from": None}]}).limit(limit))
+            {"dirty": {"$gt": 0}, "$or": [{"due_from": {"$lte": now}}, {"due_from": None}]}).limit(limit))
+
+    def retry_quality_due(self, due, at):
+        """A mark whose submission failed, due again ``at`` (an ISO time), unless marked meanwhile."""
+        QualityDue._get_collection().update_one({"_id": due["_id"], "rev": due["rev"]}, {"$set": {"due_from": at}})
 
     def settle_quality_due(self, due, submitted):
         """Done with ``due`` as read; False when a change came meanwhile (it stays due)."""

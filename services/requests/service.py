@@ -38,6 +38,7 @@ STAFF_ROLES = ("coordinator", "planner")
 DEFAULT_DAYS = 90   # GeoReport v2: without dates, the last 90 days
 FILED = schemas.RequestSchema()   # made once: making a schema costs more than checking a request with it
 QUALITY_SECONDS = float(config.env("ORTAK_QUALITY_SECONDS", "30"))   # how often due figures are submitted
+QUALITY_RETRY_SECONDS = 300   # a half-year whose figures were refused is tried again after this
 log = logging.getLogger(__name__)
 # Municipalities as the registry last gave them, and services as stored, for a few seconds: every
 # request filed names both, and looking them up each time (an RPC to the registry, a query) cost
@@ -430,11 +431,14 @@ class RequestsService(HealthCheck):
 
     @timer(interval=QUALITY_SECONDS)
     def submit_quality_due(self):
-        for due in self.store.quality_due(utcnow().date().isoformat()):
+        now = utcnow()
+        for due in self.store.quality_due(iso(now)):
             try:
                 self._submit_due(due)
-            except Exception:   # one plan's refusal must not hold back the others; it stays due
+            except Exception:   # one plan's refusal must not hold back the others: it stays due, tried
+                # again a few minutes later, so marks that keep failing do not fill every pass
                 log.warning("service quality of %s not submitted", due["_id"], exc_info=True)
+                self.store.retry_quality_due(due, iso(now + timedelta(seconds=QUALITY_RETRY_SECONDS)))
 
     def _submit_due(self, due):
         mid, submitted, today = due["municipality"], dict(due.get("submitted") or {}), utcnow().date()

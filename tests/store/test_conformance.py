@@ -199,8 +199,8 @@ def test_service_quality_plans_and_due_half_years(store_uri, run_id):
         assert store.quality_plans("c") == []
         store.mark_quality_due("a", "2026-H1", "2026-07-01")
         store.mark_quality_due("a", "2026-H1", "2026-07-01")
-        assert store.quality_due("2026-06-30") == []                          # not over yet: waits
-        [due] = store.quality_due("2026-07-01")
+        assert store.quality_due("2026-06-30T23:59:59.999Z") == []            # not over yet: waits
+        [due] = store.quality_due("2026-07-01T00:00:00.000Z")
         assert (due["_id"], due["dirty"], due["submitted"]) == ("a:2026-H1", 2, {})
         store.mark_quality_due("a", "2026-H1", "2026-07-01")                  # a change after the read
         assert not store.settle_quality_due(due, {"p": {"X": 1.0}})
@@ -209,6 +209,14 @@ def test_service_quality_plans_and_due_half_years(store_uri, run_id):
         assert store.quality_due("2026-07-01") == []
         store.mark_quality_due("a", "2026-H1", "2026-07-01")
         assert store.quality_due("2026-07-01")[0]["submitted"] == {"p": {"X": 1.0}}
+        # a submission that failed is tried again later, unless a change marks it meanwhile
+        store.retry_quality_due(store.quality_due("2026-07-01")[0], "2026-07-01T00:05:00.000Z")
+        assert store.quality_due("2026-07-01T00:04:00.000Z") == []
+        [retried] = store.quality_due("2026-07-01T00:05:00.000Z")
+        store.mark_quality_due("a", "2026-H1", "2026-07-01")
+        store.retry_quality_due(retried, "2026-07-01T00:10:00.000Z")          # read before the change: refused
+        assert store.quality_due("2026-07-01T00:06:00.000Z")[0]["due_from"] == "2026-07-01"
+        store.settle_quality_due(store.quality_due("2026-07-01T00:06:00.000Z")[0], {})
         # a mark stored before marks said when they are due is due at once
         QualityDue._get_collection().insert_one({"_id": "b:2025-H2", "municipality": "b", "period": "2025-H2",
                                                  "dirty": 1, "rev": 1, "submitted": {}})

@@ -467,6 +467,30 @@ def test_a_mark_stored_before_marks_said_when_they_are_due_waits_for_its_half_ye
     requests_service.monitoring.submit_readings.assert_not_called()
 
 
+def test_a_half_year_whose_figures_are_refused_is_tried_again_later_and_the_others_go_on(
+        requests_service, monkeypatch):
+    from datetime import datetime, timezone
+
+    from services.requests import service as requests_module
+    monkeypatch.setattr(requests_module, "utcnow", lambda: datetime(2026, 7, 10, 8, 0, tzinfo=timezone.utc))
+    view = {"id": "manisa-x", "calendar": "gregorian", "period": {"start": 2025, "end": 2029},
+            "indicators": [{"code": "PGY.1", "municipality": "yunusemre", "data_source": "open311:received"}],
+            "municipalities": ["yunusemre"]}
+    requests_service.store.quality_plans.return_value = [view]
+    requests_service.store.timings.return_value = [
+        {"service_code": "CUKUR", "requested_at": f"{day}T09:00:00.000Z", "closed_at": None, "neighbourhood": "Merkez"}
+        for day in ("2025-10-01", "2026-03-01")]
+    marks = [{"_id": f"yunusemre:{p}", "municipality": "yunusemre", "period": p, "dirty": 1, "rev": 1,
+              "submitted": {}, "due_from": d} for p, d in (("2025-H2", "2026-01-01"), ("2026-H1", "2026-07-01"))]
+    requests_service.store.quality_due.return_value = marks
+    requests_service.monitoring.submit_readings.side_effect = [InvalidInput("refused", {}), {"accepted": 1}]
+    requests_service.submit_quality_due()
+    assert requests_service.store.quality_due.call_args.args == ("2026-07-10T08:00:00.000Z",)
+    requests_service.store.retry_quality_due.assert_called_once_with(marks[0], "2026-07-10T08:05:00.000Z")
+    [(settled, submitted)] = [c.args for c in requests_service.store.settle_quality_due.call_args_list]
+    assert settled is marks[1] and submitted == {"manisa-x": {"PGY.1": 1}}
+
+
 # --- programme -----------------------------------------------------------------------------
 
 @pytest.fixture
