@@ -600,6 +600,7 @@ def test_a_big_approval_answers_202_and_its_status_is_followed_until_applied(adm
     prefix, count = "big" + secrets.token_hex(2), APPROVE_AT_ONCE + 10   # ten to an objective
     plan_id = synthetic.create(token_for, admin, prefix, 1, count, per_objective=10)
     planner, colleague = token_for("planner", f"{prefix}-d1"), token_for("planner", f"{prefix}-d1", "second")
+    until_monitoring_has(planner, plan_id, synthetic.START)   # its adoption reaches monitoring by an event
     period = synthetic.half_years()[0]
     planner.post(f"/plans/{plan_id}/readings", {"readings": synthetic.readings(prefix, 1, count, period)},
                  expect=202)

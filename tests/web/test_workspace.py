@@ -15,7 +15,7 @@ from ops.demo import korfez
 from ops.demo.readings import publish, readings
 from ops.processes import wait_until
 from shared.guide import what_to_enter
-from tests.stack import CATCH_UP, new_plan_id
+from tests.stack import CATCH_UP, new_plan_id, until_monitoring_has
 
 LANGUAGES = ("tr", "fa", "en")
 PERIOD = "2026-H2"   # begun (the clock of the stack is today's), no demo readings: what districts enter now
@@ -382,6 +382,7 @@ def test_a_big_approval_is_followed_until_its_readings_are_approved(page, admin,
     prefix, count = "webapr" + secrets.token_hex(2), APPROVE_AT_ONCE + 10   # ten indicators to an objective
     plan_id = synthetic.create(token_for, admin, prefix, 1, count, per_objective=10)
     period = synthetic.half_years()[0]
+    until_monitoring_has(token_for("planner", f"{prefix}-d1"), plan_id, synthetic.START)   # adopted there too
     token_for("planner", f"{prefix}-d1").post(f"/plans/{plan_id}/readings", {
         "readings": synthetic.readings(prefix, 1, count, period)}, expect=202)
     under_way = []
