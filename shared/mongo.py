@@ -117,9 +117,6 @@ class ServiceStore:
     def relay(self, dispatch, now=False, written=None):
         """Publish what the outboxes hold: a write's own events (``now``; ``written``, the docs it
         stored), or, on the timer's pass, everything."""
-        self._relay(dispatch, now, written)
-
-    def _relay(self, dispatch, now, written):
         # One relay at a time in a process: the timer and a write's own relay would otherwise both
         # publish the same pending events (harmless, consumers deduplicate, but twice the traffic).
         def publish(event_type, envelope):
