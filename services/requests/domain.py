@@ -251,9 +251,8 @@ def half_years_begun(view, today):
 
 def ended_half_years(view, today):
     """The plan's half-years that have ended by ``today``: their figures are final enough to
-    submit (a half-year under way would be a reading of half a period)."""
-    return [p.key for p in plan_periods(view["calendar"], view["period"]["start"], view["period"]["end"])
-            if p.half is not None and p.last_day < today]
+    submit (a half-year under way would be a reading of half a period): those due by ``today``."""
+    return [key for key, due in half_years_begun(view, today).items() if due <= today.isoformat()]
 
 
 def recorded(figures):
