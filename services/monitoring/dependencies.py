@@ -112,7 +112,7 @@ class Monitoring(ServiceStore):
     def save_batch(self, batch_id, plan_id, lines, answer, actor, events, fingerprint=None):
         """One document holds the whole batch: it is stored entirely or not at all. Returns
         (batch, created); a batch id taken already (the same Idempotency-Key) gives the stored one."""
-        batch = Batch(id=batch_id, plan_id=plan_id, readings=lines, answer=answer, fingerprint=fingerprint,
+        batch = Batch(id=batch_id, plan_id=plan_id, readings=pack(lines), answer=answer, fingerprint=fingerprint,
                       submitted_by=actor or {},
                       municipalities=sorted({r["municipality"] for r in lines}),
                       periods=sorted({r["period"] for r in lines}),
@@ -129,7 +129,7 @@ class Monitoring(ServiceStore):
         now = now_iso()
         by = domain.who(batch.submitted_by)
         groups = {}
-        for line in batch.readings:
+        for line in unpack(batch.readings):
             groups.setdefault((line["municipality"], line["period"]), []).append(line)
 
         def spread(lines):
@@ -227,19 +227,22 @@ class Monitoring(ServiceStore):
         approval = SimpleNamespace(id="apr_" + secrets.token_hex(8), **fields)
         # written as it is (every field, defaults too: the outbox's compare-and-set reads rev):
         # checking 10,000 reading ids field by field took longer than the write
-        Approval._get_collection().insert_one({"_id": approval.id, **fields})
+        Approval._get_collection().insert_one({"_id": approval.id, **fields,
+                                               **{f: pack(fields[f]) for f in Approval.PACKED}})
         if now:
             self.apply_approval(approval)
             approval.applied = 1
         return approval
 
     def approval(self, plan_id, approval_id):
-        return Approval.objects(id=approval_id, plan_id=plan_id).exclude("events", "outbox", "batches").first()
+        found = Approval._get_collection().find_one({"_id": approval_id, "plan_id": plan_id},
+                                                    {"events": 0, "outbox": 0, "batches": 0})
+        return None if found is None else _record(unpacked(found, Approval.PACKED))
 
     def being_approved(self, plan_id, municipality, period):
         """The ids of readings that an approval not yet applied names."""
         return {rid for a in Approval.objects(plan_id=plan_id, municipality=municipality, period=period, applied=0)
-                .only("readings") for rid in a.readings}
+                .only("readings") for rid in unpack(a.readings)}
 
     def claim_approval(self):
         """An approval to apply that no process is applying (a big one answered 202, or one a crash
@@ -257,11 +260,12 @@ class Monitoring(ServiceStore):
         """Repeatable: readings approved before a crash are not approved twice."""
         now = now_iso()
         by = domain.who(approval.by)
-        checked = dict(zip(approval.readings, approval.batches)) if approval.batches else {}
+        ids, batches = unpack(approval.readings), unpack(approval.batches)
+        checked = dict(zip(ids, batches)) if batches else {}
 
         def change(readings):
             changed = 0
-            for rid in approval.readings:
+            for rid in ids:
                 r = readings.get(rid)
                 if r is not None and r["status"] == "submitted" and (not checked or checked[rid] == r.get("batch")):
                     readings[rid] = {
@@ -306,8 +310,9 @@ class Monitoring(ServiceStore):
                                count=b.answer.get("accepted"), municipalities=b.municipalities, periods=b.periods)
                    for b in Batch.objects(plan_id=plan_id).exclude("readings", "outbox")]
         approvals = [audit.entry(a.at, "readings.approved", a.by, municipality=a.municipality, period=a.period,
-                                 count=len(a.readings))
-                     for a in Approval.objects(plan_id=plan_id).exclude("events", "outbox") if a.readings]
+                                 count=len(unpack(a.readings)))
+                     for a in Approval.objects(plan_id=plan_id).exclude("events", "outbox", "batches")
+                     if unpack(a.readings)]
         rejections = [audit.entry(r.at, "readings.rejected", r.by, municipality=r.municipality, period=r.period,
                                   count=len(r.readings), reason=r.reason)
                       for r in Rejection.objects(plan_id=plan_id) if r.readings]
@@ -353,39 +358,46 @@ class Monitoring(ServiceStore):
                                 objectives=pack(figures["objectives"]),
                                 brief=pack([domain.brief(o) for o in figures["objectives"]]))
 
-    # -- later periods, carried --------------------------------------------------------------------
-    def carry(self, plan_id, event_id, approved, indicators):
-        """Leave the later periods of an approval (of ``approved``, of ``indicators``) to be figured."""
-        try:
-            Carry._get_collection().insert_one({"_id": f"{plan_id}|{event_id}", "plan_id": plan_id,
-                                                "approved": approved, "indicators": sorted(indicators),
-                                                "at": time.time()})
-        except DuplicateKeyError:
-            pass   # the same event delivered again
+    # -- periods carried, figured later -----------------------------------------------------------
+    def carry(self, plan_id, event_id, parts):
+        """Leave periods an approval changes to be figured: ``parts``, (indicator codes, period keys)."""
+        docs = [{"_id": f"{plan_id}|{event_id}|{n}", "plan_id": plan_id, "indicators": sorted(indicators),
+                 "periods": list(keys), "at": time.time()}
+                for n, (indicators, keys) in enumerate(parts) if indicators and keys]
+        for doc in docs:
+            try:
+                Carry._get_collection().insert_one(doc)
+            except DuplicateKeyError:
+                pass   # the same event delivered again
 
     def carries(self, plan_id=None, fields=None):
         """The carries left (of ``plan_id``, or of every plan), oldest first."""
         found = Carry._get_collection().find(indexable(Carry, {"plan_id": plan_id}) if plan_id else {}, fields)
         return sorted((_record(doc) for doc in found), key=lambda c: c.at)
 
-    def carried(self, carries):
-        Carry._get_collection().delete_many({"_id": {"$in": [c.id for c in carries]}})
+    def carried(self, carries, period):
+        """``period`` figured for ``carries``: taken from them, and a carry left with none goes."""
+        if carries:
+            ids = [c.id for c in carries]
+            Carry._get_collection().update_many({"_id": {"$in": ids}}, {"$pull": {"periods": period}})
+            Carry._get_collection().delete_many({"_id": {"$in": ids}, "periods": {"$size": 0}})
 
-    def claim_carry(self, plan_id, by, seconds):
-        """Whether ``by`` now figures the carries of ``plan_id`` (for ``seconds``): no other does."""
+    def claim_carry(self, claim, by, seconds):
+        """Whether ``by`` now figures what carries left of a period (``claim``: ``plan|period``) for
+        ``seconds``: no other worker does."""
         now = time.time()
         claims = CarryClaim._get_collection()
-        if claims.update_one({"_id": plan_id, "until": {"$lte": now}},
+        if claims.update_one({"_id": claim, "until": {"$lte": now}},
                              {"$set": {"until": now + seconds, "by": by}}).modified_count == 1:
             return True
         try:
-            claims.insert_one({"_id": plan_id, "until": now + seconds, "by": by})
+            claims.insert_one({"_id": claim, "until": now + seconds, "by": by})
             return True
         except DuplicateKeyError:
             return False   # another holds it
 
-    def release_carry(self, plan_id, by):
-        CarryClaim._get_collection().update_one({"_id": plan_id, "by": by}, {"$set": {"until": 0}})
+    def release_carry(self, claim, by):
+        CarryClaim._get_collection().update_one({"_id": claim, "by": by}, {"$set": {"until": 0}})
 
     # -- alerts ----------------------------------------------------------------------------------
     def open_alerts(self, plan_id, kind):

@@ -646,6 +646,11 @@ def carried_periods(plan, approved_keys):
     return [p for p in plan_periods(plan["calendar"], plan["period"]["start"], plan["period"]["end"]) if p.year > first]
 
 
+def periods_among(plan, keys):
+    """The plan's periods of ``keys``, in the plan's order."""
+    return [p for p in plan_periods(plan["calendar"], plan["period"]["start"], plan["period"]["end"]) if p.key in keys]
+
+
 def borrowed(plan):
     """{plan: indicator codes}: the indicators of objectives this plan counts from the plan they are
     written in (a district's contribution to a joint plan, counted in its own plan too): their

@@ -2,7 +2,7 @@
 from shared.migrations import Step, backfill
 
 from . import domain
-from .models import Alert, Approval, Rollup, Sheet, Slice, pack, unpack
+from .models import Alert, Approval, Batch, Carry, PlanModel, Rollup, Sheet, Slice, pack, unpack
 
 
 def slice_the_figures(database):
@@ -29,20 +29,22 @@ def slice_the_figures(database):
     return {f"{Rollup._meta['collection']}:sliced": changed}
 
 
-def pack_the_figures(database):
-    """A slice's indicators, objectives and brief and a roll-up's briefs stored packed (models.pack);
-    what is packed already is left, so a run stopped half-way is finished by the next."""
-    changed = {}
-    for document in (Slice, Rollup):
-        collection = database[document._meta["collection"]]
-        count = 0
-        for doc in collection.find({}, {f: 1 for f in document.PACKED}):
-            packed = {f: pack(doc[f]) for f in document.PACKED if f in doc and not isinstance(doc[f], bytes)}
-            if packed:
-                collection.update_one({"_id": doc["_id"]}, {"$set": packed})
-                count += 1
-        changed[f"{collection.name}:packed"] = count
-    return changed
+def packing(*documents):
+    """A step that stores the ``PACKED`` fields of ``documents`` packed (models.pack); what is packed
+    already is left, so a run stopped half-way is finished by the next."""
+    def pack_them(database):
+        changed = {}
+        for document in documents:
+            collection = database[document._meta["collection"]]
+            count = 0
+            for doc in collection.find({}, {f: 1 for f in document.PACKED}):
+                packed = {f: pack(doc[f]) for f in document.PACKED if f in doc and not isinstance(doc[f], bytes)}
+                if packed:
+                    collection.update_one({"_id": doc["_id"]}, {"$set": packed})
+                    count += 1
+            changed[f"{collection.name}:packed"] = count
+        return changed
+    return pack_them
 
 
 READINGS = "readings"   # one document per reading, until step 6
@@ -70,6 +72,19 @@ def sheet_the_readings(database):
     return {f"{Sheet._meta['collection']}:written": len(groups)}
 
 
+def name_the_carried_periods(database):
+    """A carry named its approved period, and every year after it was to be figured: it names the
+    periods themselves (the later periods of the plan's last adopted version)."""
+    carries, models = database[Carry._meta["collection"]], database[PlanModel._meta["collection"]]
+    changed = 0
+    for doc in carries.find({"periods": {"$exists": False}}):
+        found = sorted(models.find({"plan_id": doc["plan_id"]}, {"version": 1, "view": 1}), key=lambda m: m["version"])
+        later = [p.key for p in domain.carried_periods(found[-1]["view"], [doc["approved"]])] if found else []
+        carries.update_one({"_id": doc["_id"]}, {"$set": {"periods": later}, "$unset": {"approved": ""}})
+        changed += 1
+    return {f"{Carry._meta['collection']}:named": changed}
+
+
 STEPS = (
     # overdue alerts brought kinds; a query by kind (the episode count) misses an alert without one
     Step(1, "alerts have a kind and missing periods",
@@ -80,7 +95,11 @@ STEPS = (
     # big approvals are applied by the timer, which claims one with no claim or an expired one
     Step(4, "approvals have a claim", backfill(Approval._meta["collection"], claimed_until=0)),
     # a store that decodes documents value by value spent most of an approval on the figures
-    Step(5, "figures stored packed", pack_the_figures),
+    Step(5, "figures stored packed", packing(Slice, Rollup)),
     # an approval rewrote a thousand reading documents, and a submission as many before it
     Step(6, "readings kept in a sheet per municipality and period", sheet_the_readings),
+    # an approval figures its own period and leaves the others to a carry, which names them
+    Step(7, "carries name their periods", name_the_carried_periods),
+    # the store wrote a batch's thousand lines (an approval's reading ids) value by value, three times
+    Step(8, "batches and approvals hold their lines packed", packing(Batch, Approval)),
 )

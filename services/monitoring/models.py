@@ -4,7 +4,7 @@ The adopted plan arrives by events only (``PlanModel``, one per adopted version)
 written in whole batches first (``Batch``, one document, so a batch is all or nothing) and then
 spread into one ``Sheet`` per municipality and period, which holds each of its readings. The
 figures of a period are stored as one ``Slice`` per municipality and one ``Rollup``, updated when
-readings are approved (the later periods an approval carries its readings to, from its ``Carry``).
+readings are approved (the other periods an approval changes later, from its ``Carry``).
 """
 import zlib
 
@@ -71,7 +71,7 @@ class Batch(Outboxed, Document):
     meta = {"db_alias": ALIAS, "collection": "batches", "indexes": ["plan_id", "outbox_pending", "applied"]}
     id = me.StringField(primary_key=True)
     plan_id = me.StringField(required=True)
-    readings = PlainList()   # the checked lines: thousands, read and written whole
+    readings = me.BinaryField()   # the checked lines, packed: thousands, read and written whole
     municipalities = me.ListField(me.StringField())   # what the batch touched, for the audit trail
     periods = me.ListField(me.StringField())
     answer = me.DictField()
@@ -79,6 +79,8 @@ class Batch(Outboxed, Document):
     applied = me.IntField(default=0)
     submitted_by = me.DictField()
     at = me.StringField(required=True)
+
+    PACKED = ("readings",)
 
 
 class Sheet(Document):
@@ -115,13 +117,15 @@ class Approval(Outboxed, Document):
     municipality = me.StringField(required=True)
     period = me.StringField(required=True)
     indicators = me.ListField(me.StringField())
-    readings = PlainList()   # reading ids: up to 10,000, read and written whole
-    batches = PlainList()   # each reading's batch when it was checked (four eyes)
+    readings = me.BinaryField()   # reading ids, packed: up to 10,000, read and written whole
+    batches = me.BinaryField()    # each reading's batch when it was checked (four eyes), packed
     events = PlainList()
     applied = me.IntField(default=0)
     claimed_until = me.FloatField(default=0)   # epoch seconds: a process is applying it until then
     at = me.StringField(required=True)
     by = me.DictField()
+
+    PACKED = ("readings", "batches")
 
 
 class Rejection(Document):
@@ -181,20 +185,22 @@ class Slice(Figures):
 
 
 class Carry(Document):
-    """The later periods one approval changes (its cumulative readings count in every later year),
-    left to be figured with those of the approvals after it: under a stream of approvals one pass
-    figures a region's later periods for many."""
+    """Periods one approval changes besides its own (the rest of its year; every later year, where
+    its cumulative readings count too), left to be figured with those of the approvals after it:
+    under a stream of approvals one pass figures a region's periods for many, and a read of one of
+    them figures that one first."""
     meta = {"db_alias": ALIAS, "collection": "figures_carried", "indexes": ["plan_id"]}
-    id = me.StringField(primary_key=True)   # plan|the approval event's id: a redelivery leaves no second
+    id = me.StringField(primary_key=True)   # plan|the approval event's id|part: a redelivery leaves no second
     plan_id = me.StringField(required=True)
-    approved = me.StringField(required=True)   # the approved period: the years after its own are figured
-    indicators = PlainList()
+    indicators = PlainList()   # those figured again in each period
+    periods = PlainList()      # the period keys still to be figured
     at = me.FloatField(required=True)   # epoch seconds
 
 
 class CarryClaim(Document):
-    """The worker figuring a plan's carried periods (``by``), until ``until`` (epoch seconds): one at
-    a time, and after a crash any other once the claim has run out. ``id``: the plan."""
+    """The worker figuring what carries left of a plan's period (``by``), until ``until`` (epoch
+    seconds): one at a time, and after a crash any other once the claim has run out. ``id``: the
+    plan and the period (``plan|period``)."""
     meta = {"db_alias": ALIAS, "collection": "figures_carried_claims"}
     id = me.StringField(primary_key=True)
     until = me.FloatField(default=0)

@@ -39,11 +39,11 @@ BELOW_THRESHOLD, OVERDUE = "below_threshold", "overdue"  # the two reasons an in
 SLICE_FIGURES = 20_000   # indicator figures an update holds at once: a district's every period, a few of a big one
 APPROVE_AT_ONCE = 1000   # readings an approval marks before it answers; a bigger one answers 202 (API.md)
 READ_ATTEMPTS = 20   # reads of the stored figures while an update is under way (about 2 s in all)
-# Later periods an approval carries forward to are figured together (a Carry): once a plan has had
-# no approval for CARRY_QUIET seconds, or its oldest carry has waited CARRY_AT_MOST; a read of one
-# of them figures them first.
+# The periods an approval changes besides its own (the rest of its year, later years) are figured
+# together (a Carry): once a plan has had no approval for CARRY_QUIET seconds, or its oldest carry
+# has waited CARRY_AT_MOST; a read of one of them figures that one first.
 CARRY_CHECK_SECONDS, CARRY_QUIET, CARRY_AT_MOST = 0.5, 1.0, 10.0
-CARRY_CLAIM_SECONDS = 60   # a carry pass of the biggest plan takes seconds; after a crash another takes over
+CARRY_CLAIM_SECONDS = 60   # a period of the biggest plan takes seconds; after a crash another takes over
 CARRY_ROUNDS = 3
 SUMMARY_OVER = 500   # indicators: a bigger plan read without a filter is answered in summary (API.md)
 # Figuring a plan takes many store calls; a burst of adoptions or approvals would otherwise take every
@@ -243,27 +243,33 @@ class MonitoringService(HealthCheck):
             self.store.handle_once(f"{SERVICE}.progress", body, effect)
 
     def _update(self, plan_id, approved_key, affected, models, event_id):
-        """Figure the approved year now; leave the later years the approval carries forward to (a
-        Carry, figured with those of the approvals after it by ``carry_forward``, or by a read of one
-        of them first). ``models``: the plan's adopted versions, loaded once for every period below."""
-        # the later years, of those indicators only that a version of the plan carries forward
+        """Figure the approved period now, with what carries left of it; leave the other periods the
+        approval changes (the rest of its year, and the later years of the indicators that carry
+        forward) to a Carry: figured when one of them is read, or once the plan's approvals pause
+        (``carry_forward``). ``models``: the plan's adopted versions, loaded once for every period below."""
+        view = models[-1].view
+        year = [p.key for p in domain.affected_periods(view, approved_key, later=False) if p.key != approved_key]
         carried = set().union(*(domain.carrying(model.view, affected) for model in models))
-        later = [p.key for p in domain.carried_periods(models[-1].view, [approved_key])] if carried else []
-        if later:
-            self.store.carry(plan_id, event_id, approved_key, carried)
-        year = domain.affected_periods(models[-1].view, approved_key, later=False)
-        written = self._slices(plan_id, models, year, affected, keep=approved_key)
+        later = [p.key for p in domain.carried_periods(view, [approved_key])] if carried else []
+        self.store.carry(plan_id, event_id, [(affected, year), (carried, later)])
+        # read before the readings: what their approvals approved is in the figures below
+        left = [c for c in self.store.carries(plan_id) if approved_key in c.periods]
+        codes = affected.union(*(c.indicators for c in left))
+        period = [domain.period_of(view, approved_key)]
+        written = self._slices(plan_id, models, period, codes, keep=approved_key)
         if approved_key in written:   # alerts first: once the roll-up shows the approval, they are raised
             view = self.store.choose(models, approved_key).view
             indicators = [e for _, part in written[approved_key].values() for e in part["indicators"]]
             self._alerts(plan_id, view, indicators, approved_key, affected)
-        # with the later years: the gateways forget what they served of them, and a read figures them first
-        self._figures_updated(plan_id, self._rollups(plan_id, models, year, affected, written) + later)
+        rollups = self._rollups(plan_id, models, period, codes, written)
+        self.store.carried(left, approved_key)
+        # with the periods carried: the gateways forget what they served of them, and a read figures them first
+        self._figures_updated(plan_id, rollups + year + later)
 
     @timer(interval=CARRY_CHECK_SECONDS)
     def carry_forward(self):
-        """Figure the later periods that approvals left, a plan at a time: once no approval of it
-        came for CARRY_QUIET seconds, or the oldest has waited CARRY_AT_MOST."""
+        """Figure the periods that approvals left, a plan at a time: once no approval of it came for
+        CARRY_QUIET seconds, or the oldest has waited CARRY_AT_MOST."""
         now, plans = time.time(), {}
         for carry in self.store.carries(fields={"plan_id": 1, "at": 1}):
             plans.setdefault(carry.plan_id, []).append(carry.at)
@@ -272,39 +278,50 @@ class MonitoringService(HealthCheck):
                 with FIGURING:
                     self._carry(plan_id)
 
-    def _carry(self, plan_id):
-        """Figure every carry of ``plan_id`` left so far, in one pass over the later periods they
-        reach; again for those left meanwhile (a few rounds: the timer comes back for more). False
-        when another worker is at it."""
-        by = secrets.token_hex(8)
+    def _carry(self, plan_id, only=None):
+        """Figure the periods the carries of ``plan_id`` left so far (period ``only``, when given), a
+        period at a time, each by one worker; again for those left meanwhile (a few rounds: the timer
+        comes back for more). False when another worker is figuring one of them."""
         for _ in range(CARRY_ROUNDS):
-            if not self.store.claim_carry(plan_id, by, CARRY_CLAIM_SECONDS):
-                return False
-            try:
-                carries = self.store.carries(plan_id)
-                if carries:
-                    models = self.store.models(plan_id)
-                    periods = domain.carried_periods(models[-1].view, [c.approved for c in carries])
-                    affected = {code for c in carries for code in c.indicators}
-                    written = self._slices(plan_id, models, periods, affected)
-                    self._figures_updated(plan_id, self._rollups(plan_id, models, periods, affected, written))
-                    self.store.carried(carries)
-            finally:
-                self.store.release_carry(plan_id, by)
-            if not carries:
+            left = {key for c in self.store.carries(plan_id, fields={"periods": 1, "at": 1}) for key in c.periods
+                    if only in (None, key)}
+            if not left:
                 break
+            models, stored, free = self.store.models(plan_id), [], True
+            for period in domain.periods_among(models[-1].view, left):
+                figured = self._carry_period(plan_id, models, period)
+                free = free and figured is not None
+                stored += figured or []
+            self._figures_updated(plan_id, stored)
+            if not free:
+                return False
         return True
 
+    def _carry_period(self, plan_id, models, period):
+        """Figure what the carries left of ``period``: the period keys stored, None when another
+        worker is at it."""
+        by, claim = secrets.token_hex(8), f"{plan_id}|{period.key}"
+        if not self.store.claim_carry(claim, by, CARRY_CLAIM_SECONDS):
+            return None
+        try:   # read before the readings: what their approvals approved is in the figures
+            carries = [c for c in self.store.carries(plan_id) if period.key in c.periods]
+            if not carries:
+                return []
+            affected = set().union(*(c.indicators for c in carries))
+            stored = self._rollups(plan_id, models, [period], affected, self._slices(plan_id, models, [period], affected))
+            self.store.carried(carries, period.key)
+            return stored
+        finally:
+            self.store.release_carry(claim, by)
+
     def _carried(self, model, key):
-        """Whether the stored figures of period ``key`` count every approval handled so far: the
-        carries that reach it are figured first, by this worker or by the one already at them."""
+        """Whether the stored figures of period ``key`` count every approval handled so far: what
+        carries left of it is figured first, by this worker or by the one already at it."""
         for attempt in range(READ_ATTEMPTS):
-            carries = self.store.carries(model.plan_id, fields={"approved": 1, "at": 1})
-            if not carries or key not in {p.key for p in domain.carried_periods(model.view,
-                                                                                [c.approved for c in carries])}:
+            if not any(key in c.periods for c in self.store.carries(model.plan_id, fields={"periods": 1, "at": 1})):
                 return True
             try:
-                if self._carry(model.plan_id):
+                if self._carry(model.plan_id, only=key):
                     continue
             except Conflict:   # others kept writing the same figures: read them again
                 pass

@@ -1,33 +1,39 @@
-"""Later periods left to be figured together (carries): kept once per approval event, claimed by one
+"""Periods left to be figured together (carries): kept once per approval event, claimed by one
 worker at a time, taken over once a claim runs out, and cleared only of what was figured."""
 from services.monitoring.models import CarryClaim
 
 
 def test_a_carry_is_kept_once_per_event_and_read_by_plan_oldest_first(monitoring_store):
-    monitoring_store.carry("p", "e1", "2025-H1", {"I2", "I1"})
-    monitoring_store.carry("p", "e1", "2025-H1", {"I2", "I1"})   # the same event delivered again
-    monitoring_store.carry("p", "e2", "2026-H2", {"I3"})
-    monitoring_store.carry("q", "e1", "2025-H2", {"I9"})          # the same event counted in another plan
+    monitoring_store.carry("p", "e1", [({"I2", "I1"}, ["2025-H2", "2025"]), ({"I1"}, ["2026-H1"])])
+    monitoring_store.carry("p", "e1", [({"I2", "I1"}, ["2025-H2", "2025"]), ({"I1"}, ["2026-H1"])])   # again
+    monitoring_store.carry("p", "e2", [({"I3"}, ["2026"]), (set(), ["2027"]), ({"I3"}, [])])   # nothing left: none
+    monitoring_store.carry("q", "e1", [({"I9"}, ["2025"])])          # the same event counted in another plan
     found = monitoring_store.carries("p")
-    assert [(c.id, c.approved, c.indicators) for c in found] == [("p|e1", "2025-H1", ["I1", "I2"]),
-                                                                 ("p|e2", "2026-H2", ["I3"])]
+    assert [(c.id, c.indicators, c.periods) for c in found] == [
+        ("p|e1|0", ["I1", "I2"], ["2025-H2", "2025"]), ("p|e1|1", ["I1"], ["2026-H1"]), ("p|e2|0", ["I3"], ["2026"])]
     assert {c.plan_id for c in monitoring_store.carries(fields={"plan_id": 1, "at": 1})} == {"p", "q"}
 
-    monitoring_store.carry("p", "e3", "2027-H1", {"I1"})          # left while the first two were figured
-    monitoring_store.carried(found)
-    assert [c.id for c in monitoring_store.carries("p")] == ["p|e3"]
-    assert [c.id for c in monitoring_store.carries("q")] == ["q|e1"]
+    # one period figured: taken from the carries that reach it, and a carry with none left goes
+    monitoring_store.carried(found[:2], "2025-H2")
+    monitoring_store.carried(found[1:2], "2026-H1")
+    assert [(c.id, c.periods) for c in monitoring_store.carries("p")] == [("p|e1|0", ["2025"]), ("p|e2|0", ["2026"])]
+
+    monitoring_store.carry("p", "e3", [({"I1"}, ["2026"])])          # left while the others were figured
+    monitoring_store.carried(monitoring_store.carries("p")[:2], "2026")
+    assert [(c.id, c.periods) for c in monitoring_store.carries("p")] == [("p|e1|0", ["2025"]), ("p|e3|0", ["2026"])]
+    assert [c.id for c in monitoring_store.carries("q")] == ["q|e1|0"]
+    monitoring_store.carried([], "2025")
 
 
-def test_one_worker_at_a_time_claims_a_plans_carries_and_another_once_its_claim_runs_out(monitoring_store):
-    assert monitoring_store.claim_carry("p", "w1", 60)
-    assert not monitoring_store.claim_carry("p", "w2", 60)
-    assert monitoring_store.claim_carry("q", "w2", 60)           # another plan's are free
-    monitoring_store.release_carry("p", "w2")                     # not w2's to release
-    assert not monitoring_store.claim_carry("p", "w2", 60)
-    monitoring_store.release_carry("p", "w1")
-    assert monitoring_store.claim_carry("p", "w2", 60)
+def test_one_worker_at_a_time_claims_a_periods_carries_and_another_once_its_claim_runs_out(monitoring_store):
+    assert monitoring_store.claim_carry("p|2025", "w1", 60)
+    assert not monitoring_store.claim_carry("p|2025", "w2", 60)
+    assert monitoring_store.claim_carry("p|2026", "w2", 60)      # another period's are free
+    monitoring_store.release_carry("p|2025", "w2")                # not w2's to release
+    assert not monitoring_store.claim_carry("p|2025", "w2", 60)
+    monitoring_store.release_carry("p|2025", "w1")
+    assert monitoring_store.claim_carry("p|2025", "w2", 60)
     # w2 stopped without releasing it: once the claim has run out another takes it over
-    CarryClaim._get_collection().update_one({"_id": "p"}, {"$set": {"until": 1.0}})
-    assert monitoring_store.claim_carry("p", "w3", 60)
-    assert not monitoring_store.claim_carry("p", "w1", 60)
+    CarryClaim._get_collection().update_one({"_id": "p|2025"}, {"$set": {"until": 1.0}})
+    assert monitoring_store.claim_carry("p|2025", "w3", 60)
+    assert not monitoring_store.claim_carry("p|2025", "w1", 60)

@@ -38,6 +38,14 @@ OLD = {
         "approvals": [{"_id": "apr_old", "plan_id": "p", "municipality": "edremit", "period": "2025",
                        "indicators": ["PG1"], "readings": ["r1"], "batches": ["b1"], "events": [], "applied": 0,
                        "at": "2026-01-01T00:00:00.000Z", "by": {}}],
+        # later years left to be figured, named by the approved period alone
+        "figures_carried": [{"_id": "p|e1", "plan_id": "p", "approved": "2025-H2", "indicators": ["PG1"], "at": 1.0}],
+        "plan_models": [{"_id": "p:000002", "plan_id": "p", "version": 2,
+                         "view": {"calendar": "gregorian", "period": {"start": 2025, "end": 2027}}}],
+        # a batch's lines as a list
+        "batches": [{"_id": "p:b1", "plan_id": "p", "readings": [{"indicator": "PG1", "municipality": "edremit",
+                                                                 "period": "2025", "value": 4.0}], "applied": 1,
+                     "answer": {"batch": "p:b1", "accepted": 1}, "at": "2026-01-01T00:00:00.000Z"}],
         # a period's figures as one document holding every indicator of the plan
         "progress": [{"_id": "p:2025", "plan_id": "p", "period": "2025", "model_version": 2, "rev": 4,
                       "updated_at": "2026-02-01T00:00:00.000Z", "figures": {
@@ -76,7 +84,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     client, prefix = deployment
     found = migrate.run(store_uri, prefix)
     assert {service: (before, after) for service, (before, after, _) in found.items()} == {
-        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 6), "requests": (0, 0), "programme": (0, 0)}
+        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 8), "requests": (0, 0), "programme": (0, 0)}
     changed = {(service, step.number): what for service, (_, _, report) in found.items() for step, what, ran in report
                if ran}
     assert changed == {("plan_registry", 1): {"municipalities:members": 1},
@@ -88,7 +96,9 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
                        ("monitoring", 3): {"progress:sliced": 1},
                        ("monitoring", 4): {"approvals:claimed_until": 1},
                        ("monitoring", 5): {"figure_slices:packed": 2, "progress:packed": 1},
-                       ("monitoring", 6): {"reading_sheets:written": 1}}
+                       ("monitoring", 6): {"reading_sheets:written": 1},
+                       ("monitoring", 7): {"figures_carried:named": 1},
+                       ("monitoring", 8): {"batches:packed": 1, "approvals:packed": 1}}
     db = {service: client[f"{prefix}_{service}"] for service in OLD}
     assert db["plan_registry"].municipalities.find_one({"_id": "edremit"})["members"] == []
     assert db["plan_registry"].municipalities.find_one({"_id": "korfez"})["members"] == ["edremit"]
@@ -121,8 +131,17 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     assert rollup["briefs"]["havran"]["objectives"] == [
         {"code": "H2", "goal": "A1", "municipality": "havran", "goal_weight": None, "realization": 90.0,
          "missing_indicators": None}]
+    # the carry names the periods it leaves to be figured: every one of the years after its own
+    assert db["monitoring"].figures_carried.find_one({"_id": "p|e1"}) == {
+        "_id": "p|e1", "plan_id": "p", "indicators": ["PG1"], "at": 1.0,
+        "periods": ["2026-H1", "2026-H2", "2026", "2027-H1", "2027-H2", "2027"]}
     # the timer finishes the half-applied approval: it claims one whose claim is 0 or past
-    assert db["monitoring"].approvals.find_one({"_id": "apr_old"})["claimed_until"] == 0
+    approval = db["monitoring"].approvals.find_one({"_id": "apr_old"})
+    assert approval["claimed_until"] == 0
+    # an approval's reading ids and a batch's lines stored packed (step 8)
+    assert monitoring.unpacked(approval, monitoring.Approval.PACKED)["readings"] == ["r1"]
+    batch = db["monitoring"].batches.find_one({"_id": "p:b1"})
+    assert monitoring.unpack(batch["readings"]) == OLD["monitoring"]["batches"][0]["readings"]
     # the service's own query by kind (its next episode's number) now counts the old alert
     mongo.connect(monitoring.ALIAS, f"{prefix}_monitoring", store_uri)
     try:
@@ -130,7 +149,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     finally:
         mongo.disconnect(monitoring.ALIAS)
     text = "\n".join(migrate.lines(found))
-    assert "monitoring: version 0 -> 6 (latest 6)" in text and "  2 readings have a trail: readings:trail 1" in text
+    assert "monitoring: version 0 -> 8 (latest 8)" in text and "  2 readings have a trail: readings:trail 1" in text
 
     migrated = everything(client, prefix)
     again = migrate.run(store_uri, prefix)
@@ -149,11 +168,11 @@ def test_a_run_stopped_half_way_is_finished_by_the_next(store_uri, deployment, c
     readings.insert_one({"_id": "r3", "plan_id": "p", "indicator": "PG3", "municipality": "edremit", "period": "2025",
                          "approved": {"value": 2.0}})
     assert migrate.main(["--uri", store_uri, "--prefix", prefix, "--status"]) == 0
-    assert "monitoring: version 1 (latest 6)" in capsys.readouterr().out
+    assert "monitoring: version 1 (latest 8)" in capsys.readouterr().out
     assert "trail" not in readings.find_one({"_id": "r3"})
     assert migrate.main(["--uri", store_uri, "--prefix", prefix, "--service", "monitoring"]) == 0
     out = capsys.readouterr().out
-    assert "monitoring: version 1 -> 6 (latest 6)" in out and "readings:trail 1" in out
+    assert "monitoring: version 1 -> 8 (latest 8)" in out and "readings:trail 1" in out
     assert "plan_registry" not in out
     # joined to the sheet written before: nothing lost, the new reading with its trail and approval
     sheet = monitoring.unpacked(client[f"{prefix}_monitoring"].reading_sheets.find_one({"_id": "p|edremit|2025"}),

@@ -616,6 +616,7 @@ def test_readings_carried_forward_reach_the_periods_after_their_year():
     assert [x.key for x in domain.carried_periods(p, ["2028", "2027-H2"])] == [
         x.key for x in domain.carried_periods(p, ["2027-H1"])]   # the earliest year decides
     assert domain.carried_periods(p, ["2029-H1"]) == []
+    assert [x.key for x in domain.periods_among(p, {"2029", "2027-H1", "2031"})] == ["2027-H1", "2029"]
 
 
 def test_only_cumulative_indicators_and_those_feeding_a_cumulative_regional_one_carry_forward():

@@ -352,19 +352,30 @@ def monitoring():
     return worker
 
 
-def test_an_approval_carries_forward_only_the_indicators_whose_readings_count_in_later_years(monitoring):
-    updated = []
-    monitoring._slices = lambda *args, **kwargs: {}
+def test_an_approval_figures_its_period_and_carries_the_rest_of_its_year_and_the_later_years_of_what_carries(
+        monitoring):
+    updated, figured = [], []
+    monitoring._slices = lambda plan_id, models, periods, codes, **kwargs: figured.append(([p.key for p in periods],
+                                                                                           codes)) or {}
     monitoring._rollups = lambda plan_id, models, periods, *rest: [p.key for p in periods]
     monitoring._figures_updated = lambda plan_id, keys: updated.append(keys)
     models = monitoring.store.models.return_value
+    later = ["2027-H1", "2027-H2", "2027", "2028-H1", "2028-H2", "2028", "2029-H1", "2029-H2", "2029"]
     # PG1.3.1 is cumulative (and feeds the cumulative BG1); PG5.1.1 is measured against its own year
     monitoring._update(korfez.PLAN_ID, "2026-H1", {"PG5.1.1", "PG1.3.1"}, models, "evt_1")
-    monitoring.store.carry.assert_called_once_with(korfez.PLAN_ID, "evt_1", "2026-H1", {"PG1.3.1"})
-    assert updated[-1][:3] == ["2026-H1", "2026-H2", "2026"] and "2029" in updated[-1]
+    monitoring.store.carry.assert_called_once_with(korfez.PLAN_ID, "evt_1", [
+        ({"PG5.1.1", "PG1.3.1"}, ["2026-H2", "2026"]), ({"PG1.3.1"}, later)])
+    assert figured == [(["2026-H1"], {"PG5.1.1", "PG1.3.1"})]
+    assert updated[-1] == ["2026-H1", "2026-H2", "2026", *later]
     monitoring.store.carry.reset_mock()
+    # what carries left of the approved period is figured with it, and taken from them
+    left = SimpleNamespace(id="c1", indicators=["PG5.1.2"], periods=["2026-H1", "2026"])
+    monitoring.store.carries.return_value = [left, SimpleNamespace(id="c2", indicators=["PG1.1.1"], periods=["2026"])]
     monitoring._update(korfez.PLAN_ID, "2026-H1", {"PG5.1.1"}, models, "evt_2")
-    monitoring.store.carry.assert_not_called()
+    monitoring.store.carry.assert_called_once_with(korfez.PLAN_ID, "evt_2", [({"PG5.1.1"}, ["2026-H2", "2026"]),
+                                                                            (set(), [])])
+    assert figured[-1] == (["2026-H1"], {"PG5.1.1", "PG5.1.2"})
+    monitoring.store.carried.assert_called_with([left], "2026-H1")
     assert updated[-1] == ["2026-H1", "2026-H2", "2026"]   # its own year only
 
 
