@@ -17,11 +17,12 @@ from nameko.rpc import Rpc, RpcConsumer
 from nameko.timer import timer
 from pymongo.errors import ConnectionFailure
 
-from shared import deadletters, memory
+from shared import deadletters, memory, wire
 from shared.observability import Observed, dead_lettered
 from shared.errors import OrtakError, StoreUnavailable, http_status
 
 log = logging.getLogger(__name__)
+wire.register()   # every service and the gateway import this module: their messages' JSON by orjson
 
 
 # The broker going away, as each layer says it: a socket error, kombu's, or AMQP's own connection

@@ -842,27 +842,20 @@ def own_submissions(readings, actor, four_eyes=True):
 
 
 # -- readings due --------------------------------------------------------------------------------
-def due_periods(plan, indicator):
-    """The periods ``indicator`` must be reported for: each half-year when it is monitored every
-    six months or more often, else each year."""
-    periods = plan_periods(plan["calendar"], plan["period"]["start"], plan["period"]["end"])
-    halves = indicator.get("monitoring_frequency", "semiannual") in HALF_YEARLY
-    return [p for p in periods if (p.half is not None) == halves]
-
-
 def overdue(plan, approved_keys, today, due_days, since=None):
     """{indicator code: [period keys]} of ended periods with no approved reading ``due_days``
-    after their end. Periods that ended before ``since`` (the adoption decision's date) are not
+    after their end: each half-year of an indicator monitored every six months or more often, else
+    each year. Periods that ended before ``since`` (the adoption decision's date) are not
     due: nobody could report against a plan that did not exist yet. A year is answered by its
     own reading or by the halves its ``year_value`` makes it from, as the figures read it."""
     late = {}
+    every = plan_periods(plan["calendar"], plan["period"]["start"], plan["period"]["end"])
+    # the periods due by today, of half-yearly and of yearly indicators (their ends found once)
+    due = {halves: [p for p in every if (p.half is not None) == halves and (since is None or p.last_day >= since)
+                    and (p.last_day - today).days + due_days < 0] for halves in (True, False)}
     for indicator in plan["indicators"]:
         code = indicator["code"]
-        for period in due_periods(plan, indicator):
-            if since is not None and period.last_day < since:
-                continue
-            if (period.last_day - today).days + due_days >= 0:
-                break  # this and every later period are not due yet
+        for period in due[indicator.get("monitoring_frequency", "semiannual") in HALF_YEARLY]:
             if period.half is not None:
                 answered = (code, period.key) in approved_keys
             else:
