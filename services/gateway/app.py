@@ -19,6 +19,7 @@ from .. import web
 from . import open311, openapi
 from .auth import authenticate
 from .cache import Caches
+from .http import Json
 from .problems import from_exception
 from .routes import consultations, monitoring, municipalities, operations, people, plans, programme, requests
 from .rpc import RpcPool
@@ -56,8 +57,7 @@ def create_app(rpc_pool=None):
         MAX_CONTENT_LENGTH=int(config.env("ORTAK_MAX_BODY_BYTES", str(16 * 1024 * 1024))),
         JSON_SORT_KEYS=False,
     )
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    app.json = Json(app)
     app.extensions["ortak_rpc"] = rpc_pool or RpcPool(request_id=current_request_id)
     app.extensions["ortak_cache"] = Caches()
 

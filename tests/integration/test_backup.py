@@ -39,13 +39,20 @@ def answers(client, plan_id, cid):
 
 def a_quiet_backup(stack, path):
     """An archive equal to the store when it was made: the events of the writes above may still
-    be at work, so back up until the store and the archive agree."""
+    be at work (and the periods they left to be figured, carries), so back up once none is left
+    and until the store and the archive agree."""
     made = {}
+    carries = pymongo.MongoClient(stack.mongodb_uri)[f"{stack.db_prefix}_monitoring"]["figures_carried"]
 
     def agrees():
+        if list(carries.find({}, {"_id": 1})):
+            return False
         made["path"], made["manifest"] = backup.create(stack.mongodb_uri, path, prefix=stack.db_prefix)
         return not backup.verify(path, against=stack.mongodb_uri)
-    wait_until(agrees, 60, interval=1, what="a backup equal to the store")
+    try:
+        wait_until(agrees, 60, interval=1, what="a backup equal to the store")
+    finally:
+        carries.database.client.close()
     return made["manifest"]
 
 
