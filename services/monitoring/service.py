@@ -308,7 +308,8 @@ class MonitoringService(HealthCheck):
             if not carries:
                 return []
             affected = set().union(*(c.indicators for c in carries))
-            stored = self._rollups(plan_id, models, [period], affected, self._slices(plan_id, models, [period], affected))
+            written = self._slices(plan_id, models, [period], affected)
+            stored = self._rollups(plan_id, models, [period], affected, written)
             self.store.carried(carries, period.key)
             return stored
         finally:
