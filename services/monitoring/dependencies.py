@@ -361,7 +361,7 @@ class Monitoring(ServiceStore):
     # -- periods carried, figured later -----------------------------------------------------------
     def carry(self, plan_id, event_id, parts):
         """Leave periods an approval changes to be figured: ``parts``, (indicator codes, period keys)."""
-        docs = [{"_id": f"{plan_id}|{event_id}|{n}", "plan_id": plan_id, "indicators": sorted(indicators),
+        docs = [{"_id": f"{plan_id}|{event_id}|{n}", "plan_id": plan_id, "indicators": pack(sorted(indicators)),
                  "periods": list(keys), "at": time.time()}
                 for n, (indicators, keys) in enumerate(parts) if indicators and keys]
         for doc in docs:
@@ -373,7 +373,7 @@ class Monitoring(ServiceStore):
     def carries(self, plan_id=None, fields=None):
         """The carries left (of ``plan_id``, or of every plan), oldest first."""
         found = Carry._get_collection().find(indexable(Carry, {"plan_id": plan_id}) if plan_id else {}, fields)
-        return sorted((_record(doc) for doc in found), key=lambda c: c.at)
+        return sorted((_record(unpacked(doc, Carry.PACKED)) for doc in found), key=lambda c: c.at)
 
     def carried(self, carries, period):
         """``period`` figured for ``carries``: taken from them, and a carry left with none goes."""

@@ -74,13 +74,15 @@ def sheet_the_readings(database):
 
 def name_the_carried_periods(database):
     """A carry named its approved period, and every year after it was to be figured: it names the
-    periods themselves (the later periods of the plan's last adopted version)."""
+    periods themselves (the later periods of the plan's last adopted version), and holds its
+    indicators packed."""
     carries, models = database[Carry._meta["collection"]], database[PlanModel._meta["collection"]]
     changed = 0
     for doc in carries.find({"periods": {"$exists": False}}):
         found = sorted(models.find({"plan_id": doc["plan_id"]}, {"version": 1, "view": 1}), key=lambda m: m["version"])
         later = [p.key for p in domain.carried_periods(found[-1]["view"], [doc["approved"]])] if found else []
-        carries.update_one({"_id": doc["_id"]}, {"$set": {"periods": later}, "$unset": {"approved": ""}})
+        carries.update_one({"_id": doc["_id"]}, {"$set": {"periods": later, "indicators": pack(doc["indicators"])},
+                                                 "$unset": {"approved": ""}})
         changed += 1
     return {f"{Carry._meta['collection']}:named": changed}
 

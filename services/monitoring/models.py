@@ -116,7 +116,7 @@ class Approval(Outboxed, Document):
     plan_id = me.StringField(required=True)
     municipality = me.StringField(required=True)
     period = me.StringField(required=True)
-    indicators = me.ListField(me.StringField())
+    indicators = me.BinaryField()   # the approved indicators' codes, packed
     readings = me.BinaryField()   # reading ids, packed: up to 10,000, read and written whole
     batches = me.BinaryField()    # each reading's batch when it was checked (four eyes), packed
     events = PlainList()
@@ -125,7 +125,7 @@ class Approval(Outboxed, Document):
     at = me.StringField(required=True)
     by = me.DictField()
 
-    PACKED = ("readings", "batches")
+    PACKED = ("indicators", "readings", "batches")
 
 
 class Rejection(Document):
@@ -192,9 +192,11 @@ class Carry(Document):
     meta = {"db_alias": ALIAS, "collection": "figures_carried", "indexes": ["plan_id"]}
     id = me.StringField(primary_key=True)   # plan|the approval event's id|part: a redelivery leaves no second
     plan_id = me.StringField(required=True)
-    indicators = PlainList()   # those figured again in each period
+    indicators = me.BinaryField()   # those figured again in each period, packed: read on every approval
     periods = PlainList()      # the period keys still to be figured
     at = me.FloatField(required=True)   # epoch seconds
+
+    PACKED = ("indicators",)
 
 
 class CarryClaim(Document):

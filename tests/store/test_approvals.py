@@ -56,8 +56,9 @@ def test_an_approval_made_at_once_releases_its_event_once(monitoring_store):
 def test_an_approval_made_at_once_is_not_claimed_by_a_timer_meanwhile(monitoring_store):
     _submitted(2)
     pending = monitoring_store.pending("p", "d", "2026-H1")
-    approval = Approval(id="apr_inline", plan_id="p", municipality="d", period="2026-H1", indicators=["I0", "I1"],
-                        readings=pack([r["_id"] for r in pending]), batches=pack(["b1", "b1"]), events=[], at="2026-07-01",
+    approval = Approval(id="apr_inline", plan_id="p", municipality="d", period="2026-H1",
+                        indicators=pack(["I0", "I1"]), readings=pack([r["_id"] for r in pending]),
+                        batches=pack(["b1", "b1"]), events=[], at="2026-07-01",
                         claimed_until=time.time() + dependencies.ANSWERING_CLAIM_SECONDS)
     approval.save(force_insert=True)   # as approve(now=True) writes it, before it applies it
     assert monitoring_store.claim_approval() is None
