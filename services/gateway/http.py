@@ -21,7 +21,10 @@ class Json(DefaultJSONProvider):
     OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
     def encode(self, obj):
-        return orjson.dumps(obj, default=self.default, option=self.OPTIONS)
+        try:
+            return orjson.dumps(obj, default=self.default, option=self.OPTIONS)
+        except orjson.JSONEncodeError:   # an integer over 64 bits, say: as Flask writes it
+            return super().dumps(obj).encode()
 
     def dumps(self, obj, **kwargs):
         if set(kwargs) - {"separators"}:
@@ -52,11 +55,18 @@ def json_body(limit=None):
     except UnicodeDecodeError as exc:
         raise BadRequest(f"The body is not valid UTF-8 (byte {exc.start}).") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
     except RecursionError:
         raise BadRequest("The JSON is nested too deeply.") from None
     except ValueError as exc:
         raise BadRequest(f"The body is not valid JSON: {exc}.") from None
+    if SURROGATE.search(text):   # an escaped UTF-16 half: whole pairs only, as text is stored in UTF-8
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("The body holds half of a UTF-16 surrogate pair (a \\ud800-\\udfff escape alone); "
+                             "send the text as UTF-8.") from None
+    return value
 
 
 def _read(limit):
@@ -88,6 +98,16 @@ def _size(limit):
 
 def _reject_constant(name):
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text):
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is too large a number")
+    return number
+
+
+SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 # the version, and after a dot what a plan's read adds from other plans (plan_etag)

@@ -371,9 +371,18 @@ class Monitoring(ServiceStore):
                 pass   # the same event delivered again
 
     def carries(self, plan_id=None, fields=None):
-        """The carries left (of ``plan_id``, or of every plan), oldest first."""
-        found = Carry._get_collection().find(indexable(Carry, {"plan_id": plan_id}) if plan_id else {}, fields)
-        return sorted((_record(unpacked(doc, Carry.PACKED)) for doc in found), key=lambda c: c.at)
+        """The carries left (of ``plan_id``, or of every plan), oldest first. One an earlier release
+        wrote (its approved period alone, ``approved``) names the periods after that period's year."""
+        if fields and "periods" in fields:
+            fields = {**fields, "approved": 1, "plan_id": 1}
+        found = [unpacked(doc, Carry.PACKED) for doc in
+                 Carry._get_collection().find(indexable(Carry, {"plan_id": plan_id}) if plan_id else {}, fields)]
+        for doc in found:
+            if "approved" in doc and "periods" not in doc:
+                models = self.models(doc["plan_id"])
+                doc["periods"] = [p.key for p in domain.carried_periods(models[-1].view, [doc["approved"]])
+                                  ] if models else []
+        return sorted((_record(doc) for doc in found), key=lambda c: c.at)
 
     def carried(self, carries, period):
         """``period`` figured for ``carries``: taken from them, and a carry left with none goes."""

@@ -81,9 +81,12 @@ def name_the_carried_periods(database):
     for doc in carries.find({"periods": {"$exists": False}}):
         found = sorted(models.find({"plan_id": doc["plan_id"]}, {"version": 1, "view": 1}), key=lambda m: m["version"])
         later = [p.key for p in domain.carried_periods(found[-1]["view"], [doc["approved"]])] if found else []
+        changed += 1
+        if not later:   # nothing after its year to figure (or no plan to figure it in)
+            carries.delete_one({"_id": doc["_id"]})
+            continue
         carries.update_one({"_id": doc["_id"]}, {"$set": {"periods": later, "indicators": pack(doc["indicators"])},
                                                  "$unset": {"approved": ""}})
-        changed += 1
     return {f"{Carry._meta['collection']}:named": changed}
 
 

@@ -288,7 +288,10 @@ class MonitoringService(HealthCheck):
             if not left:
                 break
             models, stored, free = self.store.models(plan_id), [], True
-            for period in domain.periods_among(models[-1].view, left):
+            periods = domain.periods_among(models[-1].view, left)
+            for key in left - {p.key for p in periods}:   # no longer a period of the plan: nothing to figure
+                self.store.carried(self.store.carries(plan_id, fields={"periods": 1, "at": 1}), key)
+            for period in periods:
                 figured = self._carry_period(plan_id, models, period)
                 free = free and figured is not None
                 stored += figured or []

@@ -103,6 +103,8 @@ def test_a_stale_if_match_gets_412_with_the_current_version(draft, coordinator):
     (b"\xff\xfe not utf-8", "application/json"),
     (b"[" * 100000 + b"]" * 100000, "application/json"),
     (b'{"objectives": NaN}', "application/json"),
+    (b'{"objectives": 1e400}', "application/json"),              # no finite number
+    (b'{"objectives": "half a pair \\ud800"}', "application/json"),   # text that cannot be UTF-8
     (b"objectives=1", "application/x-www-form-urlencoded"),
 ])
 def test_malformed_bodies_get_400_and_change_nothing(draft, coordinator, raw, content_type):

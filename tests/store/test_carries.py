@@ -1,6 +1,6 @@
 """Periods left to be figured together (carries): kept once per approval event, claimed by one
 worker at a time, taken over once a claim runs out, and cleared only of what was figured."""
-from services.monitoring.models import CarryClaim
+from services.monitoring.models import Carry, CarryClaim
 
 
 def test_a_carry_is_kept_once_per_event_and_read_by_plan_oldest_first(monitoring_store):
@@ -23,6 +23,17 @@ def test_a_carry_is_kept_once_per_event_and_read_by_plan_oldest_first(monitoring
     assert [(c.id, c.periods) for c in monitoring_store.carries("p")] == [("p|e1|0", ["2025"]), ("p|e3|0", ["2026"])]
     assert [c.id for c in monitoring_store.carries("q")] == ["q|e1|0"]
     monitoring_store.carried([], "2025")
+
+
+def test_a_carry_an_earlier_release_wrote_names_the_periods_after_its_approved_year(monitoring_store):
+    monitoring_store.keep_model({"id": "p", "calendar": "gregorian", "period": {"start": 2025, "end": 2026},
+                                "indicators": [], "objectives": []}, 1, None)
+    Carry._get_collection().insert_one({"_id": "p|e0", "plan_id": "p", "approved": "2025-H1", "indicators": ["I1"],
+                                        "at": 1.0})   # written by a process of the release before
+    assert [(c.id, c.indicators, c.periods) for c in monitoring_store.carries("p")] == [
+        ("p|e0", ["I1"], ["2026-H1", "2026-H2", "2026"])]
+    assert [c.periods for c in monitoring_store.carries("p", fields={"periods": 1, "at": 1})] == [
+        ["2026-H1", "2026-H2", "2026"]]
 
 
 def test_one_worker_at_a_time_claims_a_periods_carries_and_another_once_its_claim_runs_out(monitoring_store):

@@ -39,7 +39,10 @@ OLD = {
                        "indicators": ["PG1"], "readings": ["r1"], "batches": ["b1"], "events": [], "applied": 0,
                        "at": "2026-01-01T00:00:00.000Z", "by": {}}],
         # later years left to be figured, named by the approved period alone
-        "figures_carried": [{"_id": "p|e1", "plan_id": "p", "approved": "2025-H2", "indicators": ["PG1"], "at": 1.0}],
+        "figures_carried": [{"_id": "p|e1", "plan_id": "p", "approved": "2025-H2", "indicators": ["PG1"], "at": 1.0},
+                            # of a plan monitoring no longer holds: nothing to figure
+                            {"_id": "gone|e1", "plan_id": "gone", "approved": "2025-H1", "indicators": ["X"],
+                             "at": 2.0}],
         "plan_models": [{"_id": "p:000002", "plan_id": "p", "version": 2,
                          "view": {"calendar": "gregorian", "period": {"start": 2025, "end": 2027}}}],
         # a batch's lines as a list
@@ -97,7 +100,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
                        ("monitoring", 4): {"approvals:claimed_until": 1},
                        ("monitoring", 5): {"figure_slices:packed": 2, "progress:packed": 1},
                        ("monitoring", 6): {"reading_sheets:written": 1},
-                       ("monitoring", 7): {"figures_carried:named": 1},
+                       ("monitoring", 7): {"figures_carried:named": 2},
                        ("monitoring", 8): {"batches:packed": 1, "approvals:packed": 1}}
     db = {service: client[f"{prefix}_{service}"] for service in OLD}
     assert db["plan_registry"].municipalities.find_one({"_id": "edremit"})["members"] == []
@@ -132,6 +135,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
         {"code": "H2", "goal": "A1", "municipality": "havran", "goal_weight": None, "realization": 90.0,
          "missing_indicators": None}]
     # the carry names the periods it leaves to be figured: every one of the years after its own
+    assert [c["_id"] for c in db["monitoring"].figures_carried.find()] == ["p|e1"]
     carry = db["monitoring"].figures_carried.find_one({"_id": "p|e1"})
     assert monitoring.unpacked(carry, monitoring.Carry.PACKED) == {
         "_id": "p|e1", "plan_id": "p", "indicators": ["PG1"], "at": 1.0,
