@@ -4,6 +4,7 @@ import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ops.client import ApiError
 from ops.demo import synthetic
 from ops.processes import wait_until
 
@@ -23,10 +24,13 @@ def _ingest(token_for, region):
     prefix, districts, plan_id = region
     planners = {n: token_for("planner", f"{prefix}-d{n}") for n in range(1, districts + 1)}
     for period in synthetic.half_years():
-        for n, planner in planners.items():
-            planner.post(f"/plans/{plan_id}/readings", {"readings": synthetic.readings(prefix, n, INDICATORS, period)},
-                         expect=202)
-            planner.post(f"/plans/{plan_id}/readings/approve", {"municipality": f"{prefix}-d{n}", "period": period})
+        for n, planner in planners.items():   # as a district tool sends them: again after a dropped connection
+            lines = synthetic.readings(prefix, n, INDICATORS, period)
+            sent = planner.patiently("POST", f"/plans/{plan_id}/readings", {"readings": lines}, f"{prefix}-{n}-{period}")
+            approved = planner.patiently("POST", f"/plans/{plan_id}/readings/approve",
+                                         {"municipality": f"{prefix}-d{n}", "period": period})
+            if sent.status_code != 202 or approved.status_code != 200:
+                raise ApiError(sent if sent.status_code != 202 else approved)
 
 
 def _counted(client, region):
