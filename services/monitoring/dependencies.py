@@ -378,10 +378,12 @@ class Monitoring(ServiceStore):
         found = [unpacked(doc, Carry.PACKED) for doc in
                  Carry._get_collection().find(indexable(Carry, {"plan_id": plan_id}) if plan_id else {}, fields)]
         for doc in found:
-            if "approved" in doc and "periods" not in doc:
+            if "approved" in doc and "periods" not in doc:   # named now, as migration step 7 names them
                 models = self.models(doc["plan_id"])
                 doc["periods"] = [p.key for p in domain.carried_periods(models[-1].view, [doc["approved"]])
                                   ] if models else []
+                Carry._get_collection().update_one({"_id": doc["_id"], "periods": {"$exists": False}},
+                                                   {"$set": {"periods": doc["periods"]}})
         return sorted((_record(doc) for doc in found), key=lambda c: c.at)
 
     def carried(self, carries, period):

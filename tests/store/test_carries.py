@@ -34,6 +34,10 @@ def test_a_carry_an_earlier_release_wrote_names_the_periods_after_its_approved_y
         ("p|e0", ["I1"], ["2026-H1", "2026-H2", "2026"])]
     assert [c.periods for c in monitoring_store.carries("p", fields={"periods": 1, "at": 1})] == [
         ["2026-H1", "2026-H2", "2026"]]
+    # and so named in the store: figuring its periods takes them from it, and then it goes
+    for key in ("2026-H1", "2026-H2", "2026"):
+        monitoring_store.carried(monitoring_store.carries("p"), key)
+    assert monitoring_store.carries("p") == []
 
 
 def test_one_worker_at_a_time_claims_a_periods_carries_and_another_once_its_claim_runs_out(monitoring_store):
