@@ -379,12 +379,18 @@ class Monitoring(ServiceStore):
                  Carry._get_collection().find(indexable(Carry, {"plan_id": plan_id}) if plan_id else {}, fields)]
         for doc in found:
             if "approved" in doc and "periods" not in doc:   # named now, as migration step 7 names them
-                models = self.models(doc["plan_id"])
+                try:
+                    models = self.models(doc["plan_id"])
+                except NotFound:
+                    models = []
                 doc["periods"] = [p.key for p in domain.carried_periods(models[-1].view, [doc["approved"]])
                                   ] if models else []
-                Carry._get_collection().update_one({"_id": doc["_id"], "periods": {"$exists": False}},
-                                                   {"$set": {"periods": doc["periods"]}})
-        return sorted((_record(doc) for doc in found), key=lambda c: c.at)
+                if doc["periods"]:
+                    Carry._get_collection().update_one({"_id": doc["_id"], "periods": {"$exists": False}},
+                                                       {"$set": {"periods": doc["periods"]}})
+                else:   # nothing after its year to figure (or no plan to figure it in), as step 7 does
+                    Carry._get_collection().delete_one({"_id": doc["_id"]})
+        return sorted((_record(doc) for doc in found if doc.get("periods", True)), key=lambda c: c.at)
 
     def carried(self, carries, period):
         """``period`` figured for ``carries``: taken from them, and a carry left with none goes."""

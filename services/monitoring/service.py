@@ -283,14 +283,15 @@ class MonitoringService(HealthCheck):
         period at a time, each by one worker; again for those left meanwhile (a few rounds: the timer
         comes back for more). False when another worker is figuring one of them."""
         for _ in range(CARRY_ROUNDS):
-            left = {key for c in self.store.carries(plan_id, fields={"periods": 1, "at": 1}) for key in c.periods
-                    if only in (None, key)}
+            carries = self.store.carries(plan_id, fields={"periods": 1, "at": 1})
+            left = {key for c in carries for key in c.periods if only in (None, key)}
             if not left:
                 break
             models, stored, free = self.store.models(plan_id), [], True
             periods = domain.periods_among(models[-1].view, left)
-            for key in left - {p.key for p in periods}:   # no longer a period of the plan: nothing to figure
-                self.store.carried(self.store.carries(plan_id, fields={"periods": 1, "at": 1}), key)
+            gone = left - {p.key for p in periods}   # no longer periods of the plan: nothing to figure
+            for key in gone:
+                self.store.carried([c for c in carries if key in c.periods], key)
             for period in periods:
                 figured = self._carry_period(plan_id, models, period)
                 free = free and figured is not None

@@ -38,6 +38,10 @@ def test_a_carry_an_earlier_release_wrote_names_the_periods_after_its_approved_y
     for key in ("2026-H1", "2026-H2", "2026"):
         monitoring_store.carried(monitoring_store.carries("p"), key)
     assert monitoring_store.carries("p") == []
+    # of a plan monitoring does not hold: nothing to figure, so it goes
+    Carry._get_collection().insert_one({"_id": "gone|e0", "plan_id": "gone", "approved": "2025-H1",
+                                        "indicators": ["I1"], "at": 1.0})
+    assert monitoring_store.carries("gone") == [] and not list(Carry._get_collection().find({"_id": "gone|e0"}))
 
 
 def test_one_worker_at_a_time_claims_a_periods_carries_and_another_once_its_claim_runs_out(monitoring_store):
