@@ -12,9 +12,8 @@ server's rules may name, the cell it came from, so errors are reported by sheet 
 import io
 from decimal import Decimal, InvalidOperation
 
-import openpyxl
-import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+# openpyxl and xlsxwriter (and numpy with them: some 13 MB) are imported where a book is written
+# or read, so a process using only this module's columns and rules (the gateway) holds none of them.
 
 from services.plan_registry import domain as rules
 from services.plan_registry.schemas import CALCULATIONS, FREQUENCIES, INDICATOR_CLASSES, ContributionSchema
@@ -115,6 +114,7 @@ def write(plan, municipality, language, contribution=None, version=None):
     language = language if language in SHEETS else "en"
     names, cols = SHEETS[language], columns(plan)
     buffer = io.BytesIO()
+    import xlsxwriter
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     head = book.add_format({"bold": True, "bg_color": "#e8eef2", "border": 1, "text_wrap": True, "valign": "top"})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
@@ -143,6 +143,7 @@ def write(plan, municipality, language, contribution=None, version=None):
 def choice_lists(meta, choices):
     """Each drop-down's values in a column of the hidden sheet ``meta``; field → the range its
     cells are validated against."""
+    from xlsxwriter.utility import xl_col_to_name
     lists = {}
     for c, (field, values) in enumerate(sorted(choices.items())):
         meta.write(2, c, field)
@@ -207,6 +208,7 @@ def read(data):
     """(about, contribution, cells, errors): what the book is, the contribution as the API takes
     it, field path -> "Sheet!B3", and the cells that cannot be taken as they are (text in a number
     cell, a row naming an objective the book does not have)."""
+    import openpyxl
     book = openpyxl.load_workbook(io.BytesIO(data) if isinstance(data, bytes) else data, data_only=True)
     if META not in book.sheetnames:
         raise ValueError("This is not an ortak contribution workbook (its hidden 'ortak' sheet is missing).")
@@ -249,6 +251,7 @@ def _number(value):
 
 
 def _cell(sheet, row, column):
+    from xlsxwriter.utility import xl_rowcol_to_cell
     return f"{sheet}!{xl_rowcol_to_cell(row - 1, column)}"
 
 

@@ -13,9 +13,8 @@ import io
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-import openpyxl
-import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell
+# openpyxl and xlsxwriter (and numpy with them: some 13 MB) are imported where a book is written
+# or read, so a process using only this module's columns and rules (the gateway) holds none of them.
 
 from services.programme import domain
 from services.programme.domain import HORIZONS, KINDS, PARTNER_KINDS, plan_years
@@ -95,6 +94,7 @@ def write(plan, language, projects=()):
     language = language if language in SHEETS else "en"
     names, cols = SHEETS[language], columns(plan)
     buffer = io.BytesIO()
+    import xlsxwriter
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     head = book.add_format({"bold": True, "bg_color": "#e8eef2", "border": 1, "text_wrap": True, "valign": "top"})
     meta = book.add_worksheet(META)
@@ -116,6 +116,7 @@ def write(plan, language, projects=()):
 
 # -- reading back ---------------------------------------------------------------------------------
 def _cell(sheet, row, column):
+    from xlsxwriter.utility import xl_rowcol_to_cell
     return f"{sheet}!{xl_rowcol_to_cell(row - 1, column)}"
 
 
@@ -160,6 +161,7 @@ def _pairs(value):
 def read(data):
     """(about, projects, cells, errors): what the book is; each project row as the API takes it;
     per row, field path -> "Sheet!B3"; and the cells that cannot be taken as they are."""
+    import openpyxl
     book = openpyxl.load_workbook(io.BytesIO(data) if isinstance(data, bytes) else data, data_only=True)
     if META not in book.sheetnames:
         raise ValueError("This is not an ortak workbook (its hidden 'ortak' sheet is missing).")

@@ -3,9 +3,8 @@ as the header row (so a script can write the same file), the indicator's name be
 import csv
 import io
 
-import openpyxl
-import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell
+# openpyxl and xlsxwriter (and numpy with them: some 13 MB) are imported where a book is written
+# or read, so a process using only this module's columns and rules (the gateway) holds none of them.
 
 from shared.documents import right_to_left
 from shared.guide import what_to_enter
@@ -21,6 +20,7 @@ SHOWN_ONLY = ("name", "what_to_enter")   # written for the clerk, never read bac
 def template(plan, period, language, municipalities):
     """A workbook with a row for each indicator of ``municipalities`` in ``period``."""
     buffer = io.BytesIO()
+    import xlsxwriter
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     ws = book.add_worksheet(period)
     if right_to_left(language):
@@ -82,6 +82,8 @@ def file_rows(path):
 
 
 def _xlsx_rows(path):
+    from xlsxwriter.utility import xl_rowcol_to_cell
+    import openpyxl
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     found = []
     for ws in book.worksheets:

@@ -4,8 +4,12 @@ import os
 
 import gunicorn.util
 
-from services.gateway import logs
-from services.gateway.server_errors import write_problem
+# The gateway's threads resolve names as Python does; eventlet's green resolver (nameko imports
+# eventlet) would load dnspython, some 4 MB, for nothing. Set before the app is imported.
+os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
+
+from services.gateway import logs  # noqa: E402
+from services.gateway.server_errors import write_problem  # noqa: E402
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"

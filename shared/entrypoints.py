@@ -5,11 +5,8 @@ instead of an error with a traceback, and turns a store outage into a 503. ``eve
 dropping it: bounded retries, then the dead-letter queue (``shared/deadletters.py``).
 """
 import logging
-import socket
 import traceback
 
-from amqp.exceptions import ConnectionError as AMQPConnectionError
-from kombu.exceptions import OperationalError
 from marshmallow import ValidationError
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import EventHandler
@@ -19,16 +16,10 @@ from pymongo.errors import ConnectionFailure
 
 from shared import deadletters, memory, wire
 from shared.observability import Observed, dead_lettered
-from shared.errors import OrtakError, StoreUnavailable, http_status
+from shared.errors import BROKER_GONE, OrtakError, StoreUnavailable, http_status
 
 log = logging.getLogger(__name__)
-wire.register()   # every service and the gateway import this module: their messages' JSON by orjson
-
-
-# The broker going away, as each layer says it: a socket error, kombu's, or AMQP's own connection
-# errors (a broker shutting down closes its connections with CONNECTION_FORCED, which is none of
-# Python's ConnectionErrors).
-BROKER_GONE = (OSError, OperationalError, socket.timeout, ConnectionError, AMQPConnectionError)
+wire.register()   # every service imports this module: its messages' JSON by orjson
 
 
 class OrtakRpcConsumer(RpcConsumer):

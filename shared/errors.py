@@ -4,8 +4,16 @@ Each class is registered with nameko so a remote raise arrives at the caller as 
 class with the same arguments; the gateway then maps classes to HTTP statuses in one table.
 """
 import json
+import socket
 
+from amqp.exceptions import ConnectionError as AMQPConnectionError
+from kombu.exceptions import OperationalError
 from nameko.exceptions import deserialize_to_instance
+
+# The broker going away, as each layer says it: a socket error, kombu's, or AMQP's own connection
+# errors (a broker shutting down closes its connections with CONNECTION_FORCED, which is none of
+# Python's ConnectionErrors).
+BROKER_GONE = (OSError, OperationalError, socket.timeout, ConnectionError, AMQPConnectionError)
 
 
 class OrtakError(Exception):

@@ -4,8 +4,6 @@ gateway worker and process. Clients are known by a hash of their address: no add
 import hashlib
 import time
 
-from pymongo import ReturnDocument
-
 from shared.errors import RateLimited
 
 COLLECTION = "rate_windows"
@@ -25,6 +23,7 @@ def _wait(window, window_seconds):
 
 def hit(database, key, window_seconds):
     """Count one event of ``key`` in the current window; returns the count so far."""
+    from pymongo import ReturnDocument   # here: the gateway imports this module's rules, not the store
     window = _window(window_seconds)
     doc = database[COLLECTION].find_one_and_update(
         {"_id": f"{key}:{window}"}, {"$inc": {"count": 1}, "$setOnInsert": {"window": window}},

@@ -15,12 +15,12 @@ from nameko.amqp.publish import Publisher
 from nameko.rpc import MethodProxy, ServiceProxy
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
 
-from shared import config
+from shared import config, wire
 from shared.observability import CONTEXT_KEY
-from shared.entrypoints import BROKER_GONE
-from shared.errors import OrtakError
+from shared.errors import BROKER_GONE, OrtakError
 
 log = logging.getLogger(__name__)
+wire.register()   # the services' JSON on the wire, by orjson
 
 
 class ServiceUnavailable(Exception):

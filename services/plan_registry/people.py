@@ -2,17 +2,16 @@
 what a password must be, when repeated failures lock a login. Tokens are for programs; people
 get the same role and municipality rules (domain.check_role_and_municipality) through the actor
 their session stands for."""
+import functools
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from shared.roles import role
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 200
-COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"][:10_000])  # most common first
 LOCK_AFTER, LOCK_WINDOW, LOCK_FOR = 5, timedelta(minutes=15), timedelta(minutes=15)
 SETUP_VALID = timedelta(hours=72)
 SESSION_VALID = timedelta(hours=12)
@@ -35,12 +34,21 @@ def password_matches(stored_hash, password):
         return False
 
 
+@functools.cache
+def common_passwords():
+    """The 10,000 most common passwords (zxcvbn's list, most common first), loaded when a password is
+    first checked: the list's module holds some 11 MB that a process importing this module for its
+    limits alone (the gateway's pages) need not keep."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+    return frozenset(FREQUENCY_LISTS["passwords"][:10_000])
+
+
 def password_problems(password, username):
     """What is wrong with ``password`` as a sentence a person can act on, or None."""
     if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         return f"Use {MIN_PASSWORD} to {MAX_PASSWORD} characters; a few words in a row are easy to remember."
     lowered = password.lower()
-    if lowered in COMMON_PASSWORDS or lowered == (username or "").lower():
+    if lowered in common_passwords() or lowered == (username or "").lower():
         return "This password is among the most common ones (or is the username); choose another."
     return None
 
