@@ -10,6 +10,9 @@ os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
 
 from services.gateway import logs  # noqa: E402
 from services.gateway.server_errors import write_problem  # noqa: E402
+from shared import memory  # noqa: E402
+
+memory.tune_collector()   # as the services do (shared/memory.py says why)
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"

@@ -20,6 +20,7 @@ from shared.errors import BROKER_GONE, OrtakError, StoreUnavailable, http_status
 
 log = logging.getLogger(__name__)
 wire.register()   # every service imports this module: its messages' JSON by orjson
+memory.tune_collector()
 
 
 class OrtakRpcConsumer(RpcConsumer):

@@ -77,3 +77,12 @@ def test_a_busy_process_trims_when_idle_at_most_so_often(monkeypatch):
     memory.begin()
     memory.end()
     assert len(trims) == 2                                    # owed, and paid at the next idle moment
+
+
+def test_a_service_collects_cycles_after_thousands_of_new_objects_not_hundreds():
+    import subprocess
+    import sys
+    # a process of its own: importing the services' entrypoints sets the collector for the process
+    found = subprocess.run([sys.executable, "-c", "import gc, shared.entrypoints; print(gc.get_threshold()[0])"],
+                           capture_output=True, text=True, check=True).stdout
+    assert int(found) == memory.COLLECT_AFTER > 10 * 700
