@@ -29,8 +29,11 @@ PAGE = 100    # pending documents read at a time
 PAGES = 50    # at most this many pages a pass: the next pass goes on
 
 
-def pending(document, limit=PAGE):
-    return list(document.objects(outbox_pending__gt=0).limit(limit))
+def pending(document, limit=PAGE, whole=True):
+    """Documents with events to publish; of each only its events unless ``whole`` (a write's own
+    relay reads no batch's thousands of readings for them)."""
+    query = document.objects(outbox_pending__gt=0)
+    return list((query if whole else query.only("outbox", "outbox_pending", "rev")).limit(limit))
 
 
 def backlog(documents):
@@ -62,7 +65,7 @@ def relay(documents, dispatch, after=None, written=None, pages=PAGES):
         return
     for document in documents:
         for _ in range(pages):
-            page = pending(document)
+            page = pending(document, whole=after is not None)
             _publish(page, dispatch, after)
             if len(page) < PAGE:
                 break

@@ -151,15 +151,21 @@ class Monitoring(ServiceStore):
         query = Batch.objects(applied=0) if plan_id is None else Batch.objects(plan_id=plan_id, applied=0)
         return list(query.limit(10))
 
-    def _rewrite(self, plan_id, municipality, period, change):
+    def sheet(self, plan_id, municipality, period):
+        """A municipality's readings of a period as stored: {"rev", "readings": {id: reading}}, or None."""
+        doc = Sheet._get_collection().find_one({"_id": Sheet.key(plan_id, municipality, period)},
+                                               {"readings": 1, "rev": 1})
+        return None if doc is None else {"rev": doc["rev"], "readings": {r["_id"]: r for r in unpack(doc["readings"])}}
+
+    def _rewrite(self, plan_id, municipality, period, change, read=None):
         """Apply ``change({reading id: reading})`` (which changes them in place and answers how many it
         changed) to a sheet, by compare-and-set: read again and redone when another writer came
-        first. Answers what ``change`` answered."""
-        collection = Sheet._get_collection()
+        first. Answers what ``change`` answered. ``read``: the sheet as the caller read it (``sheet``),
+        tried first."""
         key = Sheet.key(plan_id, municipality, period)
         for attempt in range(SHEET_ATTEMPTS):
-            doc = collection.find_one({"_id": key}, {"readings": 1, "rev": 1})
-            readings = {r["_id"]: r for r in unpack(doc["readings"])} if doc else {}
+            doc = self.sheet(plan_id, municipality, period) if read is None or attempt else read
+            readings = doc["readings"] if doc else {}
             changed = change(readings)
             if not changed:
                 return changed
@@ -205,13 +211,17 @@ class Monitoring(ServiceStore):
         return found
 
     def pending(self, plan_id, municipality, period, indicators=None):
-        """The submitted (not yet approved or rejected) readings of a municipality and period, but
-        those an approval not yet applied names: nobody approves or rejects them again meanwhile."""
-        busy = self.being_approved(plan_id, municipality, period)
-        return [r for r in self.readings(plan_id, municipality, period, indicators)
-                if r["status"] == "submitted" and r["_id"] not in busy]
+        """(readings, sheet): the submitted (not yet approved or rejected) readings of a municipality
+        and period, but those an approval not yet applied names (nobody approves or rejects them
+        again meanwhile); and their sheet as read, for ``approve`` to write to."""
+        busy = self.being_approved(plan_id, municipality, period)   # first: an approval applied after is in the sheet
+        sheet = self.sheet(plan_id, municipality, period)
+        found = (sheet or {}).get("readings", {})
+        wanted = None if indicators is None else set(indicators)
+        return [found[rid] for rid in sorted(found) if found[rid]["status"] == "submitted" and rid not in busy
+                and (wanted is None or found[rid]["indicator"] in wanted)], sheet
 
-    def approve(self, plan_id, municipality, period, actor, events, pending, now=True):
+    def approve(self, plan_id, municipality, period, actor, events, pending, now=True, sheet=None):
         """Approve the ``pending`` readings of a municipality and period (as the caller checked them),
         with the ``events`` that say so, at once or (``now`` False) by the timer; returns the approval.
 
@@ -230,7 +240,7 @@ class Monitoring(ServiceStore):
         Approval._get_collection().insert_one({"_id": approval.id, **fields,
                                                **{f: pack(fields[f]) for f in Approval.PACKED}})
         if now:
-            self.apply_approval(approval)
+            self.apply_approval(approval, sheet)
             approval.applied = 1
         return approval
 
@@ -256,8 +266,9 @@ class Monitoring(ServiceStore):
                 return Approval.objects(id=found["_id"]).first()
         return None
 
-    def apply_approval(self, approval):
-        """Repeatable: readings approved before a crash are not approved twice."""
+    def apply_approval(self, approval, sheet=None):
+        """Repeatable: readings approved before a crash are not approved twice. ``sheet``: the
+        approval's sheet as read to find its readings."""
         now = now_iso()
         by = domain.who(approval.by)
         ids, batches = unpack(approval.readings), unpack(approval.batches)
@@ -275,7 +286,7 @@ class Monitoring(ServiceStore):
                                                         "approval": approval.id}]}
                     changed += 1
             return changed
-        self._rewrite(approval.plan_id, approval.municipality, approval.period, change)
+        self._rewrite(approval.plan_id, approval.municipality, approval.period, change, sheet)
         Approval.objects(id=approval.id, applied=0).update_one(
             set__applied=1, set__outbox=approval.events, set__outbox_pending=len(approval.events))
 

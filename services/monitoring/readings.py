@@ -7,7 +7,7 @@ from shared.guide import outside_range, range_text
 from shared.text import check_plain
 from shared.validation import NUMBER_RULE, Problems, is_number
 
-from .domain import period_of, reading_value, uncomputable_years
+from .domain import index, period_of, reading_value, uncomputable_years
 
 MAX_BATCH = 10_000
 # what a reading says beside its number: a note, its data source, and (for the evaluation and
@@ -38,7 +38,8 @@ def check_batch(plan, lines, may_write, today=None):
     if len(lines) > MAX_BATCH:
         problems.add("readings", f"At most {MAX_BATCH} readings a request; split the batch.")
         return None, problems, set()
-    indicators = {i["code"]: i for i in plan["indicators"]}
+    indicators = index(plan).indicator
+    periods = {}   # each key parsed once: a batch names one period or a few
     ratio_fed = {r["code"] for r in plan["regional_indicators"] if r["aggregation"] == "ratio"}
     weight_fed = {r["code"] for r in plan["regional_indicators"] if r["aggregation"] == "weighted_mean"}
     out, seen, forbidden = [], {}, set()
@@ -62,7 +63,7 @@ def check_batch(plan, lines, may_write, today=None):
         elif not may_write(municipality):
             forbidden.add(municipality)
         try:
-            parsed = period_of(plan, line.get("period"))
+            parsed = _period(plan, line.get("period"), periods)
             period = parsed.key
             if today is not None and parsed.first_day > today:
                 problems.add(f"{path}.period", f"{period} has not begun (it starts on "
@@ -125,6 +126,14 @@ def check_batch(plan, lines, may_write, today=None):
         out.append({"indicator": code, "municipality": municipality, "period": period, "value": value,
                     "numerator": numerator, "denominator": denominator, "weight": weight, **texts})
     return out, problems, forbidden
+
+
+def _period(plan, key, parsed):
+    if not isinstance(key, str):
+        return period_of(plan, key)   # refused with the reason
+    if key not in parsed:
+        parsed[key] = period_of(plan, key)
+    return parsed[key]
 
 
 def keyed_batch_id(plan_id, actor, idempotency_key):

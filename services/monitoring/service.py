@@ -168,7 +168,7 @@ class MonitoringService(HealthCheck):
             raise Forbidden(f"Readings of {municipality} are approved by its planner or the plan's coordinator.")
         for batch in self.store.unapplied_batches(plan_id):
             self.store.apply_batch(batch)  # a batch answered 202 is approved with the rest, crash or not
-        pending = self.store.pending(plan_id, municipality, period, indicators)
+        pending, sheet = self.store.pending(plan_id, municipality, period, indicators)
         own = domain.own_submissions(pending, actor, plan["settings"].get("four_eyes", True))
         if own:
             submitter = "token" if (actor or {}).get("token_id") else "person"
@@ -182,7 +182,7 @@ class MonitoringService(HealthCheck):
             "municipality": municipality, "period": period, "count": len(pending), "indicators": codes},
             plan_id=plan_id, municipality=municipality, actor=actor)] if pending else []
         now = len(pending) <= APPROVE_AT_ONCE
-        approval = self.store.approve(plan_id, municipality, period, actor, events, pending, now=now)
+        approval = self.store.approve(plan_id, municipality, period, actor, events, pending, now=now, sheet=sheet)
         if now:
             self.store.relay(self.dispatch, now=True)
         return self._approval_answer(approval)
@@ -220,7 +220,7 @@ class MonitoringService(HealthCheck):
             raise Forbidden(f"Readings of {municipality} are rejected by its planner or the plan's coordinator.")
         for batch in self.store.unapplied_batches(plan_id):
             self.store.apply_batch(batch)
-        pending = self.store.pending(plan_id, municipality, period, indicators)
+        pending, _ = self.store.pending(plan_id, municipality, period, indicators)
         count, codes = self.store.reject(plan_id, municipality, period, actor, reason, pending)
         return {"rejected": count, "municipality": municipality, "period": period, "indicators": codes,
                 "reason": reason}
@@ -473,8 +473,8 @@ class MonitoringService(HealthCheck):
         """Open or close below-threshold alerts from the ``indicators`` figured of ``period_key``."""
         threshold = view["settings"].get("off_track_threshold", 70)
         open_alerts = self.store.open_alerts(plan_id, BELOW_THRESHOLD)
-        for change, figure, reason in domain.threshold_alerts(indicators, affected, open_alerts,
-                                                              threshold, period_key):
+        changes = domain.threshold_alerts(indicators, affected, open_alerts, threshold, period_key)
+        for change, figure, reason in changes:
             payload = {"kind": BELOW_THRESHOLD, "indicator": figure["code"], "municipality": figure["municipality"],
                        "objective": figure["objective"], "period": period_key,
                        "realization": domain.alert_realization(figure), "threshold": threshold}
@@ -485,7 +485,8 @@ class MonitoringService(HealthCheck):
             else:
                 self.store.close_alert(open_alerts[figure["code"]], [ev.envelope(
                     ev.INDICATOR_RECOVERED, SERVICE, payload, plan_id=plan_id, municipality=figure["municipality"])])
-        self.store.relay(self.dispatch, now=True)
+        if changes:
+            self.store.relay(self.dispatch, now=True)
 
     @timer(interval=float(config.env("ORTAK_DUE_CHECK_SECONDS", "600")))
     def check_due(self):
@@ -499,12 +500,12 @@ class MonitoringService(HealthCheck):
         an ended period are not approved by the plan's due date; restate it as periods come and go;
         close it when none is missing any more. ``models``: the plan's adopted versions, if loaded."""
         models = models or self.store.models(plan_id)
-        view = models[-1].view
+        plan = view = models[-1].view
         if codes is not None:
             view = {**view, "indicators": [i for i in view["indicators"] if i["code"] in codes]}
         # readings are due from the plan's first adoption on: an update's adoption moves no due date
         decided = (models[0].view.get("adoption") or {}).get("decision_date")
-        late = domain.overdue(view, set(self._approved(plan_id, view, codes)), clock.utcnow().date(),
+        late = domain.overdue(view, set(self._approved(plan_id, plan, codes)), clock.utcnow().date(),
                               view["settings"].get("readings_due_days", 30),
                               date.fromisoformat(decided) if decided else None)
         open_alerts = self.store.open_alerts(plan_id, OVERDUE)
@@ -522,7 +523,8 @@ class MonitoringService(HealthCheck):
                 self.store.restate_alert(open_alerts[subject], periods, domain.overdue_reason(periods))
             else:
                 self._close_overdue(plan_id, open_alerts[subject])
-        self.store.relay(self.dispatch, now=True)
+        if changes:   # an alert opened or closed holds its event
+            self.store.relay(self.dispatch, now=True)
 
     def _close_overdue(self, plan_id, alert):
         self.store.close_alert(alert, [ev.envelope(

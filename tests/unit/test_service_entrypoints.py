@@ -385,7 +385,7 @@ def _pending(indicators, submitted_by):
 
 
 def test_four_eyes_refuses_an_approval_of_ones_own_readings_and_approves_nothing(monitoring):
-    monitoring.store.pending.return_value = _pending(["PG5.1.1"], EDREMIT)
+    monitoring.store.pending.return_value = _pending(["PG5.1.1"], EDREMIT), None
     with pytest.raises(InvalidInput) as refused:
         monitoring.approve(EDREMIT, korfez.PLAN_ID, {"municipality": "edremit", "period": "2026-H1"})
     assert "indicators" in refused.value.errors
@@ -402,13 +402,14 @@ def _approval(pending, applied):
 
 
 def test_an_approval_by_a_second_pair_of_eyes_is_stored_with_its_event(monitoring):
-    monitoring.store.pending.return_value = _pending(["PG5.1.2", "PG5.1.1"], EDREMIT)
-    monitoring.store.approve.return_value = _approval(monitoring.store.pending.return_value, 1)
+    sheet = {"rev": 3, "readings": {}}   # as read to find the pending readings: the approval writes to it
+    monitoring.store.pending.return_value = _pending(["PG5.1.2", "PG5.1.1"], EDREMIT), sheet
+    monitoring.store.approve.return_value = _approval(monitoring.store.pending.return_value[0], 1)
     answer = monitoring.approve(COORDINATOR, korfez.PLAN_ID, {"municipality": "edremit", "period": "2026-H1"})
     assert answer == {"approved": 2, "municipality": "edremit", "period": "2026-H1", "approval": "apr_1",
                       "status": "applied"}
     plan_id, municipality, period, actor, events, pending = monitoring.store.approve.call_args.args
-    assert monitoring.store.approve.call_args.kwargs == {"now": True}
+    assert monitoring.store.approve.call_args.kwargs == {"now": True, "sheet": sheet}
     [event] = events
     assert (event["type"], event["payload"]["indicators"], event["payload"]["count"]) == (
         ev.READINGS_APPROVED, ["PG5.1.1", "PG5.1.2"], 2)
@@ -418,11 +419,11 @@ def test_an_approval_by_a_second_pair_of_eyes_is_stored_with_its_event(monitorin
 def test_a_big_approval_is_left_to_the_timer(monitoring):
     from services.monitoring.service import APPROVE_AT_ONCE
     pending = [{**r, "indicator": f"I{n}"} for n, r in enumerate(_pending(["x"] * (APPROVE_AT_ONCE + 1), EDREMIT))]
-    monitoring.store.pending.return_value = pending
+    monitoring.store.pending.return_value = pending, None
     monitoring.store.approve.return_value = _approval(pending, 0)
     answer = monitoring.approve(COORDINATOR, korfez.PLAN_ID, {"municipality": "edremit", "period": "2026-H1"})
     assert (answer["status"], answer["approved"]) == ("applying", APPROVE_AT_ONCE + 1)
-    assert monitoring.store.approve.call_args.kwargs == {"now": False}
+    assert monitoring.store.approve.call_args.kwargs == {"now": False, "sheet": None}
     assert [r["_id"] for r in monitoring.store.approve.call_args.args[5]] == [r["_id"] for r in pending]
     monitoring.store.relay.assert_not_called()   # the event leaves with the applied approval
 
