@@ -4,7 +4,8 @@
   secret): a revocation, a logout or a disabled person arrives as an event within a second and the
   entry is dropped; a short TTL is the safety net.
 - What it served for the reads people repeat (a plan, a period's progress), as the encoded body
-  with its ETag, until an event says it changed (``figures_updated``, a plan's events).
+  with its ETag, until an event says it changed (``figures_updated``, a plan's events). Clients
+  that miss the same read at once (after such an event, say) wait for one fetch (``Flights``).
 
 Each worker process listens on its own exclusive, auto-delete queue bound to the events it needs
 (a kombu consumer thread, started lazily on the first request, so after gunicorn forks). Nothing
@@ -12,6 +13,7 @@ is remembered unless that queue is consuming: a process that could miss an event
 and a reconnect forgets everything. A generation taken before the RPC and checked before storing
 keeps an answer fetched across an invalidation from being stored as fresh.
 """
+import contextlib
 import hashlib
 import logging
 import os
@@ -118,6 +120,39 @@ class Expiring:
         return len(self.items)
 
 
+class Flights:
+    """One fetch at a time of each missed read in a process: the first thread to miss a key fetches
+    it, the others wait for it (at most ``wait`` seconds) and then read what it kept, instead of
+    every client of a big read asking the service for the same answer at once."""
+
+    def __init__(self, wait):
+        self.wait = wait
+        self.lock = threading.Lock()
+        self.flying = {}   # key -> an Event set when its fetch is over
+
+    @contextlib.contextmanager
+    def first(self, key):
+        """True to the thread that fetches ``key``; False to one that waited for it (it reads the
+        cache again, and fetches itself only if nothing was kept: an answer without an ETag, say)."""
+        with self.lock:
+            landed = self.flying.get(key)
+            if landed is None:
+                landed = self.flying[key] = threading.Event()
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            landed.wait(self.wait)
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            with self.lock:
+                self.flying.pop(key, None)
+            landed.set()
+
+
 class Listener:
     """The process's consumer thread: an exclusive, auto-delete queue bound to ``BINDINGS``."""
 
@@ -176,6 +211,7 @@ class Caches:
         self.reads = Expiring(int(config.env("ORTAK_READ_CACHE_SIZE", "256")),
                               float(config.env("ORTAK_READ_CACHE_TTL", "300")),
                               max_bytes=int(config.env("ORTAK_READ_CACHE_BYTES", str(16 * 1024 * 1024))))
+        self.flights = Flights(config.rpc_timeout())   # a waiter waits no longer than the fetch may take
         self.listener = None
         self.lock = threading.Lock()
 

@@ -1,5 +1,6 @@
 """Request helpers the routes share: the JSON body, If-Match, the ETag of a plan, files."""
 import base64
+import contextlib
 import gzip
 import hashlib
 import json
@@ -160,6 +161,20 @@ def _none_match(etag):
     return "*" in offered or etag in offered
 
 
+def _fetched(cache, key, plan_id, fetch, keeps, takes_gzip):
+    """(etag, encoded body or None, gzipped body or None) of a read fetched now, kept if it may be."""
+    stamp = cache.read_stamp(plan_id)
+    body, etag = fetch()
+    data = current_app.json.response(body).get_data()
+    kept = bool(etag and keeps)
+    # gzipped once, when it is kept (a tenth of its size) or goes to a client that takes it
+    big = len(data) > GZIP_OVER and (kept or takes_gzip)
+    packed = gzip.compress(data, compresslevel=1, mtime=0) if big else None
+    if kept:
+        cache.keep(key, plan_id, stamp, (etag, None if packed else data, packed), len(packed or data))
+    return etag, data, packed
+
+
 def repeatable_read(key, plan_id, fetch, shared=False):
     """A read people repeat: its strong ETag, 304 to If-None-Match, Cache-Control as API.md says.
 
@@ -172,21 +187,13 @@ def repeatable_read(key, plan_id, fetch, shared=False):
     public = actor() is None
     keeps = public or shared
     takes_gzip = request.accept_encodings["gzip"] > 0
-    found = cache.read(key) if keeps else None
-    if found is not None:
-        etag, data, packed = found
-        source = "hit"
-    else:
-        stamp = cache.read_stamp(plan_id)
-        body, etag = fetch()
-        data = current_app.json.response(body).get_data()
-        kept = bool(etag and keeps)
-        # gzipped once, when it is kept (a tenth of its size) or goes to a client that takes it
-        big = len(data) > GZIP_OVER and (kept or takes_gzip)
-        packed = gzip.compress(data, compresslevel=1, mtime=0) if big else None
-        if kept:
-            cache.keep(key, plan_id, stamp, (etag, None if packed else data, packed), len(packed or data))
-        source = "miss"
+    found, source = (cache.read(key) if keeps else None), "hit"
+    if found is None:   # of a read kept for all, one fetch at a time in the process: the others wait for it
+        with cache.flights.first(key) if keeps else contextlib.nullcontext(True) as first:
+            found = None if first else cache.read(key)
+            if found is None:
+                found, source = _fetched(cache, key, plan_id, fetch, keeps, takes_gzip), "miss"
+    etag, data, packed = found
     headers = {"Cache-Control": f"public, max-age={PUBLIC_MAX_AGE}" if public else "private, no-cache",
                "X-Cache": source, "Vary": "Accept-Encoding"}
     gzipped = packed is not None and takes_gzip

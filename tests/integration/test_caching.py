@@ -120,6 +120,29 @@ def test_a_big_answer_goes_gzipped_to_whoever_takes_it_and_plain_to_the_rest(sta
         assert again.status_code == 304 and again.content == b""
 
 
+def test_clients_reading_a_big_plan_nobody_read_yet_wait_for_one_fetch_in_each_worker(stack, admin):
+    import secrets
+    import threading
+    import requests
+    from ops.client import token_maker
+    from ops.demo import synthetic
+    warm(lambda: admin.request("GET", "/municipalities"))   # both workers listening: they may keep answers
+    plan_id = synthetic.create(token_maker(stack.url, admin), admin, "sf" + secrets.token_hex(2), 1, 300)
+    url, ready, answers = f"{stack.url}/api/v1/plans/{plan_id}", threading.Barrier(16), []
+
+    def client():
+        ready.wait()
+        answers.append(requests.get(url, timeout=30))
+    threads = [threading.Thread(target=client) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in answers] == [200] * 16 and len({r.content for r in answers}) == 1
+    # the registry was asked once by each gateway worker at most; the other clients waited for it
+    assert [r.headers["X-Cache"] for r in answers].count("miss") <= 2
+
+
 def test_a_draft_is_never_served_from_the_cache(stack, draft, coordinator, public):
     for _ in range(4):
         assert coordinator.request("GET", f"/plans/{draft}").status_code == 200

@@ -44,3 +44,32 @@ def test_a_process_not_listening_trusts_nothing(monkeypatch):
     assert caches.actor("token", "t", lambda: calls.append(1) or {"token_id": "x"}) == {"token_id": "x"}
     assert caches.actor("token", "t", lambda: calls.append(1) or {"token_id": "x"}) == {"token_id": "x"}
     assert len(calls) == 2 and caches.read(("plan", "p")) is None
+
+
+def test_clients_missing_the_same_read_at_once_wait_for_one_fetch():
+    import threading
+    from services.gateway.cache import Flights
+    flights, kept, fetches, started = Flights(wait=5), {}, [], threading.Barrier(8)
+
+    def client(keeps):
+        started.wait()
+        with flights.first("plan a") as first:
+            found = None if first else kept.get("plan a")
+            if found is None:
+                fetches.append(1)
+                time.sleep(0.2)   # the service answering a big read
+                if keeps:
+                    kept["plan a"] = "answer"
+
+    def run(keeps):
+        threads = [threading.Thread(target=client, args=(keeps,)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    run(keeps=True)
+    assert len(fetches) == 1 and flights.flying == {}
+    # an answer that could not be kept: the others fetch it themselves once the first is done
+    fetches.clear(), kept.clear()
+    run(keeps=False)
+    assert len(fetches) == 8 and flights.flying == {}
