@@ -329,9 +329,8 @@ class RegistryStore(MongoStore):
             log.critical("plan_registry cannot start: %s", exc)
             raise
         super().setup()
-
-    def start(self):
-        super().start()
+        # here, not in start(): nameko sets every extension up before it starts any, so no request
+        # is taken before the bootstrap admin token is stored (the first one was refused, now and then)
         admin = config.env("ORTAK_ADMIN_TOKEN")
         if admin:
             try:
