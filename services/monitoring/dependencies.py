@@ -381,13 +381,16 @@ class Monitoring(ServiceStore):
             except DuplicateKeyError:
                 pass   # the same event delivered again
 
-    def carries(self, plan_id=None, fields=None):
-        """The carries left (of ``plan_id``, or of every plan), oldest first. One an earlier release
-        wrote (its approved period alone, ``approved``) names the periods after that period's year."""
-        if fields and "periods" in fields:
-            fields = {**fields, "approved": 1, "plan_id": 1}
-        found = [unpacked(doc, Carry.PACKED) for doc in
-                 Carry._get_collection().find(indexable(Carry, {"plan_id": plan_id}) if plan_id else {}, fields)]
+    def carries(self, plan_id=None, fields=None, period=None):
+        """The carries left (of ``plan_id``, or of every plan; naming ``period``, when given), oldest
+        first. One an earlier release wrote (its approved period alone, ``approved``) names the
+        periods after that period's year."""
+        query = {"plan_id": plan_id} if plan_id else {}
+        if period is not None:   # the store picks them: an approval or a read does not unpack every carry of the plan
+            query["$or"] = [{"periods": period}, {"periods": {"$exists": False}}]
+        if fields and ("periods" in fields or period is not None):
+            fields = {**fields, "periods": 1, "approved": 1, "plan_id": 1}
+        found = [unpacked(doc, Carry.PACKED) for doc in Carry._get_collection().find(indexable(Carry, query), fields)]
         for doc in found:
             if "approved" in doc and "periods" not in doc:   # named now, as migration step 7 names them
                 try:
@@ -401,7 +404,8 @@ class Monitoring(ServiceStore):
                                                        {"$set": {"periods": doc["periods"]}})
                 else:   # nothing after its year to figure (or no plan to figure it in), as step 7 does
                     Carry._get_collection().delete_one({"_id": doc["_id"]})
-        return sorted((_record(doc) for doc in found if doc.get("periods", True)), key=lambda c: c.at)
+        return sorted((_record(doc) for doc in found if doc.get("periods", True)
+                       and (period is None or period in doc["periods"])), key=lambda c: c.at)
 
     def carried(self, carries, period):
         """``period`` figured for ``carries``: taken from them, and a carry left with none goes."""

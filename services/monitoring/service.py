@@ -41,8 +41,10 @@ APPROVE_AT_ONCE = 1000   # readings an approval marks before it answers; a bigge
 READ_ATTEMPTS = 20   # reads of the stored figures while an update is under way (about 2 s in all)
 # The periods an approval changes besides its own (the rest of its year, later years) are figured
 # together (a Carry): once a plan has had no approval for CARRY_QUIET seconds, or its oldest carry
-# has waited CARRY_AT_MOST; a read of one of them figures that one first.
-CARRY_CHECK_SECONDS, CARRY_QUIET, CARRY_AT_MOST = 0.5, 1.0, 10.0
+# has waited CARRY_AT_MOST; a read of one of them figures that one first, so nobody sees them late.
+# Under a stream of approvals each pass figures the later periods the next approval changes again:
+# the fewer passes, the less work (a region's hundred approvals in a row take half a minute here).
+CARRY_CHECK_SECONDS, CARRY_QUIET, CARRY_AT_MOST = 0.5, 1.0, 60.0
 CARRY_CLAIM_SECONDS = 60   # a period of the biggest plan takes seconds; after a crash another takes over
 CARRY_ROUNDS = 3
 SUMMARY_OVER = 500   # indicators: a bigger plan read without a filter is answered in summary (API.md)
@@ -253,7 +255,7 @@ class MonitoringService(HealthCheck):
         later = [p.key for p in domain.carried_periods(view, [approved_key])] if carried else []
         self.store.carry(plan_id, event_id, [(affected, year), (carried, later)])
         # read before the readings: what their approvals approved is in the figures below
-        left = [c for c in self.store.carries(plan_id) if approved_key in c.periods]
+        left = self.store.carries(plan_id, period=approved_key)
         codes = affected.union(*(c.indicators for c in left))
         period = [domain.period_of(view, approved_key)]
         written = self._slices(plan_id, models, period, codes, keep=approved_key)
@@ -308,7 +310,7 @@ class MonitoringService(HealthCheck):
         if not self.store.claim_carry(claim, by, CARRY_CLAIM_SECONDS):
             return None
         try:   # read before the readings: what their approvals approved is in the figures
-            carries = [c for c in self.store.carries(plan_id) if period.key in c.periods]
+            carries = self.store.carries(plan_id, period=period.key)
             if not carries:
                 return []
             affected = set().union(*(c.indicators for c in carries))
@@ -323,7 +325,7 @@ class MonitoringService(HealthCheck):
         """Whether the stored figures of period ``key`` count every approval handled so far: what
         carries left of it is figured first, by this worker or by the one already at it."""
         for attempt in range(READ_ATTEMPTS):
-            if not any(key in c.periods for c in self.store.carries(model.plan_id, fields={"periods": 1, "at": 1})):
+            if not self.store.carries(model.plan_id, fields={"at": 1}, period=key):
                 return True
             try:
                 if self._carry(model.plan_id, only=key):

@@ -12,6 +12,10 @@ def test_a_carry_is_kept_once_per_event_and_read_by_plan_oldest_first(monitoring
     assert [(c.id, c.indicators, c.periods) for c in found] == [
         ("p|e1|0", ["I1", "I2"], ["2025-H2", "2025"]), ("p|e1|1", ["I1"], ["2026-H1"]), ("p|e2|0", ["I3"], ["2026"])]
     assert {c.plan_id for c in monitoring_store.carries(fields={"plan_id": 1, "at": 1})} == {"p", "q"}
+    # those naming one period, as an approval and a read ask for them
+    assert [c.id for c in monitoring_store.carries("p", period="2025")] == ["p|e1|0"]
+    assert [c.id for c in monitoring_store.carries("p", fields={"at": 1}, period="2026")] == ["p|e2|0"]
+    assert monitoring_store.carries("p", period="2027") == [] and monitoring_store.carries("q", period="2026") == []
 
     # one period figured: taken from the carries that reach it, and a carry with none left goes
     monitoring_store.carried(found[:2], "2025-H2")
@@ -30,6 +34,8 @@ def test_a_carry_an_earlier_release_wrote_names_the_periods_after_its_approved_y
                                 "indicators": [], "objectives": []}, 1, None)
     Carry._get_collection().insert_one({"_id": "p|e0", "plan_id": "p", "approved": "2025-H1", "indicators": ["I1"],
                                         "at": 1.0})   # written by a process of the release before
+    assert monitoring_store.carries("p", fields={"at": 1}, period="2025-H2") == []
+    assert [c.id for c in monitoring_store.carries("p", fields={"at": 1}, period="2026-H2")] == ["p|e0"]
     assert [(c.id, c.indicators, c.periods) for c in monitoring_store.carries("p")] == [
         ("p|e0", ["I1"], ["2026-H1", "2026-H2", "2026"])]
     assert [c.periods for c in monitoring_store.carries("p", fields={"periods": 1, "at": 1})] == [

@@ -370,7 +370,9 @@ def test_an_approval_figures_its_period_and_carries_the_rest_of_its_year_and_the
     monitoring.store.carry.reset_mock()
     # what carries left of the approved period is figured with it, and taken from them
     left = SimpleNamespace(id="c1", indicators=["PG5.1.2"], periods=["2026-H1", "2026"])
-    monitoring.store.carries.return_value = [left, SimpleNamespace(id="c2", indicators=["PG1.1.1"], periods=["2026"])]
+    carries = [left, SimpleNamespace(id="c2", indicators=["PG1.1.1"], periods=["2026"])]
+    monitoring.store.carries.side_effect = lambda plan_id, fields=None, period=None: [
+        c for c in carries if period in (None, *c.periods)]   # as the store selects them
     monitoring._update(korfez.PLAN_ID, "2026-H1", {"PG5.1.1"}, models, "evt_2")
     monitoring.store.carry.assert_called_once_with(korfez.PLAN_ID, "evt_2", [({"PG5.1.1"}, ["2026-H2", "2026"]),
                                                                             (set(), [])])
