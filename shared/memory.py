@@ -5,8 +5,8 @@ process that once figured a plan of 10,000 indicators would stay hundreds of meg
 glibc's ``malloc_trim`` returns the free pages (where there is no glibc, nothing happens).
 
 Each piece of work (a service's worker, a gateway request) is counted from ``begin`` to ``end``;
-when the last one ends, the process is idle and what the work freed goes back. A timer's
-``settle`` hands memory back amid long work too, once the process has grown."""
+once the process has had none in hand for IDLE_AFTER seconds, what the work freed goes back. A
+timer's ``settle`` hands memory back amid long work too, once the process has grown."""
 import ctypes
 import ctypes.util
 import gc
@@ -22,6 +22,9 @@ import time
 COLLECT_AFTER = 20_000
 GROWTH = 16 * 1024 * 1024   # bytes a process grows by before it hands free memory back
 IDLE_EVERY = 2.0   # seconds: at most one idle trim so often (a busy service is idle between its every event)
+# seconds with no work in hand before an idle trim: its full collection (a tenth of a second in a
+# process holding a big plan) is not made between one request of a client and its next
+IDLE_AFTER = 0.5
 
 try:
     _trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
@@ -29,9 +32,11 @@ except (OSError, AttributeError):
     _trim = None
 
 # "resident": the size the last trim left; "floor": the size the last trim left with no work in
-# hand; "idle_at": when that was; "working": pieces of work in hand
-_settled = {"resident": 0, "floor": 0, "idle_at": -IDLE_EVERY, "working": 0}
+# hand; "idle_at": when that was; "working": pieces of work in hand; "quiet_since": when the last
+# ended (None: work in hand, or settled since)
+_settled = {"resident": 0, "floor": 0, "idle_at": -IDLE_EVERY, "working": 0, "quiet_since": None}
 _lock = threading.Lock()
+_watcher = {"pid": None}   # the process whose watcher thread runs (a forked worker starts its own)
 
 
 def tune_collector():
@@ -49,7 +54,7 @@ def settle(idle=False):
     while work goes on, since the last trim with no work in hand when the process is ``idle``. A
     trim amid big work finds most of its objects still alive: what the work frees as it ends goes
     back once the process is idle, however little it grew after that trim."""
-    if _trim is None or (idle and time.monotonic() - _settled["idle_at"] < IDLE_EVERY):
+    if _trim is None:
         return
     try:
         grown = _resident() - _settled["floor" if idle else "resident"] >= GROWTH
@@ -63,14 +68,44 @@ def begin():
     """A piece of work (a worker, a request) starts."""
     with _lock:
         _settled["working"] += 1
+        _settled["quiet_since"] = None
 
 
 def end():
-    """A piece of work ends: the last one settles the process as idle."""
+    """A piece of work ends: once the last one has, the process settles as idle when it stays so."""
     with _lock:
         _settled["working"] = max(0, _settled["working"] - 1)
-        idle = _settled["working"] == 0
-    settle(idle)
+        if _settled["working"] == 0:
+            _settled["quiet_since"] = time.monotonic()
+    if _watcher["pid"] != os.getpid():
+        _watch()
+
+
+def settle_if_quiet():
+    """Settle as idle if no work has been in hand for IDLE_AFTER seconds, once per such pause and at
+    most once in IDLE_EVERY seconds (a pause too soon after the last is settled once that has passed)."""
+    with _lock:
+        since, now = _settled["quiet_since"], time.monotonic()
+        quiet = (_settled["working"] == 0 and since is not None and now - since >= IDLE_AFTER
+                 and now - _settled["idle_at"] >= IDLE_EVERY)
+        if quiet:
+            _settled["quiet_since"] = None
+    if quiet:
+        settle(idle=True)
+
+
+def _watch():
+    """Start the thread that settles the process once it is quiet (a green thread in a service)."""
+    _watcher["pid"] = os.getpid()
+
+    def watch():
+        while True:
+            time.sleep(IDLE_AFTER / 2)
+            try:
+                settle_if_quiet()
+            except Exception:   # never let the watcher die: the next pause tries again
+                pass
+    threading.Thread(target=watch, name="memory-settle", daemon=True).start()
 
 
 def _hand_back(idle):

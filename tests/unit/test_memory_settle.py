@@ -1,14 +1,19 @@
 """A process hands free memory back once it has grown by some megabytes: while work goes on, since
-it last did; once the work is done, since it last did with no work in hand (a trim amid big work
-finds most of the work's objects still alive)."""
+it last did; once the work is done and none came for a moment, since it last did with no work in
+hand (a trim amid big work finds most of the work's objects still alive)."""
+import os
+import time
+
 from shared import memory
 
 MB = 1024 * 1024
+CLOCK = time.monotonic   # the real one: the fake processes below set their own
 
 
 def _process(monkeypatch, resident):
-    """A fake process of ``resident`` bytes, last trimmed (idle) at that size: its trims and size."""
-    trims, state = [], {"now": resident, "gives_back": 0}
+    """A fake process of ``resident`` bytes, last trimmed (idle) at that size: its trims, size and
+    clock (``state["clock"]``); no watcher thread, the test calls settle_if_quiet itself."""
+    trims, state = [], {"now": resident, "gives_back": 0, "clock": 1000.0}
 
     def trim(pad):
         trims.append(pad)
@@ -16,8 +21,16 @@ def _process(monkeypatch, resident):
     monkeypatch.setattr(memory, "_trim", trim)
     monkeypatch.setattr(memory, "_resident", lambda: state["now"])
     monkeypatch.setattr(memory, "_settled", {"resident": resident, "floor": resident, "idle_at": -memory.IDLE_EVERY,
-                                             "working": 0})
+                                             "working": 0, "quiet_since": None})
+    monkeypatch.setattr(memory, "_watcher", {"pid": os.getpid()})
+    monkeypatch.setattr(memory.time, "monotonic", lambda: state["clock"])
     return trims, state
+
+
+def _pause(state, seconds=memory.IDLE_AFTER):
+    """No work for ``seconds``, and the watcher looks."""
+    state["clock"] += seconds
+    memory.settle_if_quiet()
 
 
 def test_settle_trims_once_the_process_has_grown_and_not_before(monkeypatch):
@@ -41,11 +54,35 @@ def test_what_work_frees_after_a_trim_amid_it_goes_back_once_the_work_ends(monke
     memory.settle()                                           # a timer amid it: trims little
     assert trims == [0] and memory._settled["resident"] == 160 * MB
     state["gives_back"] = 50 * MB                             # the work ends and frees its objects
-    memory.end()                                              # not grown since that trim, but since the last idle one
+    memory.end()
+    assert trims == [0]                                       # not at once: the next request may come
+    _pause(state, memory.IDLE_AFTER / 2)
+    assert trims == [0]
+    _pause(state, memory.IDLE_AFTER / 2)                      # not grown since that trim, but since the last idle one
     assert trims == [0, 0] and state["now"] == 110 * MB and memory._settled["floor"] == 110 * MB
+    state["clock"] += memory.IDLE_EVERY
     memory.begin()
     memory.end()
+    _pause(state)
     assert trims == [0, 0]                                    # nothing grew since: not again
+
+
+def test_work_that_comes_within_the_pause_puts_the_idle_trim_off(monkeypatch):
+    trims, state = _process(monkeypatch, 100 * MB)
+    memory.begin()
+    state["now"] += memory.GROWTH
+    memory.end()
+    _pause(state, memory.IDLE_AFTER / 2)
+    memory.begin()                                            # a client's next request
+    _pause(state, memory.IDLE_AFTER)
+    assert trims == []                                        # work in hand: no idle trim
+    memory.end()
+    _pause(state, memory.IDLE_AFTER / 2)
+    assert trims == []
+    _pause(state, memory.IDLE_AFTER / 2)
+    assert trims == [0]
+    _pause(state)
+    assert trims == [0]                                       # once per pause
 
 
 def test_only_the_last_work_to_end_settles_as_idle(monkeypatch):
@@ -55,8 +92,10 @@ def test_only_the_last_work_to_end_settles_as_idle(monkeypatch):
     state["now"] += 20 * MB
     memory._settled["resident"] = state["now"]                # trimmed amid the work at this size
     memory.end()
+    _pause(state)
     assert trims == []                                        # other work still in hand: not grown since that trim
     memory.end()
+    _pause(state)
     assert trims == [0] and memory._settled["working"] == 0
 
 
@@ -66,17 +105,28 @@ def test_the_resident_size_is_read_from_the_system():
 
 def test_a_busy_process_trims_when_idle_at_most_so_often(monkeypatch):
     trims, state = _process(monkeypatch, 100 * MB)
-    clock = {"now": 1000.0}
-    monkeypatch.setattr(memory.time, "monotonic", lambda: clock["now"])
-    for _ in range(2):   # an event, then idle: each grew the process
+    for _ in range(2):   # an event, then a pause: each grew the process
         memory.begin()
         state["now"] += memory.GROWTH
         memory.end()
-    assert len(trims) == 1                                    # the second idle moment came too soon after
-    clock["now"] += memory.IDLE_EVERY
+        _pause(state)
+    assert len(trims) == 1                                    # the second pause came too soon after
+    _pause(state, memory.IDLE_EVERY)
+    assert len(trims) == 2                                    # owed, and paid once that time has passed
+
+
+def test_a_process_settles_by_itself_once_its_work_pauses(monkeypatch):
+    trims, state = _process(monkeypatch, 100 * MB)
+    monkeypatch.setattr(memory.time, "monotonic", CLOCK)   # the real clock, and the real watcher
+    monkeypatch.setattr(memory, "_watcher", {"pid": None})
+    monkeypatch.setattr(memory, "IDLE_AFTER", 0.05)
     memory.begin()
+    state["now"] += memory.GROWTH
     memory.end()
-    assert len(trims) == 2                                    # owed, and paid at the next idle moment
+    deadline = CLOCK() + 5
+    while not trims and CLOCK() < deadline:
+        time.sleep(0.01)
+    assert trims == [0] and memory._watcher["pid"] == os.getpid()
 
 
 def test_a_service_collects_cycles_after_thousands_of_new_objects_not_hundreds():
