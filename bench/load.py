@@ -1,5 +1,6 @@
 """Latency under concurrent clients, each a process of its own so the load generator's GIL does
 not queue the requests it times."""
+import collections
 import multiprocessing
 import time
 
@@ -9,7 +10,7 @@ import requests
 def _client(url, headers, seconds, expect, out):
     session = requests.Session()
     session.headers.update(headers)
-    times, errors = [], 0
+    times, errors = [], collections.Counter()   # status -> how many answers other than ``expect``
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         started = time.perf_counter()
@@ -17,7 +18,8 @@ def _client(url, headers, seconds, expect, out):
         response.raw.read(decode_content=False)   # every byte as sent: the clients' decoding is not the server's time
         response.raw.release_conn()   # kept alive for the next request, as before
         times.append(time.perf_counter() - started)
-        errors += response.status_code != expect
+        if response.status_code != expect:
+            errors[response.status_code] += 1
     out.put((times, errors))
 
 
@@ -39,12 +41,14 @@ def percentile(values, p):
 
 
 def measure(url, headers=None, clients=16, seconds=30, expect=200):
-    """{"p50", "p99" (milliseconds), "requests", "errors": answers other than ``expect``} for GET url."""
+    """{"p50", "p99" (milliseconds), "requests", "errors": answers other than ``expect``, "statuses":
+    {their status: how many}} for GET url."""
     requests.get(url, headers=headers or {}, timeout=30).raise_for_status()   # warm, and fail early
     results = _in_processes(_client, (url, headers or {}, seconds, expect), clients)
     times = [t for chunk, _ in results for t in chunk]
+    statuses = sum((errors for _, errors in results), collections.Counter())
     return {"p50": percentile(times, 50) * 1000, "p99": percentile(times, 99) * 1000, "requests": len(times),
-            "errors": sum(errors for _, errors in results)}
+            "errors": sum(statuses.values()), "statuses": dict(statuses)}
 
 
 def _paced_client(url, method, data, headers, interval, seconds, out):

@@ -45,7 +45,7 @@ class Report:
 
     def latency(self, what, measured, bare, p50_most=1.5):
         """Missed also when any answer was not a 200: the p50 row says how many."""
-        erred = f", {measured['errors']:,} not 200" if measured["errors"] else ""
+        erred = "".join(f", {n:,} answered {status}" for status, n in sorted(measured.get("statuses", {}).items()))
         for p, most in (("p50", p50_most), ("p99", 3.0)):
             ratio = measured[p] / bare[p]
             self.add(f"{what}, 16 clients, {p}" + (f" ({measured['requests']:,} requests{erred})" if p == "p50" else ""),

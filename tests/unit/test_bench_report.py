@@ -25,13 +25,13 @@ def test_a_missed_target_is_named_and_notes_survive_a_rewrite(tmp_path):
     assert "2 cores, 24.0 GiB" in text
 
 
-def test_a_read_with_answers_other_than_200_is_missed_and_says_how_many(tmp_path):
+def test_a_read_with_answers_other_than_200_is_missed_and_says_which_and_how_many(tmp_path):
     report = Report("make bench", {"cores": 2, "memory_gib": 24.0, "cpu": "x86_64", "python": "3.11.7"})
-    report.latency("GET /plans/{id}", {"p50": 3.0, "p99": 9.0, "requests": 1000, "errors": 12},
-                   {"p50": 2.5, "p99": 5.0})
+    report.latency("GET /plans/{id}", {"p50": 3.0, "p99": 9.0, "requests": 1000, "errors": 12,
+                                       "statuses": {504: 2, 503: 10}}, {"p50": 2.5, "p99": 5.0})
     report.write(tmp_path / "benchmarks.md")
     text = (tmp_path / "benchmarks.md").read_text()
-    assert "| GET /plans/{id}, 16 clients, p50 (1,000 requests, 12 not 200) | 3.0 ms |" in text
+    assert "| GET /plans/{id}, 16 clients, p50 (1,000 requests, 10 answered 503, 2 answered 504) | 3.0 ms |" in text
     assert text.count("| MISSED |") == 2
 
 
