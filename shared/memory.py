@@ -72,11 +72,16 @@ def begin():
 
 
 def end():
-    """A piece of work ends: once the last one has, the process settles as idle when it stays so."""
+    """A piece of work ends: amid others, the process settles if it has grown since its last trim
+    (a gateway under steady load is never idle); once the last one has ended, it settles as idle
+    when it stays so."""
     with _lock:
         _settled["working"] = max(0, _settled["working"] - 1)
-        if _settled["working"] == 0:
+        idle = _settled["working"] == 0
+        if idle:
             _settled["quiet_since"] = time.monotonic()
+    if not idle:
+        settle()
     if _watcher["pid"] != os.getpid():
         _watch()
 

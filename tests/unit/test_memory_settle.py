@@ -67,6 +67,19 @@ def test_what_work_frees_after_a_trim_amid_it_goes_back_once_the_work_ends(monke
     assert trims == [0, 0]                                    # nothing grew since: not again
 
 
+def test_a_process_never_idle_still_trims_as_its_work_ends_once_it_has_grown(monkeypatch):
+    trims, state = _process(monkeypatch, 100 * MB)
+    memory.begin()
+    memory.begin()
+    state["now"] += memory.GROWTH - 1
+    memory.end()
+    assert trims == []
+    memory.begin()
+    state["now"] += 1                                         # grown since the last trim, other work in hand
+    memory.end()
+    assert trims == [0] and memory._settled["working"] == 1
+
+
 def test_work_that_comes_within_the_pause_puts_the_idle_trim_off(monkeypatch):
     trims, state = _process(monkeypatch, 100 * MB)
     memory.begin()
