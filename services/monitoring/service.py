@@ -285,7 +285,7 @@ class MonitoringService(HealthCheck):
         period at a time, each by one worker; again for those left meanwhile (a few rounds: the timer
         comes back for more). False when another worker is figuring one of them."""
         for _ in range(CARRY_ROUNDS):
-            carries = self.store.carries(plan_id, fields={"periods": 1, "at": 1})
+            carries = self.store.carries(plan_id, fields={"periods": 1, "at": 1}, period=only)
             left = {key for c in carries for key in c.periods if only in (None, key)}
             if not left:
                 break
