@@ -244,6 +244,11 @@ class Monitoring(ServiceStore):
             approval.applied = 1
         return approval
 
+    @staticmethod
+    def outbox_of(approval):
+        """An approval just applied, as the relay of its own events takes it."""
+        return Approval(id=approval.id, rev=approval.rev, outbox=approval.events)
+
     def approval(self, plan_id, approval_id):
         found = Approval._get_collection().find_one({"_id": approval_id, "plan_id": plan_id},
                                                     {"events": 0, "outbox": 0, "batches": 0})

@@ -658,6 +658,18 @@ def borrowed(plan):
     return index(plan).borrowed
 
 
+def reporting(plan, codes):
+    """The municipalities that report the plan's indicators among ``codes``."""
+    indicators = index(plan).indicator
+    return {indicators[c]["municipality"] for c in codes if c in indicators}
+
+
+def reported_by(plan, codes, municipalities):
+    """Whether every indicator of the plan among ``codes`` is one that ``municipalities`` report."""
+    indicators = index(plan).indicator
+    return all(indicators[c]["municipality"] in municipalities for c in codes if c in indicators)
+
+
 def carrying(plan, codes):
     """Those of ``codes`` whose readings count in later years: the cumulative indicators, and those
     that feed a cumulative regional indicator (any other's figure is of its own year only)."""

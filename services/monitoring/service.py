@@ -116,7 +116,7 @@ class MonitoringService(HealthCheck):
         if not created:
             return _replay(batch, request)  # a concurrent repeat of the same key came first
         self.store.apply_batch(batch)
-        self.store.relay(self.dispatch, now=True)
+        self.store.relay(self.dispatch, now=True, written=[batch])   # its own event: others are the timer's
         return answer
 
     @rpc
@@ -185,8 +185,8 @@ class MonitoringService(HealthCheck):
             plan_id=plan_id, municipality=municipality, actor=actor)] if pending else []
         now = len(pending) <= APPROVE_AT_ONCE
         approval = self.store.approve(plan_id, municipality, period, actor, events, pending, now=now, sheet=sheet)
-        if now:
-            self.store.relay(self.dispatch, now=True)
+        if now:   # its own event: others are the timer's
+            self.store.relay(self.dispatch, now=True, written=[self.store.outbox_of(approval)])
         return self._approval_answer(approval)
 
     @rpc
@@ -254,8 +254,12 @@ class MonitoringService(HealthCheck):
         carried = set().union(*(domain.carrying(model.view, affected) for model in models))
         later = [p.key for p in domain.carried_periods(view, [approved_key])] if carried else []
         self.store.carry(plan_id, event_id, [(affected, year), (carried, later)])
-        # read before the readings: what their approvals approved is in the figures below
-        left = self.store.carries(plan_id, period=approved_key)
+        # read before the readings: what their approvals approved is in the figures below. Only the
+        # carries of the municipalities figured here: another's waits for its own approval of this
+        # period, a read or the timer (two approvals at once would both figure every municipality)
+        mine = domain.reporting(view, affected)
+        left = [c for c in self.store.carries(plan_id, period=approved_key)
+                if domain.reported_by(view, c.indicators, mine)]
         codes = affected.union(*(c.indicators for c in left))
         period = [domain.period_of(view, approved_key)]
         written = self._slices(plan_id, models, period, codes, keep=approved_key)
@@ -361,8 +365,7 @@ class MonitoringService(HealthCheck):
         for period in periods:
             view = self.store.choose(models, period.key).view
             plan = domain.index(view)
-            names = municipalities or (plan.figured if affected is None else
-                                       {plan.indicator[c]["municipality"] for c in affected if c in plan.indicator})
+            names = municipalities or (plan.figured if affected is None else domain.reporting(view, affected))
             planned.append((period, sorted(names), sum(len(plan.indicators_of.get(m, ())) for m in names)))
         written = {}
         for group in domain.batches(planned, lambda p: p[2], SLICE_FIGURES):
@@ -537,9 +540,7 @@ class MonitoringService(HealthCheck):
     def _approved(self, plan_id, view, indicators=None):
         """The approved readings that count in the plan (``view``): its own, and those of the
         indicators it counts from the plan they are reported in."""
-        known = domain.index(view).indicator
-        municipalities = None if indicators is None else {
-            known[c]["municipality"] for c in indicators if c in known}
+        municipalities = None if indicators is None else domain.reporting(view, indicators)
         return self.store.approved(plan_id, indicators, domain.borrowed(view), municipalities)
 
     # -- reads -----------------------------------------------------------------------------------

@@ -630,6 +630,18 @@ def test_only_cumulative_indicators_and_those_feeding_a_cumulative_regional_one_
     assert domain.carrying(p, set(kinds) - carried) == set()
 
 
+def test_the_municipalities_that_report_indicators():
+    p = plan()
+    of = {i["code"]: i["municipality"] for i in p["indicators"]}
+    one = next(iter(of))
+    mine = {c for c in of if of[c] == of[one]}
+    assert domain.reporting(p, {one, "unknown"}) == {of[one]}
+    assert domain.reporting(p, set(of)) == set(of.values()) and len(set(of.values())) > 1
+    assert domain.reported_by(p, mine | {"unknown"}, {of[one]})
+    assert not domain.reported_by(p, set(of), {of[one]})
+    assert domain.reported_by(p, {"unknown"}, set())
+
+
 def test_a_kept_view_carries_its_index_and_plain_plans_share_a_few():
     kept = domain.View(plan())
     assert domain.index(kept) is kept.index and domain.index(kept) is domain.index(kept)

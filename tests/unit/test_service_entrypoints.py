@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 from ops.demo import korfez
 from services.consultation.dependencies import Consultations
 from services.consultation.service import ConsultationService
+from services.monitoring import domain
 from services.plan_registry.service import PlanRegistry
 from services.requests.dependencies import Requests
 from services.requests import service as requests_module
@@ -368,9 +369,14 @@ def test_an_approval_figures_its_period_and_carries_the_rest_of_its_year_and_the
     assert figured == [(["2026-H1"], {"PG5.1.1", "PG1.3.1"})]
     assert updated[-1] == ["2026-H1", "2026-H2", "2026", *later]
     monitoring.store.carry.reset_mock()
-    # what carries left of the approved period is figured with it, and taken from them
+    # what carries left of the approved period is figured with it, and taken from them; another
+    # municipality's waits (its own approval, a read or the timer figures it)
+    indicators = domain.index(models[-1].view).indicator
+    assert indicators["PG5.1.2"]["municipality"] == indicators["PG5.1.1"]["municipality"]
+    other = next(c for c, i in indicators.items() if i["municipality"] != indicators["PG5.1.1"]["municipality"])
     left = SimpleNamespace(id="c1", indicators=["PG5.1.2"], periods=["2026-H1", "2026"])
-    carries = [left, SimpleNamespace(id="c2", indicators=["PG1.1.1"], periods=["2026"])]
+    carries = [left, SimpleNamespace(id="c2", indicators=["PG1.1.1"], periods=["2026"]),
+               SimpleNamespace(id="c3", indicators=["PG5.1.2", other], periods=["2026-H1"])]
     monitoring.store.carries.side_effect = lambda plan_id, fields=None, period=None: [
         c for c in carries if period in (None, *c.periods)]   # as the store selects them
     monitoring._update(korfez.PLAN_ID, "2026-H1", {"PG5.1.1"}, models, "evt_2")
@@ -415,7 +421,10 @@ def test_an_approval_by_a_second_pair_of_eyes_is_stored_with_its_event(monitorin
     [event] = events
     assert (event["type"], event["payload"]["indicators"], event["payload"]["count"]) == (
         ev.READINGS_APPROVED, ["PG5.1.1", "PG5.1.2"], 2)
-    monitoring.store.relay.assert_called_once_with(monitoring.dispatch, now=True)
+    # its own event relayed at once (the approval as stored, not a search of every outbox)
+    monitoring.store.outbox_of.assert_called_once_with(monitoring.store.approve.return_value)
+    monitoring.store.relay.assert_called_once_with(monitoring.dispatch, now=True,
+                                                   written=[monitoring.store.outbox_of.return_value])
 
 
 def test_a_big_approval_is_left_to_the_timer(monitoring):
