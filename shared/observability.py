@@ -24,7 +24,7 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import ThreadingWSGIServer
 
-from shared import config, memory
+from shared import config, memory, priority
 from shared.errors import OrtakError, http_status
 
 log = logging.getLogger(__name__)
@@ -275,7 +275,8 @@ class Observed(DependencyProvider):
         found = request_id_of(worker_ctx.entrypoint, worker_ctx.args, worker_ctx.data)
         if found:
             worker_ctx.data[CONTEXT_KEY] = found  # RPC calls the worker makes carry it on
-        self.started[worker_ctx] = (time.perf_counter(), _current.set(found))
+        answer = priority.answering() if isinstance(worker_ctx.entrypoint, Rpc) else None
+        self.started[worker_ctx] = (time.perf_counter(), _current.set(found), answer)
         memory.begin()
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
@@ -291,4 +292,6 @@ class Observed(DependencyProvider):
                 _current.reset(started[1])
             except ValueError:  # set in another context: leave it to that context's end
                 pass
+            if started[2] is not None:
+                priority.answered(started[2])
             memory.end()   # the last worker's end hands back what the work freed

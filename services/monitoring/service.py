@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from nameko.events import EventDispatcher
 from nameko.timer import timer
 
-from shared import clock, config, idempotency
+from shared import clock, config, idempotency, priority
 from shared import events as ev
 from shared.calendars import PeriodKeyError, plan_periods
 from shared.entrypoints import HealthCheck, event_handler, rpc
@@ -234,6 +234,7 @@ class MonitoringService(HealthCheck):
             payload, plan_id = envelope["payload"], envelope["plan_id"]
             models = self.store.models(plan_id)
             self._update(plan_id, payload["period"], set(payload["indicators"]), models, envelope["event_id"])
+            priority.give_way()
             self._overdue(plan_id, set(payload["indicators"]), models)
             for other in self.store.counting(plan_id):   # the plans that count these indicators too
                 models = self.store.models(other)
@@ -469,6 +470,7 @@ class MonitoringService(HealthCheck):
         for n in range(CAS_RETRIES):
             if n:   # another process wrote meanwhile: let it finish before reading again
                 time.sleep(random.uniform(0, 0.05 * n))
+            priority.give_way()
             pending = attempt(pending)
             if not pending:
                 return

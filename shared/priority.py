@@ -1,0 +1,39 @@
+"""Callers first: background work gives way to the requests a caller is waiting for.
+
+A green thread keeps the CPU until it waits for I/O, so an event's figuring (tens of milliseconds
+of computing between store calls) holds up every request that reaches the process meanwhile.
+Background work calls ``give_way()`` between its steps: it pauses while the process answers
+requests, for a bounded time so that a steady stream of them does not starve it.
+"""
+import contextvars
+import time
+
+import eventlet
+
+_answering = {"count": 0}
+_is_answer = contextvars.ContextVar("ortak_answering", default=False)
+
+
+def answering():
+    """The worker now running answers a caller (an RPC): until ``answered()``."""
+    _answering["count"] += 1
+    return _is_answer.set(True)
+
+
+def answered(token):
+    _answering["count"] = max(0, _answering["count"] - 1)
+    if token is not None:
+        try:
+            _is_answer.reset(token)
+        except ValueError:   # set in another context
+            pass
+
+
+def give_way(most=0.25):
+    """Pause while other workers of this process answer callers, at most ``most`` seconds; at once
+    when the caller is itself answering one."""
+    if _is_answer.get():
+        return
+    deadline = time.monotonic() + most
+    while _answering["count"] and time.monotonic() < deadline:
+        eventlet.sleep(0.002)

@@ -1,0 +1,53 @@
+"""Callers first: background work in a service process waits while the process answers callers,
+for a bounded time, and never for itself."""
+import time
+
+import eventlet
+
+from shared import priority
+
+
+def _answer(seconds, order):
+    token = priority.answering()
+    order.append("answering")
+    eventlet.sleep(seconds)
+    order.append("answered")
+    priority.answered(token)
+
+
+def test_background_work_gives_way_until_the_answers_in_hand_are_sent():
+    order = []
+    answers = [eventlet.spawn(_answer, 0.05, order), eventlet.spawn(_answer, 0.1, order)]
+    eventlet.sleep(0)   # both have started
+    priority.give_way()
+    order.append("figuring")
+    for answer in answers:
+        answer.wait()
+    assert order == ["answering", "answering", "answered", "answered", "figuring"]
+    started = time.monotonic()
+    priority.give_way()   # nothing answered now: on at once
+    assert time.monotonic() - started < 0.01
+
+
+def test_a_steady_stream_of_answers_does_not_starve_it():
+    order = []
+    answer = eventlet.spawn(_answer, 1.0, order)
+    eventlet.sleep(0)
+    started = time.monotonic()
+    priority.give_way(most=0.05)
+    waited = time.monotonic() - started
+    assert 0.04 <= waited < 0.5 and order == ["answering"]
+    answer.kill()
+    priority.answered(None)   # as the worker's teardown does for a killed one
+
+
+def test_an_answer_that_figures_on_the_spot_does_not_wait_for_itself():
+    token = priority.answering()
+    try:
+        started = time.monotonic()
+        priority.give_way()
+        assert time.monotonic() - started < 0.01
+    finally:
+        priority.answered(token)
+    priority.answered(None)   # more ends than starts leave no debt behind
+    assert priority._answering["count"] == 0
