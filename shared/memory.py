@@ -23,8 +23,10 @@ COLLECT_AFTER = 20_000
 GROWTH = 16 * 1024 * 1024   # bytes a process grows by before it hands free memory back
 IDLE_EVERY = 2.0   # seconds: at most one idle trim so often (a busy service is idle between its every event)
 # seconds with no work in hand before an idle trim: its full collection (a tenth of a second in a
-# process holding a big plan) is not made between one request of a client and its next
-IDLE_AFTER = 0.5
+# process holding a big plan) is not made between one request of a client and its next. Shorter
+# than the pauses between a service's most frequent timer (monitoring's carries, every 0.5 s),
+# whose runs count as work: at 0.5 s monitoring was never idle and never trimmed
+IDLE_AFTER = 0.25
 
 try:
     _trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim

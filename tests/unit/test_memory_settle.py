@@ -149,3 +149,23 @@ def test_a_service_collects_cycles_after_thousands_of_new_objects_not_hundreds()
     found = subprocess.run([sys.executable, "-c", "import gc, shared.entrypoints; print(gc.get_threshold()[0])"],
                            capture_output=True, text=True, check=True).stdout
     assert int(found) == memory.COLLECT_AFTER > 10 * 700
+
+
+def test_every_service_timer_leaves_pauses_long_enough_for_an_idle_trim():
+    """A timer's run is work: one that runs more often than IDLE_AFTER (and the watcher's look
+    after it) would keep its process from ever being idle, and from handing memory back."""
+    import importlib
+    import inspect
+
+    from nameko.timer import Timer
+    intervals = {}
+    for name in ("plan_registry", "consultation", "monitoring", "requests", "programme"):
+        module = importlib.import_module(f"services.{name}.service")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            for method_name, method in inspect.getmembers(cls):
+                for entrypoint in getattr(method, "nameko_entrypoints", ()):
+                    if isinstance(entrypoint, Timer):
+                        intervals[f"{name}.{method_name}"] = entrypoint.interval
+    assert "monitoring.carry_forward" in intervals and "monitoring.settle_memory" in intervals
+    shortest = min(intervals, key=intervals.get)
+    assert intervals[shortest] >= memory.IDLE_AFTER * 1.5 + 0.05, shortest   # the watcher looks every IDLE_AFTER / 2
