@@ -5,6 +5,7 @@ of computing between store calls) holds up every request that reaches the proces
 Background work calls ``give_way()`` between its steps: it pauses while the process answers
 requests, for a bounded time so that a steady stream of them does not starve it.
 """
+import contextlib
 import contextvars
 import time
 
@@ -12,6 +13,7 @@ import eventlet
 
 _answering = {"count": 0}
 _is_answer = contextvars.ContextVar("ortak_answering", default=False)
+_holding = contextvars.ContextVar("ortak_holding", default=False)
 
 
 def answering():
@@ -29,10 +31,21 @@ def answered(token):
             pass
 
 
-def give_way(most=0.25):
+@contextlib.contextmanager
+def holding():
+    """Within it the worker holds what an answer may wait for (a claim on a period's figuring): it
+    does not give way, or the answer would wait for it while it waits for the answer."""
+    token = _holding.set(True)
+    try:
+        yield
+    finally:
+        _holding.reset(token)
+
+
+def give_way(most=0.1):
     """Pause while other workers of this process answer callers, at most ``most`` seconds; at once
-    when the caller is itself answering one."""
-    if _is_answer.get():
+    when the caller is itself answering one, or holds what an answer may wait for."""
+    if _is_answer.get() or _holding.get():
         return
     deadline = time.monotonic() + most
     while _answering["count"] and time.monotonic() < deadline:

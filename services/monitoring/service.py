@@ -319,8 +319,9 @@ class MonitoringService(HealthCheck):
             if not carries:
                 return []
             affected = set().union(*(c.indicators for c in carries))
-            written = self._slices(plan_id, models, [period], affected)
-            stored = self._rollups(plan_id, models, [period], affected, written)
+            with priority.holding():   # a read of this period waits for the claim
+                written = self._slices(plan_id, models, [period], affected)
+                stored = self._rollups(plan_id, models, [period], affected, written)
             self.store.carried(carries, period.key)
             return stored
         finally:

@@ -51,3 +51,17 @@ def test_an_answer_that_figures_on_the_spot_does_not_wait_for_itself():
         priority.answered(token)
     priority.answered(None)   # more ends than starts leave no debt behind
     assert priority._answering["count"] == 0
+
+
+def test_a_worker_holding_what_an_answer_waits_for_does_not_give_way():
+    order = []
+    answer = eventlet.spawn(_answer, 1.0, order)
+    eventlet.sleep(0)
+    started = time.monotonic()
+    with priority.holding():
+        priority.give_way()   # the answer may be waiting for this worker's claim
+    assert time.monotonic() - started < 0.01
+    priority.give_way(most=0.02)   # once released, it gives way again
+    assert time.monotonic() - started >= 0.015
+    answer.kill()
+    priority.answered(None)
