@@ -11,24 +11,31 @@ import time
 
 import eventlet
 
-_answering = {"count": 0}
+_answering = set()   # the green threads answering a caller now
 _is_answer = contextvars.ContextVar("ortak_answering", default=False)
 _holding = contextvars.ContextVar("ortak_holding", default=False)
 
 
 def answering():
     """The worker now running answers a caller (an RPC): until ``answered()``."""
-    _answering["count"] += 1
+    _answering.add(eventlet.getcurrent())
     return _is_answer.set(True)
 
 
 def answered(token):
-    _answering["count"] = max(0, _answering["count"] - 1)
-    if token is not None:
-        try:
-            _is_answer.reset(token)
-        except ValueError:   # set in another context
-            pass
+    _answering.discard(eventlet.getcurrent())
+    try:
+        _is_answer.reset(token)
+    except ValueError:   # set in another context
+        pass
+
+
+def _in_hand():
+    """Whether callers are being answered: a worker that died before its end (nameko skips the
+    teardown when sending the reply fails) is not counted."""
+    for thread in [t for t in _answering if t.dead]:
+        _answering.discard(thread)
+    return bool(_answering)
 
 
 @contextlib.contextmanager
@@ -48,5 +55,5 @@ def give_way(most=0.1):
     if _is_answer.get() or _holding.get():
         return
     deadline = time.monotonic() + most
-    while _answering["count"] and time.monotonic() < deadline:
+    while _in_hand() and time.monotonic() < deadline:
         eventlet.sleep(0.002)
