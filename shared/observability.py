@@ -275,8 +275,9 @@ class Observed(DependencyProvider):
         found = request_id_of(worker_ctx.entrypoint, worker_ctx.args, worker_ctx.data)
         if found:
             worker_ctx.data[CONTEXT_KEY] = found  # RPC calls the worker makes carry it on
-        answer = priority.answering() if isinstance(worker_ctx.entrypoint, Rpc) else None
-        self.started[worker_ctx] = (time.perf_counter(), _current.set(found), answer)
+        if isinstance(worker_ctx.entrypoint, Rpc):
+            priority.answering()
+        self.started[worker_ctx] = (time.perf_counter(), _current.set(found))
         memory.begin()
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
@@ -292,6 +293,5 @@ class Observed(DependencyProvider):
                 _current.reset(started[1])
             except ValueError:  # set in another context: leave it to that context's end
                 pass
-            if started[2] is not None:
-                priority.answered(started[2])
+            priority.answered()
             memory.end()   # the last worker's end hands back what the work freed

@@ -12,22 +12,16 @@ import time
 import eventlet
 
 _answering = set()   # the green threads answering a caller now
-_is_answer = contextvars.ContextVar("ortak_answering", default=False)
 _holding = contextvars.ContextVar("ortak_holding", default=False)
 
 
 def answering():
     """The worker now running answers a caller (an RPC): until ``answered()``."""
     _answering.add(eventlet.getcurrent())
-    return _is_answer.set(True)
 
 
-def answered(token):
+def answered():
     _answering.discard(eventlet.getcurrent())
-    try:
-        _is_answer.reset(token)
-    except ValueError:   # set in another context
-        pass
 
 
 def _in_hand():
@@ -52,7 +46,7 @@ def holding():
 def give_way(most=0.1):
     """Pause while other workers of this process answer callers, at most ``most`` seconds; at once
     when the caller is itself answering one, or holds what an answer may wait for."""
-    if _is_answer.get() or _holding.get():
+    if _holding.get() or eventlet.getcurrent() in _answering:
         return
     deadline = time.monotonic() + most
     while _in_hand() and time.monotonic() < deadline:

@@ -8,11 +8,11 @@ from shared import priority
 
 
 def _answer(seconds, order):
-    token = priority.answering()
+    priority.answering()
     order.append("answering")
     eventlet.sleep(seconds)
     order.append("answered")
-    priority.answered(token)
+    priority.answered()
 
 
 def test_background_work_gives_way_until_the_answers_in_hand_are_sent():
@@ -52,13 +52,13 @@ def test_an_answer_whose_worker_died_before_its_end_is_not_waited_for():
 
 
 def test_an_answer_that_figures_on_the_spot_does_not_wait_for_itself():
-    token = priority.answering()
+    priority.answering()
     try:
         started = time.monotonic()
         priority.give_way()
         assert time.monotonic() - started < 0.01
     finally:
-        priority.answered(token)
+        priority.answered()
     assert not priority._answering
 
 
