@@ -11,6 +11,7 @@ import zlib
 import bson
 import mongoengine as me
 import orjson
+import zstandard
 
 from shared.fields import PlainList
 from shared.mongo import Document
@@ -23,13 +24,22 @@ ALIAS = "monitoring"
 # compressed JSON in one binary field. Nothing queries inside them, and a store that decodes a
 # document value by value spent most of an approval's time on them (a 1,000-indicator slice:
 # 400 KB of JSON, 24 KB packed; read in 46 ms unpacked and 1 ms packed by the embedded store).
+# Zstandard: a third of zlib's time to pack and half to unpack, and a third of its size.
+ZSTD_FRAME = b"\x28\xb5\x2f\xfd"   # how a Zstandard frame begins (zlib's begins with 0x78)
+_COMPRESSOR, _DECOMPRESSOR = zstandard.ZstdCompressor(level=1), zstandard.ZstdDecompressor()
+
+
 def pack(value):
-    return bson.Binary(zlib.compress(orjson.dumps(value), 1))
+    return bson.Binary(_COMPRESSOR.compress(orjson.dumps(value)))
 
 
 def unpack(value):
-    """A packed value as it was; a value stored unpacked (before migration 5) as it is."""
-    return orjson.loads(zlib.decompress(value)) if isinstance(value, bytes) else value
+    """A packed value as it was: Zstandard, or zlib as releases before packed it; a value stored
+    unpacked (before migration 5) as it is."""
+    if not isinstance(value, bytes):
+        return value
+    raw = _DECOMPRESSOR.decompress(value) if value[:4] == ZSTD_FRAME else zlib.decompress(value)
+    return orjson.loads(raw)
 
 
 def unpacked(doc, fields):
