@@ -204,7 +204,7 @@ class RequestsService(HealthCheck):
                 for message in messages:
                     problems.add(f"requests[{i}].{path}", message)
         problems.raise_if_any(f"{len(problems.errors)} problems in the import; nothing was stored.")
-        created, ids = 0, []
+        created, ids, written = 0, [], []
         for row in data["requests"]:
             requested = iso(row["requested_datetime"])
             closed = iso(row["closed_datetime"]) if row["closed_datetime"] else None
@@ -215,7 +215,8 @@ class RequestsService(HealthCheck):
                 **({"agency_responsible": row["agency_responsible"]} if row["agency_responsible"] else {})})
             created += new
             ids.append(item.id)
-        self.store.relay(self.dispatch, now=True)
+            written += [item] if new else []
+        self.store.relay(self.dispatch, now=True, written=written)
         return {"received": len(data["requests"]), "created": created, "ids": ids}
 
     # -- reading ---------------------------------------------------------------------------------
@@ -294,8 +295,9 @@ class RequestsService(HealthCheck):
             municipality=item.municipality, actor=actor)
         if not self.store.change(item, fields, entry, [event]):
             raise Conflict("The request was changed by someone else at the same moment; read it and try again.")
-        self.store.relay(self.dispatch, now=True)
-        return self.store.request(rid).as_dict(personal=True)
+        changed = self.store.request(rid)
+        self.store.relay(self.dispatch, now=True, written=[changed])   # its own events: no search of every outbox
+        return changed.as_dict(personal=True)
 
     # -- service quality -------------------------------------------------------------------------
     def _timings(self, mid, period):
