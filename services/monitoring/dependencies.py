@@ -191,14 +191,16 @@ class Monitoring(ServiceStore):
                  for r in unpack(doc["readings"]) if wanted is None or r["indicator"] in wanted]
         return sorted(found, key=lambda r: r["_id"]) if ordered else found
 
-    def approved(self, plan_id, indicators=None, borrowed=None, municipalities=None):
+    def approved(self, plan_id, indicators=None, borrowed=None, municipalities=None, periods=None):
         """(indicator, period) -> approved figures: the only readings that count; of the sheets of
-        ``municipalities`` when given (those the ``indicators`` are reported by). ``borrowed``
-        ({plan: codes}, domain.borrowed): indicators whose readings are those of the plan they are
-        reported in."""
+        ``municipalities`` when given (those the ``indicators`` are reported by), and of ``periods``.
+        ``borrowed`` ({plan: codes}, domain.borrowed): indicators whose readings are those of the
+        plan they are reported in."""
         query = {"plan_id": plan_id}
         if municipalities is not None:
             query["municipality"] = {"$in": sorted(municipalities)}
+        if periods is not None:
+            query["period"] = {"$in": sorted(periods)}
         wanted = None if indicators is None else set(indicators)
         found = {(code, doc["period"]): figures
                  for doc in Sheet._get_collection().find(indexable(Sheet, query), {"period": 1, "approved": 1})
@@ -207,7 +209,7 @@ class Monitoring(ServiceStore):
         for source, codes in (borrowed or {}).items():
             borrowed_codes = codes if wanted is None else codes & wanted
             if borrowed_codes:
-                found.update(self.approved(source, borrowed_codes))
+                found.update(self.approved(source, borrowed_codes, periods=periods))
         return found
 
     def pending(self, plan_id, municipality, period, indicators=None):

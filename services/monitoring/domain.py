@@ -854,17 +854,28 @@ def own_submissions(readings, actor, four_eyes=True):
 
 
 # -- readings due --------------------------------------------------------------------------------
-def overdue(plan, approved_keys, today, due_days, since=None):
-    """{indicator code: [period keys]} of ended periods with no approved reading ``due_days``
-    after their end: each half-year of an indicator monitored every six months or more often, else
-    each year. Periods that ended before ``since`` (the adoption decision's date) are not
-    due: nobody could report against a plan that did not exist yet. A year is answered by its
-    own reading or by the halves its ``year_value`` makes it from, as the figures read it."""
-    late = {}
+def due_periods(plan, today, due_days, since=None):
+    """{True: the half-years, False: the years} of the plan that ended ``due_days`` before ``today``:
+    their readings are due. Periods that ended before ``since`` (the adoption decision's date) are
+    not: nobody could report against a plan that did not exist yet."""
     every = plan_periods(plan["calendar"], plan["period"]["start"], plan["period"]["end"])
-    # the periods due by today, of half-yearly and of yearly indicators (their ends found once)
-    due = {halves: [p for p in every if (p.half is not None) == halves and (since is None or p.last_day >= since)
-                    and (p.last_day - today).days + due_days < 0] for halves in (True, False)}
+    return {halves: [p for p in every if (p.half is not None) == halves and (since is None or p.last_day >= since)
+                     and (p.last_day - today).days + due_days < 0] for halves in (True, False)}
+
+
+def answering_periods(due):
+    """The period keys whose approved readings may answer the ``due`` periods (due_periods): each
+    of them, and both halves of each year (a year is answered by its halves too)."""
+    keys = {p.key for periods in due.values() for p in periods}
+    return keys | {f"{p.year}-H{half}" for p in due[False] for half in (1, 2)}
+
+
+def overdue(plan, approved_keys, due):
+    """{indicator code: [period keys]} of the ``due`` periods (due_periods) with no approved reading:
+    each half-year of an indicator monitored every six months or more often, else each year. A year
+    is answered by its own reading or by the halves its ``year_value`` makes it from, as the figures
+    read it."""
+    late = {}
     for indicator in plan["indicators"]:
         code = indicator["code"]
         for period in due[indicator.get("monitoring_frequency", "semiannual") in HALF_YEARLY]:
@@ -877,3 +888,9 @@ def overdue(plan, approved_keys, today, due_days, since=None):
             if not answered:
                 late.setdefault(code, []).append(period.key)
     return late
+
+
+def indicators_among(plan, codes):
+    """The plan's indicators among ``codes``, in the plan's order."""
+    indicators, order = index(plan).indicator, index(plan).order["indicators"]
+    return [indicators[c] for c in sorted((c for c in codes if c in indicators), key=order.get)]

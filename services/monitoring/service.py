@@ -510,12 +510,13 @@ class MonitoringService(HealthCheck):
         models = models or self.store.models(plan_id)
         plan = view = models[-1].view
         if codes is not None:
-            view = {**view, "indicators": [i for i in view["indicators"] if i["code"] in codes]}
+            view = {**view, "indicators": domain.indicators_among(plan, codes)}
         # readings are due from the plan's first adoption on: an update's adoption moves no due date
         decided = (models[0].view.get("adoption") or {}).get("decision_date")
-        late = domain.overdue(view, set(self._approved(plan_id, plan, codes)), clock.utcnow().date(),
-                              view["settings"].get("readings_due_days", 30),
-                              date.fromisoformat(decided) if decided else None)
+        due = domain.due_periods(plan, clock.utcnow().date(), plan["settings"].get("readings_due_days", 30),
+                                 date.fromisoformat(decided) if decided else None)
+        read = domain.answering_periods(due)   # only the sheets of periods due: an approval's are mostly not
+        late = domain.overdue(view, set(self._approved(plan_id, plan, codes, read)) if read else set(), due)
         open_alerts = self.store.open_alerts(plan_id, OVERDUE)
         changes = domain.overdue_alerts(view["indicators"], late, {c: a.periods for c, a in open_alerts.items()},
                                         whole_plan=codes is None)
@@ -540,11 +541,11 @@ class MonitoringService(HealthCheck):
                                               "municipality": alert.municipality, "objective": alert.objective},
             plan_id=plan_id, municipality=alert.municipality)])
 
-    def _approved(self, plan_id, view, indicators=None):
+    def _approved(self, plan_id, view, indicators=None, periods=None):
         """The approved readings that count in the plan (``view``): its own, and those of the
-        indicators it counts from the plan they are reported in."""
+        indicators it counts from the plan they are reported in (of ``periods``, when given)."""
         municipalities = None if indicators is None else domain.reporting(view, indicators)
-        return self.store.approved(plan_id, indicators, domain.borrowed(view), municipalities)
+        return self.store.approved(plan_id, indicators, domain.borrowed(view), municipalities, periods)
 
     # -- reads -----------------------------------------------------------------------------------
     @rpc

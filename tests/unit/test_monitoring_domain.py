@@ -364,35 +364,55 @@ def due_plan(frequency="semiannual", calendar="gregorian", start=2025):
             "indicators": [{"code": "x", "monitoring_frequency": frequency}]}
 
 
+def late(plan, approved, today, due_days, since=None):
+    return domain.overdue(plan, approved, domain.due_periods(plan, today, due_days, since))
+
+
 def test_a_half_year_is_overdue_the_day_after_its_due_date():
     from datetime import date
     plan = due_plan()
     # 2025-H1 ends 30 June; due 30 days later, 30 July
-    assert domain.overdue(plan, set(), date(2025, 7, 30), 30) == {}
-    assert domain.overdue(plan, set(), date(2025, 7, 31), 30) == {"x": ["2025-H1"]}
-    assert domain.overdue(plan, set(), date(2026, 8, 1), 30) == {"x": ["2025-H1", "2025-H2", "2026-H1"]}
+    assert late(plan, set(), date(2025, 7, 30), 30) == {}
+    assert late(plan, set(), date(2025, 7, 31), 30) == {"x": ["2025-H1"]}
+    assert late(plan, set(), date(2026, 8, 1), 30) == {"x": ["2025-H1", "2025-H2", "2026-H1"]}
     # an approved reading answers its period; only the others stay overdue
-    assert domain.overdue(plan, {("x", "2025-H2")}, date(2026, 8, 1), 30) == {"x": ["2025-H1", "2026-H1"]}
+    assert late(plan, {("x", "2025-H2")}, date(2026, 8, 1), 30) == {"x": ["2025-H1", "2026-H1"]}
     # periods that ended before the plan was adopted are not due
-    assert domain.overdue(plan, set(), date(2026, 8, 1), 30, since=date(2025, 9, 1)) == {"x": ["2025-H2", "2026-H1"]}
+    assert late(plan, set(), date(2026, 8, 1), 30, since=date(2025, 9, 1)) == {"x": ["2025-H2", "2026-H1"]}
 
 
 def test_a_yearly_indicator_is_due_once_a_year_and_its_second_half_answers_it():
     from datetime import date
     plan = due_plan("annual")
-    assert domain.overdue(plan, set(), date(2026, 1, 30), 30) == {}     # due 30 January
-    assert domain.overdue(plan, set(), date(2026, 1, 31), 30) == {"x": ["2025"]}
-    assert domain.overdue(plan, {("x", "2025-H2")}, date(2026, 1, 31), 30) == {}
-    assert domain.overdue(plan, {("x", "2025")}, date(2026, 1, 31), 30) == {}
+    assert late(plan, set(), date(2026, 1, 30), 30) == {}     # due 30 January
+    assert late(plan, set(), date(2026, 1, 31), 30) == {"x": ["2025"]}
+    assert late(plan, {("x", "2025-H2")}, date(2026, 1, 31), 30) == {}
+    assert late(plan, {("x", "2025")}, date(2026, 1, 31), 30) == {}
+
+
+def test_only_the_sheets_of_due_periods_and_of_the_halves_of_due_years_are_read():
+    from datetime import date
+    due = domain.due_periods(due_plan(), date(2026, 1, 31), 30)
+    assert [p.key for p in due[True]] == ["2025-H1", "2025-H2"] and [p.key for p in due[False]] == ["2025"]
+    assert domain.answering_periods(due) == {"2025-H1", "2025-H2", "2025"}
+    # a year due whose first half ended before the adoption: that half still answers the year
+    due = domain.due_periods(due_plan(), date(2026, 1, 31), 30, since=date(2025, 9, 1))
+    assert [p.key for p in due[True]] == ["2025-H2"] and domain.answering_periods(due) == {"2025-H1", "2025-H2", "2025"}
+    assert domain.answering_periods(domain.due_periods(due_plan(), date(2025, 7, 30), 30)) == set()
+
+
+def test_the_indicators_among_codes_come_in_the_plans_order():
+    plan = {"indicators": [{"code": c, "municipality": "m"} for c in ("b", "a", "c")], "objectives": []}
+    assert [i["code"] for i in domain.indicators_among(plan, {"c", "b", "zz"})] == ["b", "c"]
 
 
 def test_solar_hijri_half_years_fall_due_after_31_shahrivar():
     from datetime import date
     plan = due_plan(calendar="solar_hijri", start=1401)
     # 1402-H1 ends 31 Shahrivar 1402 = 2023-09-22; with no grace it is due the next day
-    late = domain.overdue(plan, {(("x", k)) for k in ("1401-H1", "1401-H2")}, date(2023, 9, 23), 0)
-    assert late == {"x": ["1402-H1"]}
-    assert domain.overdue(plan, {("x", "1401-H1"), ("x", "1401-H2")}, date(2023, 9, 22), 0) == {}
+    found = late(plan, {(("x", k)) for k in ("1401-H1", "1401-H2")}, date(2023, 9, 23), 0)
+    assert found == {"x": ["1402-H1"]}
+    assert late(plan, {("x", "1401-H1"), ("x", "1401-H2")}, date(2023, 9, 22), 0) == {}
 
 
 def test_a_stored_reading_out_of_range_makes_no_figure_and_blocks_no_other():
