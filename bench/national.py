@@ -51,7 +51,7 @@ def _query_times(client, plan_id):
     return {"p50": percentile(times, 50), "p99": percentile(times, 99)}
 
 
-def run(stack, token_for, admin, recompute_seconds, memory, store_mib):
+def run(stack, token_for, admin, recompute_seconds, memory, store_mib, quiet):
     with ThreadPoolExecutor(4) as pool:
         regions = list(pool.map(lambda args: _region(token_for, admin, *args), enumerate(SIZES)))
     viewer = token_for("viewer")
@@ -70,7 +70,9 @@ def run(stack, token_for, admin, recompute_seconds, memory, store_mib):
         if region[1] not in by_size:
             by_size[region[1]] = _query_times(viewer, region[2])
     largest = max(regions, key=lambda r: r[1])
+    recompute = recompute_seconds(stack, largest[2])
+    busy = memory(stack)   # right after the recompute, as after the quick runs: at work, then once idle
+    quiet(stack)
     return {"regions": len(regions), "districts": sum(SIZES), "readings": sum(SIZES) * INDICATORS * 10,
-            "ingest_seconds": ingest_seconds, "progress_by_size": by_size,
-            "recompute_seconds": recompute_seconds(stack, largest[2]), "memory": memory(stack),
-            "store_mib": store_mib(stack)}
+            "ingest_seconds": ingest_seconds, "progress_by_size": by_size, "recompute_seconds": recompute,
+            "busy": busy, "memory": memory(stack), "store_mib": store_mib(stack)}

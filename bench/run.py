@@ -370,7 +370,7 @@ def main(argv=None):
 
         if args.full:
             print("national scale ...")
-            report.national(national.run(stack, token_for, admin, recompute_seconds, memory, store_mib))
+            report.national(national.run(stack, token_for, admin, recompute_seconds, memory, store_mib, quiet))
     except Exception as exc:   # what was measured is still written, with where the run stopped
         failure = exc
         traceback.print_exc()
