@@ -745,8 +745,11 @@ class MonitoringService(HealthCheck):
         models = self.store.models(plan_id)
         latest = models[-1].view
         periods = plan_periods(latest["calendar"], latest["period"]["start"], latest["period"]["end"])
+        carries = self.store.carries(plan_id)   # read before the readings: what they carry is in the figures below
         self._slices(plan_id, models, periods)
         stored = self._rollups(plan_id, models, periods)
+        for key in sorted({key for c in carries for key in c.periods}):   # the timer has none of it left to figure
+            self.store.carried([c for c in carries if key in c.periods], key)
         self._figures_updated(plan_id, stored)
         return len(stored)
 

@@ -11,7 +11,7 @@ dependencies, and nothing below waits on a green thread.
 """
 import copy
 from types import SimpleNamespace
-from unittest.mock import ANY, create_autospec
+from unittest.mock import ANY, call, create_autospec
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -385,6 +385,22 @@ def test_an_approval_figures_its_period_and_carries_the_rest_of_its_year_and_the
     assert figured[-1] == (["2026-H1"], {"PG5.1.1", "PG5.1.2"})
     monitoring.store.carried.assert_called_with([left], "2026-H1")
     assert updated[-1] == ["2026-H1", "2026-H2", "2026"]   # its own year only
+
+
+def test_a_recompute_takes_every_period_from_the_carries_read_before_it(monitoring):
+    """A repair figures every period from the readings: what carries left is in it, and the timer
+    does not figure it all again. The carries are read first, so one an approval leaves meanwhile
+    stays."""
+    done = []
+    monitoring.store.carries.side_effect = lambda plan_id, **kwargs: done.append("carries") or carries
+    monitoring._slices = lambda plan_id, models, periods, *rest, **kwargs: done.append("slices") or {}
+    monitoring._rollups = lambda plan_id, models, periods, *rest: [p.key for p in periods]
+    carries = [SimpleNamespace(id="c1", indicators=["PG1.3.1"], periods=["2026-H2", "2027"]),
+               SimpleNamespace(id="c2", indicators=["PG5.1.1"], periods=["2026-H2"])]
+    assert monitoring.recompute(korfez.PLAN_ID) == {"plan_id": korfez.PLAN_ID, "periods": 15}
+    assert done == ["carries", "slices"]
+    assert monitoring.store.carried.call_args_list == [call([carries[0], carries[1]], "2026-H2"),
+                                                       call([carries[0]], "2027")]
 
 
 def _pending(indicators, submitted_by):
