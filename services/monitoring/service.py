@@ -296,9 +296,7 @@ class MonitoringService(HealthCheck):
                 break
             models, stored, free = self.store.models(plan_id), [], True
             periods = domain.periods_among(models[-1].view, left)
-            gone = left - {p.key for p in periods}   # no longer periods of the plan: nothing to figure
-            for key in gone:
-                self.store.carried([c for c in carries if key in c.periods], key)
+            self._taken(carries, left - {p.key for p in periods})   # no longer periods of the plan: nothing to figure
             for period in periods:
                 figured = self._carry_period(plan_id, models, period)
                 free = free and figured is not None
@@ -326,6 +324,11 @@ class MonitoringService(HealthCheck):
             return stored
         finally:
             self.store.release_carry(claim, by)
+
+    def _taken(self, carries, keys):
+        """Take the periods ``keys`` from the ``carries`` that name them: figured, or nothing to figure."""
+        for key in sorted(keys):
+            self.store.carried([c for c in carries if key in c.periods], key)
 
     def _carried(self, model, key):
         """Whether the stored figures of period ``key`` count every approval handled so far: what
@@ -748,8 +751,7 @@ class MonitoringService(HealthCheck):
         carries = self.store.carries(plan_id)   # read before the readings: what they carry is in the figures below
         self._slices(plan_id, models, periods)
         stored = self._rollups(plan_id, models, periods)
-        for key in sorted({key for c in carries for key in c.periods}):   # the timer has none of it left to figure
-            self.store.carried([c for c in carries if key in c.periods], key)
+        self._taken(carries, {key for c in carries for key in c.periods})   # the timer has none of it left to figure
         self._figures_updated(plan_id, stored)
         return len(stored)
 

@@ -215,7 +215,8 @@ class RequestsService(HealthCheck):
                 **({"agency_responsible": row["agency_responsible"]} if row["agency_responsible"] else {})})
             created += new
             ids.append(item.id)
-            written += [item] if new else []
+            if new:   # a row sent again holds no new event
+                written.append(item)
         self.store.relay(self.dispatch, now=True, written=written)
         return {"received": len(data["requests"]), "created": created, "ids": ids}
 
