@@ -100,16 +100,34 @@ def year_end(series, year, how, by_halves, prefer_year=True):
     """(value, missing keys) of ``year`` as a whole: its own reading, or its halves combined by
     ``how``. What is missing is named by half-year for an indicator monitored by half-years, else
     by the year."""
-    own = series.get(str(year))
+    own_key, first_key, second_key = _year_keys(year)
+    own = series.get(own_key)
     if prefer_year and own is not None:
         return own, []
-    keys = [f"{year}-H2"] if how == "last" else [f"{year}-H1", f"{year}-H2"]
-    missing = [k for k in keys if k not in series]
-    if not missing:
-        return combine_halves(how, series.get(f"{year}-H1"), series[f"{year}-H2"]), []
+    second = series.get(second_key)
+    if how == "last":
+        if second is not None:
+            return second, []
+        missing = [second_key]
+    else:
+        first = series.get(first_key)
+        if first is not None and second is not None:
+            return combine_halves(how, first, second), []
+        missing = [key for key, value in ((first_key, first), (second_key, second)) if value is None]
     if own is not None:
         return own, []
-    return None, (missing if by_halves else [str(year)])
+    return None, (missing if by_halves else [own_key])
+
+
+_YEAR_KEYS = {}   # year -> its keys: a slice asks for each year's keys a thousand times
+
+
+def _year_keys(year):
+    """(the year's key, its first half's, its second half's)."""
+    keys = _YEAR_KEYS.get(year)
+    if keys is None:
+        keys = _YEAR_KEYS[year] = (str(year), f"{year}-H1", f"{year}-H2")
+    return keys
 
 
 def to_date(series, period, how, by_halves):
@@ -121,11 +139,12 @@ def to_date(series, period, how, by_halves):
     return year_end(series, period.year, how, by_halves, prefer_year=period.half is None)
 
 
-def value_reached(indicator, series, period, start_year):
+def value_reached(indicator, series, period, start_year, how=None):
     """(C, missing period keys) for ``period`` from ``series`` (period key -> number of approved
     readings). A level is the year to date; a cumulative indicator adds the baseline and every
-    earlier year to it. A missing period is never counted as zero: C is then None."""
-    how, calculation = year_value_of(indicator), indicator["calculation"]
+    earlier year to it. A missing period is never counted as zero: C is then None. ``how``: the
+    indicator's year_value, when the caller has it."""
+    how, calculation = how or year_value_of(indicator), indicator["calculation"]
     by_halves = indicator.get("monitoring_frequency", "semiannual") in HALF_YEARLY
     value, missing = to_date(series, period, how, by_halves)
     if calculation != "cumulative":
@@ -177,15 +196,15 @@ def indicator_figure(indicator, series, period, plan):
     """Everything the guide shows for one indicator in one period."""
     start = plan["period"]["start"]
     baseline, target = indicator["baseline"], indicator["targets"].get(str(period.year))
-    direction = direction_of(indicator)
-    value, missing = value_reached(indicator, series, period, start)
+    direction, how = direction_of(indicator), year_value_of(indicator)
+    value, missing = value_reached(indicator, series, period, start, how)
     value = finite(value)
     d = None if value is None or target is None else realization(baseline, target, value, direction)
     capped = None if d is None else (min(d, 100.0) if plan["settings"].get("cap_at_100", True) else d)
     figure = {"code": indicator["code"], "A": baseline, "B": target, "C": value, "D": _round(d),
               "capped": _round(capped), "band": band(d), "missing": value is None, "incomplete": d is None,
               "missing_periods": missing, "reason": incomplete_reason(missing, target, value, d),
-              "direction": direction, "year_value": year_value_of(indicator)}
+              "direction": direction, "year_value": how}
     if period.half == 1:
         figure["D_midyear"] = _round(midyear_realization(indicator, value, period.year, plan))
     return figure
@@ -595,12 +614,15 @@ def update_period(figures, plan, readings, period, affected):
 
 
 def indicator_entry(plan, indicator, readings_by_period, period):
-    series = {key: reading_value(r, indicator) for key, r in readings_by_period.items()}
-    series = {key: value for key, value in series.items() if value is not None}
+    series = {}
+    for key, reading in readings_by_period.items():
+        value = reading_value(reading, indicator)
+        if value is not None:
+            series[key] = value
     figure = indicator_figure(indicator, series, period, plan)
-    return {**figure, "objective": indicator["objective"], "goal": indicator["goal"],
-            "municipality": indicator["municipality"], "weight": indicator["weight"], "unit": indicator["unit"],
-            "name": indicator["name"]}
+    figure.update(objective=indicator["objective"], goal=indicator["goal"], municipality=indicator["municipality"],
+                  weight=indicator["weight"], unit=indicator["unit"], name=indicator["name"])
+    return figure
 
 
 def regional_entry(plan, regional, by_indicator, period):

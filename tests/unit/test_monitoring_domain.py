@@ -125,6 +125,16 @@ def test_year_value_sum_last_and_mean_make_the_year_and_its_second_half():
     assert year_value_of({"calculation": "cumulative", "year_value": "sum"}) == "sum"
 
 
+def test_a_year_lacking_its_halves_names_them_or_the_year_by_how_it_is_monitored():
+    assert domain.year_end({}, 2026, "sum", True) == (None, ["2026-H1", "2026-H2"])
+    assert domain.year_end({}, 2026, "last", True) == (None, ["2026-H2"])
+    assert domain.year_end({}, 2026, "sum", False) == (None, ["2026"])
+    assert domain.year_end({"2026-H1": 3}, 2026, "mean", True) == (None, ["2026-H2"])
+    # the second half's year to date: the year's own reading only once its halves cannot make it
+    assert domain.year_end({"2026": 5, "2026-H1": 3, "2026-H2": 4}, 2026, "sum", True, prefer_year=False) == (7, [])
+    assert domain.year_end({"2026": 7, "2026-H1": 3}, 2026, "sum", True, prefer_year=False) == (7, [])
+
+
 def test_direction_never_flips_when_a_year_keeps_the_baseline():
     # B != A: the formula as it is, for either direction
     assert domain.realization(10, 20, 15, "higher") == 50

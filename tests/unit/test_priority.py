@@ -19,7 +19,7 @@ def test_background_work_gives_way_until_the_answers_in_hand_are_sent():
     order = []
     answers = [eventlet.spawn(_answer, 0.05, order), eventlet.spawn(_answer, 0.1, order)]
     eventlet.sleep(0)   # both have started
-    priority.give_way()
+    priority.give_way(most=1.0)   # well past the answers: the default (0.1 s) would race the second
     order.append("figuring")
     for answer in answers:
         answer.wait()
