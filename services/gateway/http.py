@@ -161,11 +161,19 @@ def _none_match(etag):
     return "*" in offered or etag in offered
 
 
+class Encoded:
+    """An answer a service wrote as JSON text: sent as it is, never parsed here."""
+    __slots__ = ("data",)
+
+    def __init__(self, text):
+        self.data = text.encode() + b"\n"   # as the app's JSON ends every answer
+
+
 def _fetched(cache, key, plan_id, fetch, keeps, takes_gzip):
     """(etag, encoded body or None, gzipped body or None) of a read fetched now, kept if it may be."""
     stamp = cache.read_stamp(plan_id)
     body, etag = fetch()
-    data = current_app.json.response(body).get_data()
+    data = body.data if isinstance(body, Encoded) else current_app.json.response(body).get_data()
     kept = bool(etag and keeps)
     # gzipped once, when it is kept (a tenth of its size) or goes to a client that takes it
     big = len(data) > GZIP_OVER and (kept or takes_gzip)
@@ -178,11 +186,11 @@ def _fetched(cache, key, plan_id, fetch, keeps, takes_gzip):
 def repeatable_read(key, plan_id, fetch, shared=False):
     """A read people repeat: its strong ETag, 304 to If-None-Match, Cache-Control as API.md says.
 
-    ``fetch()`` gives (body, etag or None). What the public was served (or, with ``shared``, anyone:
-    an answer that is the same for every caller) is kept encoded in this process until an event
-    about ``plan_id`` says it changed (cache.py); a repeated read then costs no RPC. An answer over
-    GZIP_OVER is kept gzipped, and sent so to a client that accepts it (with the ETag made weak:
-    the same figures, another encoding of them)."""
+    ``fetch()`` gives (body or its JSON as Encoded, etag or None). What the public was served (or,
+    with ``shared``, anyone: an answer that is the same for every caller) is kept encoded in this
+    process until an event about ``plan_id`` says it changed (cache.py); a repeated read then costs
+    no RPC. An answer over GZIP_OVER is kept gzipped, and sent so to a client that accepts it (with
+    the ETag made weak: the same figures, another encoding of them)."""
     cache = current_app.extensions["ortak_cache"]
     public = actor() is None
     keeps = public or shared

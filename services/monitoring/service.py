@@ -12,6 +12,7 @@ import secrets
 import time
 from datetime import date
 
+import orjson
 from eventlet.semaphore import Semaphore
 from marshmallow import ValidationError
 from nameko.events import EventDispatcher
@@ -553,10 +554,12 @@ class MonitoringService(HealthCheck):
     # -- reads -----------------------------------------------------------------------------------
     @rpc
     def progress(self, actor, plan_id, period, municipality=None, theme=None, include=None, with_revision=False,
-                 level="indicators", goal=None):
+                 level="indicators", goal=None, encoded=False):
         """The figures; ``with_revision``: {"progress": figures, "revision": the stored figures'
         revision (the plan version and the figures document's rev), or None when they were figured
-        on the spot or roll children up} -- what the gateway's ETag and its cache are made of.
+        on the spot or roll children up} -- what the gateway's ETag and its cache are made of; with
+        ``encoded`` too, the figures as JSON text ({"encoded", "revision"}): the gateway sends them as
+        they are, where parsing a region's 3.7 MB of figures and writing them again cost it 40 ms.
         ``level`` "summary" stops at objectives, "indicators" goes down to them, and "auto" (what the
         public API asks when its caller does not say) is summary for a plan of more than SUMMARY_OVER
         indicators read without a filter."""
@@ -581,7 +584,10 @@ class MonitoringService(HealthCheck):
             figures = domain.summary(figures)
         if not with_revision:
             return figures
-        return {"progress": figures, "revision": revision[0] if revision and include is None else None}
+        revision = revision[0] if revision and include is None else None
+        if encoded:
+            return {"encoded": orjson.dumps(figures, option=orjson.OPT_NON_STR_KEYS).decode(), "revision": revision}
+        return {"progress": figures, "revision": revision}
 
     @rpc
     def series(self, actor, plan_id, start=None, end=None, municipality=None):

@@ -1,6 +1,7 @@
 """Monitoring through the gateway: the Körfez plan adopted, two half-years of readings from all
 five districts, approvals, and figures checked against numbers worked out by hand."""
 import copy
+import json
 import secrets
 import time
 
@@ -218,6 +219,11 @@ def test_a_read_never_shows_a_slice_beside_an_older_roll_up(stack, adopted, toke
     with ClusterRpcProxy({**config.nameko_config(), "AMQP_URI": stack.amqp_uri}, timeout=30) as rpc:
         before = rpc.monitoring.progress(None, adopted, "2026-H1", with_revision=True)
         assert before["revision"] is not None   # read from the stored slices and roll-up
+        # what the gateway asks: the same figures as JSON text, which it sends as they are
+        encoded = rpc.monitoring.progress(None, adopted, "2026-H1", with_revision=True, encoded=True)
+        assert json.loads(encoded["encoded"]) == before["progress"] and encoded["revision"] == before["revision"]
+        served = public.request("GET", f"/plans/{adopted}/progress?period=2026-H1")
+        assert served.json() == before["progress"] and before["revision"] in served.headers["ETag"]
         slices = pymongo.MongoClient(store_uri)[f"ortak_{run_id}_monitoring"]["figure_slices"]
         key = f"{adopted}:2026-H1:edremit"
         written = slices.find_one({"_id": key})
