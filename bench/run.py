@@ -62,8 +62,10 @@ def ingest(stack, token_for, admin, districts, indicators, halves):
     prefix = "ing" + secrets.token_hex(2)
     plan_id = synthetic.create(token_for, admin, prefix, districts, indicators)
     coordinator = token_for("coordinator", f"{prefix}-metro")
-    # the clock starts once the adoption's figures are stored: it times the readings, not the plan
+    # the clock starts once the adoption's figures are stored and what else the adoption set going
+    # (the new plan's overdue check, handing its memory back) is done: it times the readings, not the plan
     wait_until(lambda: adoption_figured(stack, plan_id), 300, interval=0.25, what="the adoption's figures")
+    quiet(stack)
     periods = synthetic.half_years()[:halves]
     batches = [(n, period, synthetic.readings(prefix, n, indicators, period))
                for period in periods for n in range(1, districts + 1)]
