@@ -558,8 +558,9 @@ class MonitoringService(HealthCheck):
         """The figures; ``with_revision``: {"progress": figures, "revision": the stored figures'
         revision (the plan version and the figures document's rev), or None when they were figured
         on the spot or roll children up} -- what the gateway's ETag and its cache are made of; with
-        ``encoded`` too, the figures as JSON text ({"encoded", "revision"}): the gateway sends them as
-        they are, where parsing a region's 3.7 MB of figures and writing them again cost it 40 ms.
+        ``encoded`` too, the figures as JSON text where they have one ({"encoded", "revision"}): the
+        gateway sends them as they are, where parsing a region's 3.7 MB of figures and writing them
+        again cost it 40 ms.
         ``level`` "summary" stops at objectives, "indicators" goes down to them, and "auto" (what the
         public API asks when its caller does not say) is summary for a plan of more than SUMMARY_OVER
         indicators read without a filter."""
@@ -586,7 +587,10 @@ class MonitoringService(HealthCheck):
             return figures
         revision = revision[0] if revision and include is None else None
         if encoded:
-            return {"encoded": orjson.dumps(figures, option=orjson.OPT_NON_STR_KEYS).decode(), "revision": revision}
+            try:
+                return {"encoded": orjson.dumps(figures, option=orjson.OPT_NON_STR_KEYS).decode(), "revision": revision}
+            except TypeError:   # a value JSON has no plain form for: sent as figures, written by the gateway
+                log.warning("progress of %s %s sent unencoded", plan_id, key, exc_info=True)
         return {"progress": figures, "revision": revision}
 
     @rpc

@@ -10,6 +10,7 @@ No eventlet monkey-patching here: worker_factory only instantiates the class and
 dependencies, and nothing below waits on a green thread.
 """
 import copy
+import json
 from types import SimpleNamespace
 from unittest.mock import ANY, call, create_autospec
 
@@ -401,6 +402,20 @@ def test_a_recompute_takes_every_period_from_the_carries_read_before_it(monitori
     assert done == ["carries", "slices"]
     assert monitoring.store.carried.call_args_list == [call([carries[0], carries[1]], "2026-H2"),
                                                        call([carries[0]], "2027")]
+
+
+def test_progress_goes_to_the_gateway_as_json_text_or_as_figures_where_json_has_no_plain_form(monitoring):
+    figures = {"plan": {"realization": 50.0}, "indicators": []}
+
+    def stored(models, key, *args, revision=None, **kwargs):
+        revision.append("1.3.abc")
+        return figures
+    monitoring._progress = stored
+    answer = monitoring.progress(None, korfez.PLAN_ID, "2026-H1", with_revision=True, encoded=True)
+    assert json.loads(answer["encoded"]) == figures and answer["revision"] == "1.3.abc"
+    figures["plan"]["realization"] = {50.0}   # a set: no JSON form, so the gateway gets the figures to write
+    answer = monitoring.progress(None, korfez.PLAN_ID, "2026-H1", with_revision=True, encoded=True)
+    assert answer == {"progress": figures, "revision": "1.3.abc"}
 
 
 def _pending(indicators, submitted_by):

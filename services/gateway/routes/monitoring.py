@@ -123,7 +123,8 @@ def progress(plan_id):
 
     def fetch():
         answer = monitoring("progress", plan_id, *args, with_revision=True, encoded=True, **options)
-        return Encoded(answer["encoded"]), _etag(answer["revision"], args, options)
+        body = Encoded(answer["encoded"]) if "encoded" in answer else answer["progress"]
+        return body, _etag(answer["revision"], args, options)
     # the same figures for every caller who may read them (progress is public): one entry serves all
     return repeatable_read(("progress", plan_id, args, tuple(options.values())), plan_id, fetch, shared=True)
 
