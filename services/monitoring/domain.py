@@ -13,6 +13,7 @@ why. An objective is sum(min(D, 100) x w / 100); a goal is the mean of its objec
 mean weighted by each objective's declared ``goal_weight``; the cap and the goal rule are plan
 settings. A municipality's figures come from its own objectives only.
 """
+import functools
 import math
 from collections import Counter
 
@@ -119,15 +120,10 @@ def year_end(series, year, how, by_halves, prefer_year=True):
     return None, (missing if by_halves else [own_key])
 
 
-_YEAR_KEYS = {}   # year -> its keys: a slice asks for each year's keys a thousand times
-
-
+@functools.cache   # a slice asks for each year's keys a thousand times
 def _year_keys(year):
     """(the year's key, its first half's, its second half's)."""
-    keys = _YEAR_KEYS.get(year)
-    if keys is None:
-        keys = _YEAR_KEYS[year] = (str(year), f"{year}-H1", f"{year}-H2")
-    return keys
+    return str(year), f"{year}-H1", f"{year}-H2"
 
 
 def to_date(series, period, how, by_halves):

@@ -164,8 +164,8 @@ class RequestsService(HealthCheck):
             "requested_at": now, "updated_at": now, "status": domain.OPEN,
             "filed_by": data["filed_by"] or ("staff" if staff else "citizen")})
         # its event is relayed by the timer's next pass with the others filed meanwhile (within
-        # RELAY_SECONDS): one publish each after every answer cost a quarter of the service's time at the
-        # intake's rate and, once behind, published again what the timer had already relayed
+        # RELAY_SECONDS): one publish each after every answer cost a quarter of the service's time
+        # at the intake's rate and, once behind, published again what the timer had already relayed
         return {"service_request_id": item.id, "service_notice": "", "account_id": data["account_id"]}
 
     def _file(self, actor, municipality, service, data, state):
