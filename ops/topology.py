@@ -3,7 +3,8 @@
 An event published to an exchange with no bound queue is dropped, so before services start
 this declares every service's event exchange, every consumer queue with its binding (named and
 declared exactly as nameko declares them, so nameko finds them as it expects) and the
-dead-letter queue. `make run`, the tests and docker-compose run it first.
+dead-letter queue. `make run`, the tests and docker-compose run it first. A queue no handler
+consumes any more is deleted (``RETIRED``): left bound, it would fill with events nobody reads.
 
     python -m ops.topology
 """
@@ -17,6 +18,15 @@ from shared import config, deadletters
 from shared.entrypoints import ReliableEventHandler
 from shared.catalogue import producers
 from shared.events import exchange_name
+
+
+# queues of handlers since removed, and why: deleted by ``declare``
+RETIRED = {
+    "evt-requests-service_request_filed--requests.on_request_filed":
+        "a filing marks its service-quality half-years itself",
+    "evt-requests-service_request_status_changed--requests.on_request_status_changed":
+        "a status change marks its service-quality half-years itself",
+}
 
 
 def exchanges():
@@ -51,8 +61,10 @@ def declare(uri=None):
         for queue in queues():
             queue(channel).declare()
         deadletters.queue(channel).declare()
+        for name in RETIRED:   # deleting a queue that is not there is no error
+            channel.queue_delete(name)
     return {"exchanges": [e.name for e in exchanges()], "queues": [q.name for q in queues()],
-            "dead_letters": deadletters.QUEUE}
+            "dead_letters": deadletters.QUEUE, "retired": sorted(RETIRED)}
 
 
 if __name__ == "__main__":
@@ -60,3 +72,4 @@ if __name__ == "__main__":
     print("exchanges:", ", ".join(declared["exchanges"]))
     print(f"consumer queues ({len(declared['queues'])}):", ", ".join(declared["queues"]))
     print("dead letters:", declared["dead_letters"])
+    print("retired (deleted):", ", ".join(declared["retired"]))

@@ -102,21 +102,11 @@ class Requests(ServiceStore):
         except DuplicateKeyError:
             pass   # a newer version is kept already
 
-    def measured(self, municipality):
-        """Whether an adopted plan measures the municipality's requests (without reading its views)."""
-        found = QualityPlan._get_collection().find_one({"municipalities": {"$in": [municipality]}}, {"_id": 1})
-        return found is not None
-
     def quality_plans(self, municipality):
         return [doc["view"] for doc in QualityPlan._get_collection().find({"municipalities": {"$in": [municipality]}})]
 
     def mark_quality_due(self, municipality, period, due_from):
-        """The half-year's figures to be submitted again, from ``due_from`` (an ISO day: once it
-        has ended)."""
-        QualityDue._get_collection().update_one(
-            {"_id": f"{municipality}:{period}"},
-            {"$inc": {"dirty": 1, "rev": 1}, "$set": {"due_from": due_from},
-             "$setOnInsert": {"municipality": municipality, "period": period, "submitted": {}}}, upsert=True)
+        mark_quality_due(QualityDue._get_collection(), municipality, period, due_from)
 
     def quality_due(self, now, limit=50):
         """Marks due by ``now`` (an ISO time: a day, the day after its half-year, is due from its
@@ -134,6 +124,15 @@ class Requests(ServiceStore):
         return QualityDue._get_collection().update_one(
             {"_id": due["_id"], "rev": due["rev"]},
             {"$set": {"dirty": 0, "submitted": submitted}, "$inc": {"rev": 1}}).modified_count == 1
+
+
+def mark_quality_due(collection, municipality, period, due_from):
+    """The half-year's figures to be submitted again, from ``due_from`` (an ISO day: once it has
+    ended)."""
+    collection.update_one(
+        {"_id": f"{municipality}:{period}"},
+        {"$inc": {"dirty": 1, "rev": 1}, "$set": {"due_from": due_from},
+         "$setOnInsert": {"municipality": municipality, "period": period, "submitted": {}}}, upsert=True)
 
 
 class RequestStore(MongoStore):

@@ -4,14 +4,15 @@ A municipality keeps its service catalogue; citizens, muhtars, district chiefs a
 requests; staff move them open → assigned → in_progress → closed. Every change is audited on the
 request and published as an event through the outbox. Service-quality figures per district and
 half-year are readings of the plan indicators whose data source names them
-(``open311:<figure>[:<service_code>]``): this service consumes its own request events and the
-plans' adoptions, and submits the figures of every ended half-year whose requests changed
-(or of any period, when a coordinator or planner asks); monitoring then waits for their approval
-as for any other reading.
+(``open311:<figure>[:<service_code>]``): a filing, an import or a status change marks the
+half-years it touches, an adoption those begun before it, and this service submits the figures of
+every ended half-year marked (or of any period, when a coordinator or planner asks); monitoring
+then waits for their approval as for any other reading.
 """
 import base64
 import logging
 import secrets
+from contextlib import contextmanager
 from datetime import timedelta
 
 from cachetools import TTLCache
@@ -53,6 +54,9 @@ log = logging.getLogger(__name__)
 REMEMBER_SECONDS = float(config.env("ORTAK_LOOKUP_SECONDS", "5"))
 MUNICIPALITIES = TTLCache(maxsize=4096, ttl=REMEMBER_SECONDS)
 SERVICES = TTLCache(maxsize=16384, ttl=REMEMBER_SECONDS)
+# The calendars of the plans measuring a municipality's requests (none: no plan does), for as long:
+# a plan adopted meanwhile marks the half-year under way itself.
+MEASURING = TTLCache(maxsize=4096, ttl=REMEMBER_SECONDS)
 
 
 class RequestsService(HealthCheck):
@@ -160,9 +164,10 @@ class RequestsService(HealthCheck):
         domain.location_problems(data, problems)
         problems.raise_if_any("The request cannot be filed as sent.")
         now = now_iso()
-        item, _ = self._file(actor, municipality, service, data, {
-            "requested_at": now, "updated_at": now, "status": domain.OPEN,
-            "filed_by": data["filed_by"] or ("staff" if staff else "citizen")})
+        with self._quality_marked(mid, now):
+            item, _ = self._file(actor, municipality, service, data, {
+                "requested_at": now, "updated_at": now, "status": domain.OPEN,
+                "filed_by": data["filed_by"] or ("staff" if staff else "citizen")})
         # its event is relayed by the timer's next pass with the others filed meanwhile (within
         # RELAY_SECONDS): one publish each after every answer cost a quarter of the service's time
         # at the intake's rate and, once behind, published again what the timer had already relayed
@@ -213,18 +218,19 @@ class RequestsService(HealthCheck):
                     problems.add(f"requests[{i}].{path}", message)
         problems.raise_if_any(f"{len(problems.errors)} problems in the import; nothing was stored.")
         created, ids, written = 0, [], []
-        for row in data["requests"]:
-            requested = iso(row["requested_datetime"])
-            closed = iso(row["closed_datetime"]) if row["closed_datetime"] else None
-            item, new = self._file(actor, municipality, services[row["service_code"]], row, {
-                "requested_at": requested, "updated_at": closed or requested, "closed_at": closed,
-                "status": row["status"], "status_notes": row["status_notes"],
-                "filed_by": row["filed_by"] or "staff", "fingerprint": "import:" + row["id"],
-                **({"agency_responsible": row["agency_responsible"]} if row["agency_responsible"] else {})})
-            created += new
-            ids.append(item.id)
-            if new:   # a row sent again holds no new event
-                written.append(item)
+        with self._quality_marked(mid, now_iso(), *(iso(row["requested_datetime"]) for row in data["requests"])):
+            for row in data["requests"]:
+                requested = iso(row["requested_datetime"])
+                closed = iso(row["closed_datetime"]) if row["closed_datetime"] else None
+                item, new = self._file(actor, municipality, services[row["service_code"]], row, {
+                    "requested_at": requested, "updated_at": closed or requested, "closed_at": closed,
+                    "status": row["status"], "status_notes": row["status_notes"],
+                    "filed_by": row["filed_by"] or "staff", "fingerprint": "import:" + row["id"],
+                    **({"agency_responsible": row["agency_responsible"]} if row["agency_responsible"] else {})})
+                created += new
+                ids.append(item.id)
+                if new:   # a row sent again holds no new event
+                    written.append(item)
         self.store.relay(self.dispatch, now=True, written=written)
         return {"received": len(data["requests"]), "created": created, "ids": ids}
 
@@ -302,7 +308,9 @@ class RequestsService(HealthCheck):
             "status_notes": fields.get("status_notes", item.status_notes),
             "agency_responsible": fields.get("agency_responsible", item.agency_responsible)},
             municipality=item.municipality, actor=actor)
-        if not self.store.change(item, fields, entry, [event]):
+        with self._quality_marked(item.municipality, item.requested_at, now):
+            stored = self.store.change(item, fields, entry, [event])
+        if not stored:
             raise Conflict("The request was changed by someone else at the same moment; read it and try again.")
         changed = self.store.request(rid)
         self.store.relay(self.dispatch, now=True, written=[changed])   # its own events: no search of every outbox
@@ -415,30 +423,28 @@ class RequestsService(HealthCheck):
         self.store.keep_quality_plan(plan["id"], version, view)
         if view is not None:   # the requests filed before the plan count too, and the half-year under way
             for municipality in view["municipalities"]:
-                for period, due_from in domain.half_years_begun(view, utcnow().date()).items():
-                    self.store.mark_quality_due(municipality, period, due_from)
+                MEASURING.pop(municipality, None)
+                self._mark_quality_due(municipality, domain.half_years_begun(view, utcnow().date()))
 
-    @event_handler(SERVICE, ev.SERVICE_REQUEST_FILED)
-    def on_request_filed(self, body):
-        self._quality_due(body)
+    @contextmanager
+    def _quality_marked(self, mid, *times):
+        """Marks the half-years whose service-quality figures a change at these times touches, in
+        the calendars of the plans measuring the municipality's requests, around the change's write:
+        before it, so that no failure between the two loses a mark (a mark too many submits the same
+        figures, which are skipped), and after it, so that a submission which read the half-year
+        before the write sees its mark changed and leaves it due. Marked in the request's own call
+        rather than on its event, which came back to this service in bursts with the outbox's relay."""
+        calendars = MEASURING.get(mid)
+        if calendars is None:
+            calendars = MEASURING[mid] = {view["calendar"] for view in self.store.quality_plans(mid)}
+        marks = domain.due_marks(calendars, *times)
+        self._mark_quality_due(mid, marks)
+        yield
+        self._mark_quality_due(mid, marks)
 
-    @event_handler(SERVICE, ev.SERVICE_REQUEST_STATUS_CHANGED)
-    def on_request_status_changed(self, body):
-        self._quality_due(body)
-
-    def _quality_due(self, body):
-        # where no adopted plan measures the municipality's requests there is nothing to mark (an
-        # adoption marks the half-years begun before it): no inbox record for every request
-        if isinstance(body, dict) and not self.store.measured(body.get("municipality")):
-            return
-        self.store.handle_once(f"{SERVICE}.quality_due", body, self._mark_quality_due)
-
-    def _mark_quality_due(self, envelope):
-        requested = envelope["payload"].get("requested_at") or self.store.request(
-            envelope["payload"]["request_id"]).requested_at
-        calendars = {view["calendar"] for view in self.store.quality_plans(envelope["municipality"])}
-        for period, due_from in domain.due_marks(calendars, requested, envelope["occurred_at"]).items():
-            self.store.mark_quality_due(envelope["municipality"], period, due_from)
+    def _mark_quality_due(self, mid, marks):
+        for period, due_from in marks.items():
+            self.store.mark_quality_due(mid, period, due_from)
 
     @timer(interval=QUALITY_SECONDS)
     def submit_quality_due(self):

@@ -90,6 +90,25 @@ def test_events_published_before_their_consumer_ever_started_are_kept(amqp_uri, 
             kombu.Queue(name, channel=connection.channel()).queue_declare(passive=True)
 
 
+def test_a_retired_handlers_queue_is_deleted_so_nothing_fills_it(amqp_uri, stack):
+    """A handler since removed (topology.RETIRED) leaves no queue bound to its events, filling
+    with what nobody reads; the next declaration finds nothing to delete, and says nothing."""
+    from amqp.exceptions import NotFound
+    name = "evt-requests-service_request_filed--requests.on_request_filed"
+    assert name in topology.RETIRED and name not in {q.name for q in topology.queues()}
+    with kombu.Connection(amqp_uri) as connection:   # as the previous release declared it
+        kombu.Queue(name, exchange=kombu.Exchange("requests.events", type="topic", durable=True),
+                    routing_key=ev.SERVICE_REQUEST_FILED, durable=True)(connection.channel()).declare()
+    publish_event(amqp_uri, "requests", ev.envelope(ev.SERVICE_REQUEST_FILED, "requests", {
+        "request_id": "sr_retired", "service_code": "X", "status": "open", "filed_by": "staff",
+        "requested_at": "2026-01-01T00:00:00.000Z"}, municipality="edremit"))
+    assert name in topology.declare(amqp_uri)["retired"]
+    assert name in topology.declare(amqp_uri)["retired"]
+    with kombu.Connection(amqp_uri) as connection:
+        with pytest.raises(NotFound):
+            kombu.Queue(name, channel=connection.channel()).queue_declare(passive=True)
+
+
 def test_the_registry_killed_between_its_write_and_its_publish_still_publishes_once(stack, region, coordinator,
                                                                                    listen):
     events = listen("plan_registry", ev.PLAN_CREATED)

@@ -25,6 +25,13 @@ OLD = {
         {"_id": "i2", "consultation_id": "c1", "plan_id": "p", "fingerprint": "f2", "stakeholder": {"group": "ngo"},
          "kind": "need", "theme": "T1", "text": "yol", "submitted_at": "2026-01-01T00:00:00.000Z",
          "moderation": "hidden"}]},
+    # marks of service-quality half-years came from queues this release retires (ops.topology.RETIRED)
+    "requests": {
+        "quality_plans": [{"_id": "q", "version": 1, "municipalities": ["yunusemre"], "view": {
+            "id": "q", "calendar": "gregorian", "period": {"start": 2020, "end": 2021}, "indicators": [],
+            "municipalities": ["yunusemre"]}}],
+        "quality_due": [{"_id": "yunusemre:2021-H2", "municipality": "yunusemre", "period": "2021-H2", "dirty": 0,
+                         "rev": 2, "due_from": "2022-01-01", "submitted": {"q": {"PGY.1": 3}}}]},
     "monitoring": {
         "alerts": [{"_id": "p|PG1|1", "plan_id": "p", "indicator": "PG1", "status": "closed", "period": "2025",
                     "realization": 40.0, "threshold": 70.0, "reason": "below", "opened_at": "2026-01-01T00:00:00.000Z"},
@@ -87,7 +94,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     client, prefix = deployment
     found = migrate.run(store_uri, prefix)
     assert {service: (before, after) for service, (before, after, _) in found.items()} == {
-        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 8), "requests": (0, 0), "programme": (0, 0)}
+        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 8), "requests": (0, 1), "programme": (0, 0)}
     changed = {(service, step.number): what for service, (_, _, report) in found.items() for step, what, ran in report
                if ran}
     assert changed == {("plan_registry", 1): {"municipalities:members": 1},
@@ -101,7 +108,8 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
                        ("monitoring", 5): {"figure_slices:packed": 2, "progress:packed": 1},
                        ("monitoring", 6): {"reading_sheets:written": 1},
                        ("monitoring", 7): {"figures_carried:named": 2},
-                       ("monitoring", 8): {"batches:packed": 1, "approvals:packed": 1}}
+                       ("monitoring", 8): {"batches:packed": 1, "approvals:packed": 1},
+                       ("requests", 1): {"quality_due:marked": 4}}
     db = {service: client[f"{prefix}_{service}"] for service in OLD}
     assert db["plan_registry"].municipalities.find_one({"_id": "edremit"})["members"] == []
     assert db["plan_registry"].municipalities.find_one({"_id": "korfez"})["members"] == ["edremit"]
@@ -153,6 +161,10 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
         assert monitoring.Alert.objects(plan_id="p", indicator="PG1", kind="below_threshold").count() == 1
     finally:
         mongo.disconnect(monitoring.ALIAS)
+    # every half-year of the plan marked due again, what was submitted kept to compare against
+    assert {d["_id"]: (d["dirty"], d["due_from"], d["submitted"]) for d in db["requests"].quality_due.find()} == {
+        "yunusemre:2020-H1": (1, "2020-07-01", {}), "yunusemre:2020-H2": (1, "2021-01-01", {}),
+        "yunusemre:2021-H1": (1, "2021-07-01", {}), "yunusemre:2021-H2": (1, "2022-01-01", {"q": {"PGY.1": 3}})}
     text = "\n".join(migrate.lines(found))
     assert "monitoring: version 0 -> 8 (latest 8)" in text and "  2 readings have a trail: readings:trail 1" in text
 

@@ -275,6 +275,7 @@ def test_an_input_accepted_is_stored_with_its_event_and_relayed(registry, consul
 def requests_service():
     requests_module.MUNICIPALITIES.clear()   # what another test's worker looked up
     requests_module.SERVICES.clear()
+    requests_module.MEASURING.clear()
     worker = worker_factory(RequestsService, store=create_autospec(Requests, instance=True), dispatch=Dispatched())
     worker.registry.get_municipality.return_value = {"id": "edremit", **korfez.MUNICIPALITIES["edremit"]}
     worker.store.service.return_value = {"municipality": "edremit", "code": "CUKUR", "name": "Çukur", "public": False,
@@ -490,16 +491,28 @@ def test_a_plan_naming_a_figure_marks_its_half_years_due_from_their_end_and_a_fi
     assert [c.args for c in requests_service.store.mark_quality_due.call_args_list] == [
         ("yunusemre", "2025-H1", "2025-07-01"), ("yunusemre", "2025-H2", "2026-01-01"),
         ("yunusemre", "2026-H1", "2026-07-01")]
-    requests_service.store.mark_quality_due.reset_mock()
+    requests_service.store.reset_mock()
+    monkeypatch.setattr(requests_module, "now_iso", lambda: "2026-01-10T08:00:00.000Z")
     requests_service.store.quality_plans.return_value = [view]
-    filed = ev.envelope(ev.SERVICE_REQUEST_FILED, "requests", {
-        "request_id": "sr_1", "service_code": "CUKUR", "status": "closed", "filed_by": "muhtar",
-        "requested_at": "2025-12-30T09:00:00.000Z"}, municipality="yunusemre")
-    filed["occurred_at"] = "2026-01-10T08:00:00.000Z"   # entered late, from the muhtar's book
-    requests_service.on_request_filed(filed)
-    requests_service.on_request_filed(filed)   # redelivered: marked once
-    marked = sorted(c.args for c in requests_service.store.mark_quality_due.call_args_list)
-    assert marked == [("yunusemre", "2025-H2", "2026-01-01"), ("yunusemre", "2026-H1", "2026-07-01")]
+    requests_service.store.services.return_value = [requests_service.store.service.return_value]
+    requests_service.store.file.return_value = (type("Filed", (), {"id": "sr_1"})(), True)
+    requests_service.import_requests({"role": "admin"}, "edremit", {"requests": [   # entered late, from the muhtar's book
+        {"id": "b-1", "service_code": "CUKUR", "requested_datetime": "2025-12-30T09:00:00+00:00", "status": "assigned",
+         "neighbourhood": "Merkez", "address_string": "1. Sokak", "filed_by": "muhtar"}]})
+    marks = [("edremit", "2025-H2", "2026-01-01"), ("edremit", "2026-H1", "2026-07-01")]
+    # the half-year it was received in and the one it was entered in: before its write and after it
+    calls = [(name, args) for name, args, _ in requests_service.store.mock_calls if name in ("mark_quality_due", "file")]
+    assert [(name, args if name == "mark_quality_due" else None) for name, args in calls] == [
+        *(("mark_quality_due", m) for m in marks), ("file", None), *(("mark_quality_due", m) for m in marks)]
+    requests_service.store.quality_plans.assert_called_once_with("edremit")
+    requests_service.store.mark_quality_due.reset_mock()
+    # a district no plan measures: nothing marked, and not asked again for a while
+    requests_service.store.quality_plans.return_value = []
+    requests_module.MEASURING.clear()
+    requests_service.file_request(EDREMIT, "edremit", dict(FORM))
+    requests_service.file_request(EDREMIT, "edremit", dict(FORM))
+    requests_service.store.mark_quality_due.assert_not_called()
+    assert requests_service.store.quality_plans.call_count == 2   # once more in all: remembered
 
 
 def test_a_mark_stored_before_marks_said_when_they_are_due_waits_for_its_half_years_end(
