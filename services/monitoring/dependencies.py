@@ -345,21 +345,22 @@ class Monitoring(ServiceStore):
         found = Rollup._get_collection().find({"_id": {"$in": [Rollup.key(plan_id, p) for p in periods]}})
         return {doc["period"]: _record(unpacked(doc, Rollup.PACKED)) for doc in found}
 
-    def slices(self, plan_id, period, municipalities, part=None):
+    def slices(self, plan_id, period, municipalities, part=None, parse=True):
         """{municipality: its stored slice} of a period, of those ``municipalities`` that have one; with
         ``part`` ("indicators", "objectives", or "brief": what a roll-up reads) that part alone, or
-        ("rev") none of them."""
-        return {m: s for (_, m), s in self.slices_of(plan_id, [(period, m) for m in municipalities], part).items()}
+        ("rev") none of them; without ``parse``, the parts as JSON text."""
+        return {m: s for (_, m), s in self.slices_of(plan_id, [(period, m) for m in municipalities], part,
+                                                     parse).items()}
 
-    def slices_of(self, plan_id, pairs, part=None):
+    def slices_of(self, plan_id, pairs, part=None, parse=True):
         """{(period, municipality): its stored slice} of those (period, municipality) ``pairs`` that have
-        one, in one read; ``part`` as in ``slices``. By id: the embedded store answered a filter by
-        plan, period and municipalities by decoding every slice it holds."""
+        one, in one read; ``part`` and ``parse`` as in ``slices``. By id: the embedded store answered a
+        filter by plan, period and municipalities by decoding every slice it holds."""
         ids = sorted({Slice.key(plan_id, period, m) for period, m in pairs})
         fields = None if part is None else {"municipality": 1, "period": 1, "model_version": 1, "rev": 1,
                                             "updated_at": 1, part: 1}
         found = Slice._get_collection().find({"_id": {"$in": ids}}, fields)
-        return {(doc["period"], doc["municipality"]): _record(unpacked(doc, Slice.PACKED)) for doc in found}
+        return {(doc["period"], doc["municipality"]): _record(unpacked(doc, Slice.PACKED, parse)) for doc in found}
 
     def save_rollup(self, plan_id, period, model_version, figures, briefs, previous=None):
         """Compare-and-set on ``rev``: returns False when someone else updated it meanwhile.

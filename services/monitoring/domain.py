@@ -470,9 +470,22 @@ class Index:
         self.indicator = {i["code"]: i for i in plan["indicators"]}
         self.order = {kind: {item["code"]: n for n, item in enumerate(plan.get(kind, ()))}
                       for kind in ("indicators", "objectives")}
+        self.runs = {kind: _runs(plan.get(kind, ())) for kind in ("indicators", "objectives")}
         self.inputs = _grouped([i for i in plan["indicators"] if i.get("contributes_to")], "contributes_to")
         self.borrowed = {source: {i["code"] for i in found} for source, found in
                          _grouped([i for i in plan["indicators"] if i.get("reported_in")], "reported_in").items()}
+
+
+def _runs(items):
+    """The municipalities in the order ``items`` name them first, where each one's items are listed
+    together (None where they are not): its slices joined in that order are in the plan's order."""
+    order = []
+    for item in items:
+        if not order or order[-1] != item["municipality"]:
+            if item["municipality"] in order:
+                return None
+            order.append(item["municipality"])
+    return order
 
 
 class View(dict):
@@ -576,6 +589,21 @@ def assemble(plan, rollup, slices):
     slice read without its indicators has none) in the plan's order."""
     return {"indicators": in_plan_order(plan, "indicators", [e for s in slices for e in s.get("indicators", ())]),
             "objectives": in_plan_order(plan, "objectives", [o for s in slices for o in s["objectives"]]), **rollup}
+
+
+def assemble_text(plan, rollup, slices):
+    """As ``assemble``, with the slices' indicators and objectives read as JSON text (bytes) and
+    joined as text, in the plan's order: {"indicators": text, "objectives": text, **rollup}. None
+    where the plan does not list each municipality's figures together (``Index.runs``): then only
+    sorting the figures puts them in its order."""
+    joined = {}
+    for kind in ("indicators", "objectives"):
+        runs = index(plan).runs[kind]
+        texts = {m: s[kind] for m, s in slices.items() if len(s.get(kind, b"[]")) > 2}
+        if runs is None or not set(texts) <= set(runs):
+            return None
+        joined[kind] = b"[" + b",".join(texts[m][1:-1] for m in runs if m in texts) + b"]"
+    return {**joined, **rollup}
 
 
 def split(figures):

@@ -33,18 +33,18 @@ def pack(value):
     return bson.Binary(_COMPRESSOR.compress(orjson.dumps(value)))
 
 
-def unpack(value):
-    """A packed value as it was: Zstandard, or zlib as releases before packed it; a value stored
-    unpacked (before migration 5) as it is."""
+def unpack(value, parse=True):
+    """A packed value as it was (as its JSON text, without ``parse``): Zstandard, or zlib as
+    releases before packed it; a value stored unpacked (before migration 5) as it is."""
     if not isinstance(value, bytes):
-        return value
+        return value if parse else orjson.dumps(value)
     raw = _DECOMPRESSOR.decompress(value) if value[:4] == ZSTD_FRAME else zlib.decompress(value)
-    return orjson.loads(raw)
+    return orjson.loads(raw) if parse else raw
 
 
-def unpacked(doc, fields):
+def unpacked(doc, fields, parse=True):
     """The document with its packed ``fields`` (those it holds) unpacked."""
-    return {**doc, **{f: unpack(doc[f]) for f in fields if f in doc}}
+    return {**doc, **{f: unpack(doc[f], parse) for f in fields if f in doc}}
 
 
 class PlanModel(Document):

@@ -680,3 +680,29 @@ def test_a_kept_view_carries_its_index_and_plain_plans_share_a_few():
         domain.index(p)
     assert len(domain._INDEXES) == domain._INDEXES_KEPT            # no more plain plans held than a few
     assert all(id(p) in domain._INDEXES for p in plains[-domain._INDEXES_KEPT:])
+
+
+def test_figures_read_as_text_join_their_slices_in_the_plans_order_where_it_lists_each_district_together():
+    import orjson
+    interleaved = plan_of_every_kind("mean")   # its last two indicators: d2's, then d1's again
+    grouped = copy.deepcopy(interleaved)
+    grouped["indicators"].sort(key=lambda i: i["municipality"] == "d2")   # d1's first, then d2's
+    approved = readings(inc__2026_H1=15, dec__2026_H1=90, low__2026_H1=4, zero__2026_H1=1)
+    for p, joins in ((grouped, True), (interleaved, False)):
+        figures = domain.compute_period(p, approved, period("2026-H1"))
+        rollup, parts = domain.split(figures)
+        stored = {m: {kind: orjson.dumps(part[kind]) for kind in part} for m, part in parts.items()}
+        joined = domain.assemble_text(p, rollup, stored)
+        if joins:
+            assert orjson.loads(orjson.dumps({**joined, **{k: orjson.Fragment(joined[k]) for k in parts["d1"]}})) \
+                == figures
+        else:
+            assert joined is None
+    assert domain.index(grouped).runs == {"indicators": ["d1", "d2"], "objectives": ["d1", "d2"]}
+    assert domain.index(interleaved).runs["indicators"] is None
+    # a slice read without its indicators (level=summary) joins none
+    figures = domain.compute_period(grouped, approved, period("2026-H1"))
+    rollup, parts = domain.split(figures)
+    joined = domain.assemble_text(grouped, rollup, {m: {"objectives": orjson.dumps(part["objectives"])}
+                                                    for m, part in parts.items()})
+    assert joined["indicators"] == b"[]" and orjson.loads(joined["objectives"]) == figures["objectives"]
