@@ -162,22 +162,34 @@ def _none_match(etag):
 
 
 class Encoded:
-    """An answer a service wrote as JSON text: sent as it is, never parsed here."""
-    __slots__ = ("data",)
+    """An answer a service wrote as JSON text (``text``), or gzipped (``gzipped``, in base64): sent
+    as it is, never parsed here."""
+    __slots__ = ("data", "packed")
 
-    def __init__(self, text):
-        self.data = text.encode() + b"\n"   # as the app's JSON ends every answer
+    def __init__(self, text=None, gzipped=None):
+        self.data = None if text is None else text.encode() + b"\n"   # as the app's JSON ends every answer
+        self.packed = None if gzipped is None else base64.b64decode(gzipped)
+
+    @classmethod
+    def of(cls, answer):
+        """The service's answer ({"encoded"} or {"gzipped"}), or None when it sent the figures."""
+        if "encoded" in answer or "gzipped" in answer:
+            return cls(answer.get("encoded"), answer.get("gzipped"))
+        return None
 
 
 def _fetched(cache, key, plan_id, fetch, keeps, takes_gzip):
     """(etag, encoded body or None, gzipped body or None) of a read fetched now, kept if it may be."""
     stamp = cache.read_stamp(plan_id)
     body, etag = fetch()
-    data = body.data if isinstance(body, Encoded) else current_app.json.response(body).get_data()
     kept = bool(etag and keeps)
-    # gzipped once, when it is kept (a tenth of its size) or goes to a client that takes it
-    big = len(data) > GZIP_OVER and (kept or takes_gzip)
-    packed = gzip.compress(data, compresslevel=1, mtime=0) if big else None
+    if isinstance(body, Encoded) and body.packed is not None:   # gzipped by the service already
+        data, packed = None, body.packed
+    else:
+        data = body.data if isinstance(body, Encoded) else current_app.json.response(body).get_data()
+        # gzipped once, when it is kept (a tenth of its size) or goes to a client that takes it
+        big = len(data) > GZIP_OVER and (kept or takes_gzip)
+        packed = gzip.compress(data, compresslevel=1, mtime=0) if big else None
     if kept:
         cache.keep(key, plan_id, stamp, (etag, None if packed else data, packed), len(packed or data))
     return etag, data, packed

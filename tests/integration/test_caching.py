@@ -103,21 +103,26 @@ def test_a_big_answer_goes_gzipped_to_whoever_takes_it_and_plain_to_the_rest(sta
     import requests
     from ops.client import token_maker
     from ops.demo import synthetic
+    from ops.processes import wait_until
     plan_id = synthetic.create(token_maker(stack.url, admin), admin, "gz" + secrets.token_hex(2), 1, 300)
-    url = f"{stack.url}/api/v1/plans/{plan_id}"
-    plain = [requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=30) for _ in range(4)]
-    body, etag = plain[0].content, plain[0].headers["ETag"]
-    assert len(body) > GZIP_OVER and "Content-Encoding" not in plain[0].headers and etag.startswith('"')
-    assert all(r.content == body and r.headers["ETag"] == etag for r in plain)   # kept gzipped, sent plain
-    assert "hit" in {r.headers["X-Cache"] for r in plain}
-    packed = requests.get(url, headers={"Accept-Encoding": "gzip"}, stream=True, timeout=30)
-    raw = packed.raw.read(decode_content=False)
-    assert packed.headers["Content-Encoding"] == "gzip" and packed.headers["Vary"] == "Accept-Encoding"
-    assert gzip.decompress(raw) == body and len(raw) < len(body) / 5
-    assert packed.headers["ETag"] == f"W/{etag}"                    # the same figures, another encoding
-    for tag in (etag, f"W/{etag}"):                                # either names what the client holds
-        again = requests.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": tag}, timeout=30)
-        assert again.status_code == 304 and again.content == b""
+    # the plan, and its progress, which monitoring sends gzipped already (a tenth through the broker)
+    progress = f"{stack.url}/api/v1/plans/{plan_id}/progress?period={synthetic.half_years()[0]}&level=indicators"
+    wait_until(lambda: "ETag" in requests.get(progress, timeout=30).headers, 60, what="the adoption's figures stored")
+    for url in (f"{stack.url}/api/v1/plans/{plan_id}", progress):
+        plain = [requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=30) for _ in range(4)]
+        body, etag = plain[0].content, plain[0].headers["ETag"]
+        assert len(body) > GZIP_OVER and "Content-Encoding" not in plain[0].headers and etag.startswith('"')
+        assert all(r.content == body and r.headers["ETag"] == etag for r in plain)   # kept gzipped, sent plain
+        assert "hit" in {r.headers["X-Cache"] for r in plain} and body.endswith(b"}\n")
+        packed = requests.get(url, headers={"Accept-Encoding": "gzip"}, stream=True, timeout=30)
+        raw = packed.raw.read(decode_content=False)
+        assert packed.headers["Content-Encoding"] == "gzip" and packed.headers["Vary"] == "Accept-Encoding"
+        assert gzip.decompress(raw) == body and len(raw) < len(body) / 5
+        assert packed.headers["ETag"] == f"W/{etag}"                    # the same figures, another encoding
+        for tag in (etag, f"W/{etag}"):                                # either names what the client holds
+            again = requests.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": tag}, timeout=30)
+            assert again.status_code == 304 and again.content == b""
+    assert len(plain[0].json()["indicators"]) == 300
 
 
 def test_clients_reading_a_big_plan_nobody_read_yet_wait_for_one_fetch_in_each_worker(stack, admin):

@@ -9,7 +9,9 @@ store would not take fails), their inbox the real one over an in-memory collecti
 No eventlet monkey-patching here: worker_factory only instantiates the class and sets its
 dependencies, and nothing below waits on a green thread.
 """
+import base64
 import copy
+import gzip
 import json
 from types import SimpleNamespace
 from unittest.mock import ANY, call, create_autospec
@@ -414,6 +416,12 @@ def test_progress_goes_to_the_gateway_as_json_text_or_as_figures_where_json_has_
     monitoring._progress = stored
     answer = monitoring.progress(None, korfez.PLAN_ID, "2026-H1", with_revision=True, encoded=True)
     assert json.loads(answer["encoded"]) == figures and answer["revision"] == "1.3.abc"
+    # a big answer gzipped, as the gateway keeps and sends it; a small one as text
+    answer = monitoring.progress(None, korfez.PLAN_ID, "2026-H1", with_revision=True, encoded=True, gzip_over=10)
+    assert json.loads(gzip.decompress(base64.b64decode(answer["gzipped"]))) == figures
+    assert gzip.decompress(base64.b64decode(answer["gzipped"])).endswith(b"}\n") and answer["revision"] == "1.3.abc"
+    assert "encoded" in monitoring.progress(None, korfez.PLAN_ID, "2026-H1", with_revision=True, encoded=True,
+                                            gzip_over=10_000)
     figures["plan"]["realization"] = {50.0}   # a set: no JSON form, so the gateway gets the figures to write
     answer = monitoring.progress(None, korfez.PLAN_ID, "2026-H1", with_revision=True, encoded=True)
     assert answer == {"progress": figures, "revision": "1.3.abc"}

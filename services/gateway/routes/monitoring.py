@@ -4,7 +4,7 @@ import hashlib
 from flask import request
 from flask_smorest import Blueprint
 
-from ..http import Encoded, actor, attachment, call, json_body, repeatable_read
+from ..http import GZIP_OVER, Encoded, actor, attachment, call, json_body, repeatable_read
 
 blp = Blueprint("monitoring", __name__, url_prefix="/api/v1", description="Monitoring and evaluation")
 
@@ -122,8 +122,8 @@ def progress(plan_id):
     options = {"level": request.args.get("level") or "auto", "goal": request.args.get("goal")}
 
     def fetch():
-        answer = monitoring("progress", plan_id, *args, with_revision=True, encoded=True, **options)
-        body = Encoded(answer["encoded"]) if "encoded" in answer else answer["progress"]
+        answer = monitoring("progress", plan_id, *args, with_revision=True, encoded=True, gzip_over=GZIP_OVER, **options)
+        body = Encoded.of(answer) or answer["progress"]
         return body, _etag(answer["revision"], args, options)
     # the same figures for every caller who may read them (progress is public): one entry serves all
     return repeatable_read(("progress", plan_id, args, tuple(options.values())), plan_id, fetch, shared=True)
