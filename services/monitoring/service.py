@@ -594,11 +594,11 @@ class MonitoringService(HealthCheck):
         revision = revision[0] if revision and include is None else None
         if encoded:
             try:
-                text = orjson.dumps(figures, option=orjson.OPT_NON_STR_KEYS)
-                if gzip_over is not None and len(text) > gzip_over:   # with the newline that ends every answer
-                    packed = gzip.compress(text + b"\n", compresslevel=1, mtime=0)
+                written = orjson.dumps(figures, option=orjson.OPT_NON_STR_KEYS)
+                if gzip_over is not None and len(written) > gzip_over:   # with the newline that ends every answer
+                    packed = gzip.compress(written + b"\n", compresslevel=1, mtime=0)
                     return {"gzipped": base64.b64encode(packed).decode(), "revision": revision}
-                return {"encoded": text.decode(), "revision": revision}
+                return {"encoded": written.decode(), "revision": revision}
             except TypeError:   # a value JSON has no plain form for: sent as figures, written by the gateway
                 log.warning("progress of %s %s sent unencoded", plan_id, key, exc_info=True)
                 if text:

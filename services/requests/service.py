@@ -59,6 +59,17 @@ SERVICES = TTLCache(maxsize=16384, ttl=REMEMBER_SECONDS)
 MEASURING = TTLCache(maxsize=4096, ttl=REMEMBER_SECONDS)
 
 
+def _remembered(cache, key, look_up):
+    """What ``cache`` holds for ``key``, else what ``look_up()`` finds, kept unless it is None (what
+    does not exist is never remembered)."""
+    found = cache.get(key)
+    if found is None:
+        found = look_up()
+        if found is not None:
+            cache[key] = found
+    return found
+
+
 class RequestsService(HealthCheck):
     name = SERVICE
 
@@ -79,10 +90,8 @@ class RequestsService(HealthCheck):
     def _municipality(self, mid):
         if not is_identifier(mid):
             raise NotFound(f"No municipality {mid!r}.")
-        found = MUNICIPALITIES.get(mid)
-        if found is None:   # NotFound travels back as NotFound, and is not remembered
-            found = MUNICIPALITIES[mid] = self.registry.get_municipality(None, mid)
-        return found
+        # NotFound travels back as NotFound, and is not remembered
+        return _remembered(MUNICIPALITIES, mid, lambda: self.registry.get_municipality(None, mid))
 
     def _is_staff(self, actor, municipality):
         """Admin; a coordinator or planner of the municipality; the coordinator of its metropolitan."""
@@ -100,12 +109,7 @@ class RequestsService(HealthCheck):
                             "coordinator) may do this.")
 
     def _service(self, mid, code):
-        found = SERVICES.get((mid, code))
-        if found is None:
-            found = self.store.service(mid, code)
-            if found is not None:
-                SERVICES[(mid, code)] = found
-        return found
+        return _remembered(SERVICES, (mid, code), lambda: self.store.service(mid, code))
 
     # -- the catalogue ---------------------------------------------------------------------------
     @rpc
@@ -434,9 +438,7 @@ class RequestsService(HealthCheck):
         figures, which are skipped), and after it, so that a submission which read the half-year
         before the write sees its mark changed and leaves it due. Marked in the request's own call
         rather than on its event, which came back to this service in bursts with the outbox's relay."""
-        calendars = MEASURING.get(mid)
-        if calendars is None:
-            calendars = MEASURING[mid] = {view["calendar"] for view in self.store.quality_plans(mid)}
+        calendars = _remembered(MEASURING, mid, lambda: {view["calendar"] for view in self.store.quality_plans(mid)})
         marks = domain.due_marks(calendars, *times)
         self._mark_quality_due(mid, marks)
         yield
