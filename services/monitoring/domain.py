@@ -16,6 +16,7 @@ settings. A municipality's figures come from its own objectives only.
 import functools
 import math
 from collections import Counter
+from dataclasses import replace
 
 from shared.calendars import parse_period, plan_periods
 from shared.guide import direction_of, year_value_of
@@ -695,6 +696,27 @@ def carried_periods(plan, approved_keys):
 def periods_among(plan, keys):
     """The plan's periods of ``keys``, in the plan's order."""
     return [p for p in plan_periods(plan["calendar"], plan["period"]["start"], plan["period"]["end"]) if p.key in keys]
+
+
+def twin(period):
+    """The period whose figures are ``period``'s wherever no reading names the year itself: a year
+    and its second half-year both read the year to its end (``to_date``); None for a first half."""
+    if period.half == 1:
+        return None
+    return replace(period, half=None if period.half == 2 else 2)
+
+
+def figured_alike(periods, readings):
+    """{period key: its twin's key} among ``periods`` whose figures equal their twin's with these
+    ``readings`` (by_indicator): none of them names the twins' year itself."""
+    keys = {p.key for p in periods}
+    found = {}
+    for period in periods:
+        other = twin(period)
+        if other is not None and other.key in keys and not any(
+                str(period.year) in series for series in readings.values()):
+            found[period.key] = other.key
+    return found
 
 
 def borrowed(plan):

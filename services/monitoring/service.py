@@ -309,23 +309,35 @@ class MonitoringService(HealthCheck):
         return True
 
     def _carry_period(self, plan_id, models, period):
-        """Figure what the carries left of ``period``: the period keys stored, None when another
-        worker is at it."""
-        by, claim = secrets.token_hex(8), f"{plan_id}|{period.key}"
-        if not self.store.claim_carry(claim, by, CARRY_CLAIM_SECONDS):
-            return None
-        try:   # read before the readings: what their approvals approved is in the figures
-            carries = self.store.carries(plan_id, period=period.key)
-            if not carries:
-                return []
-            affected = set().union(*(c.indicators for c in carries))
-            with priority.holding():   # a read of this period waits for the claim
-                written = self._slices(plan_id, models, [period], affected)
-                stored = self._rollups(plan_id, models, [period], affected, written)
-            self.store.carried(carries, period.key)
+        """Figure what the carries left of ``period``, and of its twin when they left no more of the
+        twin than of it (a year and its second half are figured in one pass, mostly alike): the
+        period keys stored, None when another worker is at ``period``."""
+        by, claims, left = secrets.token_hex(8), [], {}
+        try:
+            for each in filter(None, [period, domain.twin(period)]):
+                claim = f"{plan_id}|{each.key}"
+                if not self.store.claim_carry(claim, by, CARRY_CLAIM_SECONDS):
+                    if each is period:
+                        return None
+                    continue
+                claims.append(claim)
+                # read before the readings: what their approvals approved is in the figures
+                left[each] = self.store.carries(plan_id, period=each.key)
+                if not left[period]:
+                    return []
+            affected = set().union(*(c.indicators for c in left[period]))
+            for twin in [p for p in left if p is not period]:
+                if not left[twin] or not set().union(*(c.indicators for c in left[twin])) <= affected:
+                    del left[twin]   # nothing left of it, or more than of the period: figured on its own
+            with priority.holding():   # a read of these periods waits for the claim
+                written = self._slices(plan_id, models, list(left), affected)
+                stored = self._rollups(plan_id, models, list(left), affected, written)
+            for each, carries in left.items():
+                self.store.carried(carries, each.key)
             return stored
         finally:
-            self.store.release_carry(claim, by)
+            for claim in claims:
+                self.store.release_carry(claim, by)
 
     def _taken(self, carries, keys):
         """Take the periods ``keys`` from the ``carries`` that name them: figured, or nothing to figure."""
@@ -408,9 +420,16 @@ class MonitoringService(HealthCheck):
                 codes |= {i["code"] for i in domain.index(model.view).indicators_of.get(m, ())}
         wanted = None if affected is None else codes
         readings = domain.by_indicator(self._approved(plan_id, models[-1].view, wanted))
+        # a year and its second half figured from scratch alike are figured once (figured_alike)
+        alike, from_scratch = domain.figured_alike(list(dict.fromkeys(p for p, _ in pending)), readings), {}
         conflicts = []
         for period, m, model, previous, current in figured:
-            figures = domain.slice_figures(model.view, readings, period, m, current, affected)
+            twin = alike.get(period.key)
+            version, figures = from_scratch.pop((twin, m), (None, None))
+            if current is not None or version != model.version:
+                figures = domain.slice_figures(model.view, readings, period, m, current, affected)
+                if current is None and twin is not None:   # kept until its twin is figured
+                    from_scratch[period.key, m] = (model.version, figures)
             if self.store.save_slice(plan_id, period.key, m, model.version, figures, previous):
                 written.setdefault(period.key, {})[m] = (0 if previous is None else previous.rev + 1, {
                     "objectives": [domain.brief(o) for o in figures["objectives"]],

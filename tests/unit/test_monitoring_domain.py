@@ -368,6 +368,36 @@ def test_incremental_figures_equal_a_full_recompute(batches, key, data):
     assert domain.rollup_figures(p, briefs, domain.by_indicator(approved), target) == rollup
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["inc", "dec", "green1", "ans1", "ans0", "low", "zero"]),
+                          st.sampled_from(KEYS), st.integers(0, 200)), max_size=25),
+       st.sampled_from(["2025", "2026", "2027"]), st.data())
+def test_a_year_is_figured_as_its_second_half_unless_a_reading_names_the_year(batches, year, data):
+    """The service figures a year and its second half once where figured_alike says so: their
+    figures are equal then, every kind of indicator and the roll-up included; a reading of the
+    year itself (which the year prefers to its halves) makes them two."""
+    p = plan_of_every_kind(data.draw(st.sampled_from(["mean", "weighted"])))
+    approved = {}
+    for code, reading_key, value in batches:
+        approved[(code, reading_key)] = ({"numerator": value, "denominator": value + 1} if code.startswith("ans")
+                                         else {"value": value, "weight": 2})
+    second, whole = period(f"{year}-H2"), period(year)
+    alike = domain.figured_alike([second, whole, period(f"{year}-H1")], domain.by_indicator(approved))
+    if any(key == year for _, key in approved):
+        assert alike == {}
+    else:
+        assert alike == {second.key: year, year: second.key}
+        assert domain.compute_period(p, approved, second) == domain.compute_period(p, approved, whole)
+
+
+def test_the_twin_of_a_year_is_its_second_half_and_a_first_half_has_none():
+    assert domain.twin(period("2026")) == period("2026-H2")
+    assert domain.twin(period("1403-H2", "solar_hijri")) == period("1403", "solar_hijri")
+    assert domain.twin(period("2026-H1")) is None
+    # only twins both asked for are figured alike
+    assert domain.figured_alike([period("2026-H2"), period("2027")], {}) == {}
+
+
 # -- readings due ------------------------------------------------------------------------------
 def due_plan(frequency="semiannual", calendar="gregorian", start=2025):
     return {"calendar": calendar, "period": {"start": start, "end": start + 4},

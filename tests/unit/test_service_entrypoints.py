@@ -391,6 +391,43 @@ def test_an_approval_figures_its_period_and_carries_the_rest_of_its_year_and_the
     assert updated[-1] == ["2026-H1", "2026-H2", "2026"]   # its own year only
 
 
+def test_a_carried_period_is_figured_with_its_twin_where_carries_left_it_too(monitoring):
+    """A year and its second half are figured in one pass (figured alike, mostly): both claimed,
+    both taken from their carries; the twin another worker is figuring is left to it."""
+    figured = []
+    monitoring._slices = lambda plan_id, models, periods, codes, **kwargs: figured.append(([p.key for p in periods],
+                                                                                           codes)) or {}
+    monitoring._rollups = lambda plan_id, models, periods, *rest: [p.key for p in periods]
+    models = monitoring.store.models.return_value
+    carries = [SimpleNamespace(id="c1", indicators=["PG1.3.1", "PG5.1.1"], periods=["2027-H2", "2027"]),
+               SimpleNamespace(id="c2", indicators=["PG5.1.1"], periods=["2027"])]
+    monitoring.store.carries.side_effect = lambda plan_id, fields=None, period=None: [
+        c for c in carries if period in (None, *c.periods)]
+    monitoring.store.claim_carry.return_value = True
+    half = domain.period_of(models[-1].view, "2027-H2")
+    assert monitoring._carry_period(korfez.PLAN_ID, models, half) == ["2027-H2", "2027"]
+    assert figured == [(["2027-H2", "2027"], {"PG1.3.1", "PG5.1.1"})]
+    assert monitoring.store.carried.call_args_list == [call([carries[0]], "2027-H2"), call(carries, "2027")]
+    assert [c.args[0] for c in monitoring.store.release_carry.call_args_list] == [
+        f"{korfez.PLAN_ID}|2027-H2", f"{korfez.PLAN_ID}|2027"]
+    monitoring.store.reset_mock()
+    # more left of the year than of its half (another municipality's approval): each on its own
+    carries[1].indicators = ["PG1.1.1"]
+    assert monitoring._carry_period(korfez.PLAN_ID, models, half) == ["2027-H2"]
+    assert figured[-1] == (["2027-H2"], {"PG1.3.1", "PG5.1.1"})
+    assert monitoring.store.carried.call_args_list == [call([carries[0]], "2027-H2")]
+    monitoring.store.reset_mock()
+    # the year held by another worker: the half alone, and only its own claim released
+    carries[1].indicators = ["PG5.1.1"]
+    monitoring.store.claim_carry.side_effect = lambda claim, by, seconds: not claim.endswith("|2027")
+    assert monitoring._carry_period(korfez.PLAN_ID, models, half) == ["2027-H2"]
+    assert figured[-1] == (["2027-H2"], {"PG1.3.1", "PG5.1.1"})
+    assert monitoring.store.carried.call_args_list == [call([carries[0]], "2027-H2")]
+    assert [c.args[0] for c in monitoring.store.release_carry.call_args_list] == [f"{korfez.PLAN_ID}|2027-H2"]
+    # and asked for the year itself: nothing figured here
+    assert monitoring._carry_period(korfez.PLAN_ID, models, domain.period_of(models[-1].view, "2027")) is None
+
+
 def test_a_recompute_takes_every_period_from_the_carries_read_before_it(monitoring):
     """A repair figures every period from the readings: what carries left is in it, and the timer
     does not figure it all again. The carries are read first, so one an approval leaves meanwhile
