@@ -3,16 +3,20 @@
 A green thread keeps the CPU until it waits for I/O, so an event's figuring (tens of milliseconds
 of computing between store calls) holds up every request that reaches the process meanwhile.
 Background work calls ``give_way()`` between its steps: it pauses while the process answers
-requests, for a bounded time so that a steady stream of them does not starve it.
+requests, for a bounded time so that a steady stream of them does not starve it. A request that
+needs what some background work is about to write waits for it instead (``under_way``, ``wait_for``),
+and that work does not give way to it meanwhile.
 """
 import contextlib
 import contextvars
 import time
 
 import eventlet
+from eventlet.event import Event
 
 _answering = set()   # the green threads answering a caller now
 _holding = contextvars.ContextVar("ortak_holding", default=False)
+_under_way = {}   # key -> [how many pieces of background work on it, the Event sent when the last ends]
 
 
 def answering():
@@ -51,3 +55,34 @@ def give_way(most=0.1):
     deadline = time.monotonic() + most
     while _in_hand() and time.monotonic() < deadline:
         eventlet.sleep(0.002)
+
+
+@contextlib.contextmanager
+def under_way(key):
+    """Background work on ``key`` (say, a plan's period being figured): ``wait_for(key)`` waits for it."""
+    entry = _under_way.setdefault(key, [0, Event()])
+    entry[0] += 1
+    try:
+        yield
+    finally:
+        entry[0] -= 1
+        if entry[0] == 0:
+            del _under_way[key]
+            entry[1].send()
+
+
+def wait_for(key, most):
+    """Wait, at most ``most`` seconds, until no background work on ``key`` is under way; that work
+    does not give way to this caller meanwhile (it waits for the work, not the work for it)."""
+    entry = _under_way.get(key)
+    if entry is None:
+        return
+    current = eventlet.getcurrent()
+    answering = current in _answering
+    _answering.discard(current)
+    try:
+        with eventlet.Timeout(most, False):
+            entry[1].wait()
+    finally:
+        if answering:
+            _answering.add(current)

@@ -41,6 +41,7 @@ BELOW_THRESHOLD, OVERDUE = "below_threshold", "overdue"  # the two reasons an in
 SLICE_FIGURES = 20_000   # indicator figures an update holds at once: a district's every period, a few of a big one
 APPROVE_AT_ONCE = 1000   # readings an approval marks before it answers; a bigger one answers 202 (API.md)
 READ_ATTEMPTS = 20   # reads of the stored figures while an update is under way (about 2 s in all)
+APPROVAL_WAIT = 1.0   # seconds a read of a period waits for an approval of it being figured in its process
 # The periods an approval changes besides its own (the rest of its year, later years) are figured
 # together (a Carry): once a plan has had no approval for CARRY_QUIET seconds, or its oldest carry
 # has waited CARRY_AT_MOST; a read of one of them figures that one first, so nobody sees them late.
@@ -251,7 +252,12 @@ class MonitoringService(HealthCheck):
         """Figure the approved period now, with what carries left of it; leave the other periods the
         approval changes (the rest of its year, and the later years of the indicators that carry
         forward) to a Carry: figured when one of them is read, or once the plan's approvals pause
-        (``carry_forward``). ``models``: the plan's adopted versions, loaded once for every period below."""
+        (``carry_forward``). ``models``: the plan's adopted versions, loaded once for every period below.
+        A read of the approved period meanwhile waits for it (``_stored``)."""
+        with priority.under_way((plan_id, approved_key)):
+            self._figure_approval(plan_id, approved_key, affected, models, event_id)
+
+    def _figure_approval(self, plan_id, approved_key, affected, models, event_id):
         view = models[-1].view
         year = [p.key for p in domain.affected_periods(view, approved_key, later=False) if p.key != approved_key]
         carried = set().union(*(domain.carrying(model.view, affected) for model in models))
@@ -694,6 +700,8 @@ class MonitoringService(HealthCheck):
         A slice written after the roll-up read with it is an update under way: read again shortly,
         so the indicators and the roll-up shown together are always of the same approvals."""
         members = domain.figured_municipalities(model.view) if municipality is None else {municipality}
+        # an approval of this period being figured here: shown, as to whoever approved and reads at once
+        priority.wait_for((model.plan_id, key), APPROVAL_WAIT)
         if not self._carried(model, key):
             return None   # still being figured: figured on the spot
         for attempt in range(READ_ATTEMPTS):

@@ -73,3 +73,43 @@ def test_a_worker_holding_what_an_answer_waits_for_does_not_give_way():
     priority.give_way(most=0.02)   # once released, it gives way again
     assert time.monotonic() - started >= 0.015
     answer.kill()
+
+
+def _figure(key, steps, order):
+    with priority.under_way(key):
+        for _ in range(steps):
+            priority.give_way(most=1.0)   # a waiting reader is not an answer it gives way to
+            eventlet.sleep(0.01)
+        order.append("figured")
+
+
+def test_an_answer_needing_what_is_being_figured_waits_for_it_and_it_does_not_give_way():
+    order = []
+    figuring = eventlet.spawn(_figure, ("plan", "2026-H1"), 5, order)
+    eventlet.sleep(0)
+    priority.answering()
+    try:
+        started = time.monotonic()
+        priority.wait_for(("plan", "2026-H1"), most=1.0)
+        waited = time.monotonic() - started
+        order.append("read")
+        assert order == ["figured", "read"] and 0.04 <= waited < 0.5
+        assert eventlet.getcurrent() in priority._answering   # answering again once it has waited
+        started = time.monotonic()
+        priority.wait_for(("plan", "2026-H1"), most=1.0)   # nothing under way now: at once
+        priority.wait_for(("plan", "2026-H2"), most=1.0)
+        assert time.monotonic() - started < 0.01
+    finally:
+        priority.answered()
+    figuring.wait()
+    assert not priority._under_way
+
+
+def test_a_wait_for_what_is_being_figured_is_bounded():
+    order = []
+    figuring = eventlet.spawn(_figure, "key", 100, order)
+    eventlet.sleep(0)
+    started = time.monotonic()
+    priority.wait_for("key", most=0.05)
+    assert 0.04 <= time.monotonic() - started < 0.5 and order == []
+    figuring.kill()

@@ -391,6 +391,29 @@ def test_an_approval_figures_its_period_and_carries_the_rest_of_its_year_and_the
     assert updated[-1] == ["2026-H1", "2026-H2", "2026"]   # its own year only
 
 
+def test_a_read_of_a_period_waits_for_an_approval_of_it_being_figured_in_its_process(monitoring):
+    import eventlet
+    order = []
+
+    def figured(*args, **kwargs):
+        eventlet.sleep(0.05)
+        order.append("figured")
+        return {}
+    monitoring._slices, monitoring._rollups = figured, lambda *args: []
+    monitoring.store.carries.return_value = []
+    monitoring.store.rollup.return_value = None   # what the read finds does not matter here
+    models = monitoring.store.models.return_value
+    model = SimpleNamespace(plan_id=korfez.PLAN_ID, version=1, view=models[-1].view)
+    approval = eventlet.spawn(monitoring._update, korfez.PLAN_ID, "2026-H1", {"PG5.1.1"}, models, "evt_1")
+    eventlet.sleep(0)
+    monitoring._stored(model, "2026-H2", None, True, None)   # another period: at once
+    order.append("read 2026-H2")
+    monitoring._stored(model, "2026-H1", None, True, None)
+    order.append("read 2026-H1")
+    approval.wait()
+    assert order == ["read 2026-H2", "figured", "read 2026-H1"]
+
+
 def test_a_carried_period_is_figured_with_its_twin_where_carries_left_it_too(monitoring):
     """A year and its second half are figured in one pass (figured alike, mostly): both claimed,
     both taken from their carries; the twin another worker is figuring is left to it."""
