@@ -369,13 +369,17 @@ class Monitoring(ServiceStore):
                                                    "period": period}, model_version=model_version, figures=pack(figures),
                                 briefs=pack(briefs))
 
-    def save_slice(self, plan_id, period, municipality, model_version, figures, previous=None):
-        """Compare-and-set on ``rev``, as ``save_rollup``."""
+    @staticmethod
+    def slice_parts(figures):
+        """A slice's figures as they are stored (packed): made once for figures stored twice."""
+        return {"indicators": pack(figures["indicators"]), "objectives": pack(figures["objectives"]),
+                "brief": pack([domain.brief(o) for o in figures["objectives"]])}
+
+    def save_slice(self, plan_id, period, municipality, model_version, parts, previous=None):
+        """Compare-and-set on ``rev``, as ``save_rollup``; ``parts``: ``slice_parts``."""
         return _compare_and_set(Slice, previous, {"_id": Slice.key(plan_id, period, municipality), "plan_id": plan_id,
                                                   "period": period, "municipality": municipality},
-                                model_version=model_version, indicators=pack(figures["indicators"]),
-                                objectives=pack(figures["objectives"]),
-                                brief=pack([domain.brief(o) for o in figures["objectives"]]))
+                                model_version=model_version, **parts)
 
     # -- periods carried, figured later -----------------------------------------------------------
     def carry(self, plan_id, event_id, parts):

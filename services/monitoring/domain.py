@@ -115,7 +115,9 @@ def year_end(series, year, how, by_halves, prefer_year=True):
         first = series.get(first_key)
         if first is not None and second is not None:
             return combine_halves(how, first, second), []
-        missing = [key for key, value in ((first_key, first), (second_key, second)) if value is None]
+        missing = [first_key] if first is None else []
+        if second is None:
+            missing.append(second_key)
     if own is not None:
         return own, []
     return None, (missing if by_halves else [own_key])

@@ -431,12 +431,13 @@ class MonitoringService(HealthCheck):
         conflicts = []
         for period, m, model, previous, current in figured:
             twin = alike.get(period.key)
-            version, figures = from_scratch.pop((twin, m), (None, None))
+            version, figures, parts = from_scratch.pop((twin, m), (None, None, None))
             if current is not None or version != model.version:
                 figures = domain.slice_figures(model.view, readings, period, m, current, affected)
+                parts = self.store.slice_parts(figures)
                 if current is None and twin is not None:   # kept until its twin is figured
-                    from_scratch[period.key, m] = (model.version, figures)
-            if self.store.save_slice(plan_id, period.key, m, model.version, figures, previous):
+                    from_scratch[period.key, m] = (model.version, figures, parts)
+            if self.store.save_slice(plan_id, period.key, m, model.version, parts, previous):
                 written.setdefault(period.key, {})[m] = (0 if previous is None else previous.rev + 1, {
                     "objectives": [domain.brief(o) for o in figures["objectives"]],
                     "indicators": figures["indicators"] if period.key == keep else []})
