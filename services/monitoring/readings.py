@@ -14,6 +14,7 @@ MAX_BATCH = 10_000
 # activity reports) why it deviates from the target and the measures taken (sapma nedeni, tedbirler)
 TEXTS = {"note": 2000, "source": 500, "deviation_reason": 2000, "measures": 2000}
 FIELDS = {"indicator", "municipality", "period", "value", "numerator", "denominator", "weight", *TEXTS}
+NO_TEXTS = dict.fromkeys(TEXTS)   # a reading with no text (most): copied into each, never changed
 
 
 def _text(problems, path, value, limit):
@@ -48,8 +49,9 @@ def check_batch(plan, lines, may_write, today=None):
         if not isinstance(line, dict):
             problems.add(path, "A reading is an object.")
             continue
-        for key in sorted(set(line) - FIELDS):
-            problems.add(f"{path}.{key}", "Unknown field.")
+        if not FIELDS.issuperset(line):
+            for key in sorted(set(line) - FIELDS):
+                problems.add(f"{path}.{key}", "Unknown field.")
         code, municipality = line.get("indicator"), line.get("municipality")
         indicator = indicators.get(code) if isinstance(code, str) else None
         if indicator is None:
@@ -117,7 +119,8 @@ def check_batch(plan, lines, may_write, today=None):
         elif weight is None and indicator is not None and indicator.get("contributes_to") in weight_fed:
             problems.add(f"{path}.weight", f"Indicator {code} feeds the weighted mean "
                                            f"{indicator['contributes_to']}: send the reading's weight.")
-        texts = {name: _text(problems, f"{path}.{name}", line.get(name), limit) for name, limit in TEXTS.items()}
+        texts = NO_TEXTS if TEXTS.keys().isdisjoint(line) else {
+            name: _text(problems, f"{path}.{name}", line.get(name), limit) for name, limit in TEXTS.items()}
         if period is not None and isinstance(code, str) and isinstance(municipality, str):
             key = (code, municipality, period)
             if key in seen:

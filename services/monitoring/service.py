@@ -118,7 +118,7 @@ class MonitoringService(HealthCheck):
         batch, created = self.store.save_batch(batch_id, plan_id, checked, answer, actor, [event], request)
         if not created:
             return _replay(batch, request)  # a concurrent repeat of the same key came first
-        self.store.apply_batch(batch)
+        self.store.apply_batch(batch, checked)
         self.store.relay(self.dispatch, now=True, written=[batch])   # its own event: others are the timer's
         return answer
 
