@@ -370,10 +370,11 @@ class Monitoring(ServiceStore):
                                 briefs=pack(briefs))
 
     @staticmethod
-    def slice_parts(figures):
-        """A slice's figures as they are stored (packed): made once for figures stored twice."""
+    def slice_parts(figures, briefs):
+        """A slice's figures and its objectives' ``briefs`` as they are stored (packed): made once
+        for figures stored twice."""
         return {"indicators": pack(figures["indicators"]), "objectives": pack(figures["objectives"]),
-                "brief": pack([domain.brief(o) for o in figures["objectives"]])}
+                "brief": pack(briefs)}
 
     def save_slice(self, plan_id, period, municipality, model_version, parts, previous=None):
         """Compare-and-set on ``rev``, as ``save_rollup``; ``parts``: ``slice_parts``."""

@@ -431,16 +431,16 @@ class MonitoringService(HealthCheck):
         conflicts = []
         for period, m, model, previous, current in figured:
             twin = alike.get(period.key)
-            version, figures, parts = from_scratch.pop((twin, m), (None, None, None))
+            version, figures, briefs, parts = from_scratch.pop((twin, m), (None, None, None, None))
             if current is not None or version != model.version:
                 figures = domain.slice_figures(model.view, readings, period, m, current, affected)
-                parts = self.store.slice_parts(figures)
+                briefs = [domain.brief(o) for o in figures["objectives"]]
+                parts = self.store.slice_parts(figures, briefs)
                 if current is None and twin is not None:   # kept until its twin is figured
-                    from_scratch[period.key, m] = (model.version, figures, parts)
+                    from_scratch[period.key, m] = (model.version, figures, briefs, parts)
             if self.store.save_slice(plan_id, period.key, m, model.version, parts, previous):
                 written.setdefault(period.key, {})[m] = (0 if previous is None else previous.rev + 1, {
-                    "objectives": [domain.brief(o) for o in figures["objectives"]],
-                    "indicators": figures["indicators"] if period.key == keep else []})
+                    "objectives": briefs, "indicators": figures["indicators"] if period.key == keep else []})
             else:
                 conflicts.append((period, m))
         return conflicts
