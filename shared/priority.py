@@ -71,18 +71,31 @@ def under_way(key):
             entry[1].send()
 
 
+@contextlib.contextmanager
+def _waiting():
+    """The caller waits for background work: that work does not give way to it meanwhile."""
+    current = eventlet.getcurrent()
+    answering = current in _answering
+    _answering.discard(current)
+    try:
+        yield
+    finally:
+        if answering:
+            _answering.add(current)
+
+
 def wait_for(key, most):
     """Wait, at most ``most`` seconds, until no background work on ``key`` is under way; that work
     does not give way to this caller meanwhile (it waits for the work, not the work for it)."""
     entry = _under_way.get(key)
     if entry is None:
         return
-    current = eventlet.getcurrent()
-    answering = current in _answering
-    _answering.discard(current)
-    try:
-        with eventlet.Timeout(most, False):
-            entry[1].wait()
-    finally:
-        if answering:
-            _answering.add(current)
+    with _waiting(), eventlet.Timeout(most, False):
+        entry[1].wait()
+
+
+def pause(seconds):
+    """Sleep while work elsewhere (another process) is awaited: this process's background work goes
+    on meanwhile, as for ``wait_for``."""
+    with _waiting():
+        eventlet.sleep(seconds)

@@ -383,10 +383,14 @@ class Monitoring(ServiceStore):
                                 model_version=model_version, **parts)
 
     # -- periods carried, figured later -----------------------------------------------------------
-    def carry(self, plan_id, event_id, parts):
-        """Leave periods an approval changes to be figured: ``parts``, (indicator codes, period keys)."""
+    def carry(self, plan_id, event_id, parts, figuring=None, seconds=0):
+        """Leave periods an approval changes to be figured: ``parts``, (indicator codes, period keys).
+        ``figuring``: the period the approval figures itself, for ``seconds`` at most: a read of it
+        in any process waits for that (``domain.left_to_figure``)."""
+        now = time.time()
         docs = [{"_id": f"{plan_id}|{event_id}|{n}", "plan_id": plan_id, "indicators": pack(sorted(indicators)),
-                 "periods": list(keys), "at": time.time()}
+                 "periods": list(keys), "at": now,
+                 **({"figuring": figuring, "until": now + seconds} if figuring in keys else {})}
                 for n, (indicators, keys) in enumerate(parts) if indicators and keys]
         for doc in docs:
             try:

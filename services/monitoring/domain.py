@@ -721,6 +721,17 @@ def figured_alike(periods, readings):
     return found
 
 
+def being_figured(carry, key, now):
+    """Whether ``carry`` is an approval's own of the period ``key`` it approved, which that approval
+    figures itself: until the carry's ``until`` (epoch seconds), after which (a crash) anyone may."""
+    return getattr(carry, "figuring", None) == key and getattr(carry, "until", 0) > now
+
+
+def left_to_figure(carries, key, now):
+    """Of ``carries`` naming period ``key``, those anyone may figure (``being_figured``)."""
+    return [c for c in carries if not being_figured(c, key, now)]
+
+
 def borrowed(plan):
     """{plan: indicator codes}: the indicators of objectives this plan counts from the plan they are
     written in (a district's contribution to a joint plan, counted in its own plan too): their

@@ -195,16 +195,18 @@ class Slice(Figures):
 
 
 class Carry(Document):
-    """Periods one approval changes besides its own (the rest of its year; every later year, where
-    its cumulative readings count too), left to be figured with those of the approvals after it:
-    under a stream of approvals one pass figures a region's periods for many, and a read of one of
-    them figures that one first."""
+    """Periods one approval changes (the rest of its year; every later year, where its cumulative
+    readings count too), left to be figured with those of the approvals after it: under a stream of
+    approvals one pass figures a region's periods for many, and a read of one of them figures that
+    one first. Its own period too, which it figures at once: a read of it, in any process, waits."""
     meta = {"db_alias": ALIAS, "collection": "figures_carried", "indexes": ["plan_id"]}
     id = me.StringField(primary_key=True)   # plan|the approval event's id|part: a redelivery leaves no second
     plan_id = me.StringField(required=True)
     indicators = me.BinaryField()   # those figured again in each period, packed: read on every approval
     periods = PlainList()      # the period keys still to be figured
     at = me.FloatField(required=True)   # epoch seconds
+    figuring = me.StringField()   # the period its approval figures itself (a read waits for it) ...
+    until = me.FloatField()       # ... until then at most (epoch seconds): after a crash, anyone's
 
     PACKED = ("indicators",)
 

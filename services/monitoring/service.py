@@ -41,7 +41,9 @@ BELOW_THRESHOLD, OVERDUE = "below_threshold", "overdue"  # the two reasons an in
 SLICE_FIGURES = 20_000   # indicator figures an update holds at once: a district's every period, a few of a big one
 APPROVE_AT_ONCE = 1000   # readings an approval marks before it answers; a bigger one answers 202 (API.md)
 READ_ATTEMPTS = 20   # reads of the stored figures while an update is under way (about 2 s in all)
-APPROVAL_WAIT = 1.0   # seconds a read of a period waits for an approval of it being figured in its process
+APPROVAL_WAIT = 1.0   # seconds a read of a period waits for an approval of it being figured
+APPROVAL_POLL = 0.015   # seconds between looks at the store for one being figured in another process
+FIGURING_SECONDS = 60   # an approval still figuring its period after this has crashed: anyone figures it
 # The periods an approval changes besides its own (the rest of its year, later years) are figured
 # together (a Carry): once a plan has had no approval for CARRY_QUIET seconds, or its oldest carry
 # has waited CARRY_AT_MOST; a read of one of them figures that one first, so nobody sees them late.
@@ -50,6 +52,7 @@ APPROVAL_WAIT = 1.0   # seconds a read of a period waits for an approval of it b
 CARRY_CHECK_SECONDS, CARRY_QUIET, CARRY_AT_MOST = 0.5, 1.0, 60.0
 CARRY_CLAIM_SECONDS = 60   # a period of the biggest plan takes seconds; after a crash another takes over
 CARRY_ROUNDS = 3
+CARRY_FIELDS = {"periods": 1, "at": 1, "figuring": 1, "until": 1}   # what a carry says of who figures it
 SUMMARY_OVER = 500   # indicators: a bigger plan read without a filter is answered in summary (API.md)
 # Figuring a plan takes many store calls; a burst of adoptions or approvals would otherwise take every
 # worker of the process, and reads and submissions (a few calls each) would queue behind them past
@@ -166,7 +169,8 @@ class MonitoringService(HealthCheck):
     def approve(self, actor, plan_id, body):
         """Approve a municipality's submitted readings of a period (or of some indicators). With four
         eyes (the plan's default) nobody approves readings they submitted themselves."""
-        plan = self._plan(actor, plan_id)
+        models = self._models(actor, plan_id)
+        plan = models[-1].view
         municipality, period, indicators, problems = self._scope(plan, plan_id, body)
         problems.raise_if_any("The approval cannot be made as sent.")
         if not speaks_for(actor, plan, municipality):
@@ -188,6 +192,8 @@ class MonitoringService(HealthCheck):
             plan_id=plan_id, municipality=municipality, actor=actor)] if pending else []
         now = len(pending) <= APPROVE_AT_ONCE
         approval = self.store.approve(plan_id, municipality, period, actor, events, pending, now=now, sheet=sheet)
+        if now and events:   # from its answer on, a read of the period (in any process) waits for its figures
+            self._leave(plan_id, events[0]["event_id"], models, period, set(codes))
         if now:   # its own event: others are the timer's
             self.store.relay(self.dispatch, now=True, written=[self.store.outbox_of(approval)])
         return self._approval_answer(approval)
@@ -253,19 +259,31 @@ class MonitoringService(HealthCheck):
         approval changes (the rest of its year, and the later years of the indicators that carry
         forward) to a Carry: figured when one of them is read, or once the plan's approvals pause
         (``carry_forward``). ``models``: the plan's adopted versions, loaded once for every period below.
-        A read of the approved period meanwhile waits for it (``_stored``)."""
+        A read of the approved period meanwhile waits for it (``_stored``): in this process for the
+        figuring itself, in another for the approval's carry of the period to go."""
         with priority.under_way((plan_id, approved_key)):
             self._figure_approval(plan_id, approved_key, affected, models, event_id)
 
-    def _figure_approval(self, plan_id, approved_key, affected, models, event_id):
+    def _leave(self, plan_id, event_id, models, approved_key, affected):
+        """Leave what an approval changes to be figured (a Carry, once per event): its own period, which
+        it figures at once (a read of it waits for that), the rest of its year, and the later years of
+        the indicators that carry forward. Returns the periods left besides its own."""
         view = models[-1].view
         year = [p.key for p in domain.affected_periods(view, approved_key, later=False) if p.key != approved_key]
         carried = set().union(*(domain.carrying(model.view, affected) for model in models))
         later = [p.key for p in domain.carried_periods(view, [approved_key])] if carried else []
-        self.store.carry(plan_id, event_id, [(affected, year), (carried, later)])
+        self.store.carry(plan_id, event_id, [(affected, [approved_key, *year]), (carried, later)],
+                         figuring=approved_key, seconds=FIGURING_SECONDS)
+        return year + later
+
+    def _figure_approval(self, plan_id, approved_key, affected, models, event_id):
+        view = models[-1].view
+        # left once per event: by the approval as it answered, unless it answered 202 (or counts in another plan)
+        others = self._leave(plan_id, event_id, models, approved_key, affected)
         # read before the readings: what their approvals approved is in the figures below. Only the
-        # carries of the municipalities figured here: another's waits for its own approval of this
-        # period, a read or the timer (two approvals at once would both figure every municipality)
+        # carries of the municipalities figured here (this approval's among them): another's waits for
+        # its own approval of this period, a read or the timer (two approvals at once would both
+        # figure every municipality)
         mine = domain.reporting(view, affected)
         left = [c for c in self.store.carries(plan_id, period=approved_key)
                 if domain.reported_by(view, c.indicators, mine)]
@@ -279,7 +297,7 @@ class MonitoringService(HealthCheck):
         rollups = self._rollups(plan_id, models, period, codes, written)
         self.store.carried(left, approved_key)
         # with the periods carried: the gateways forget what they served of them, and a read figures them first
-        self._figures_updated(plan_id, rollups + year + later)
+        self._figures_updated(plan_id, rollups + others)
 
     @timer(interval=CARRY_CHECK_SECONDS)
     def carry_forward(self):
@@ -298,8 +316,9 @@ class MonitoringService(HealthCheck):
         period at a time, each by one worker; again for those left meanwhile (a few rounds: the timer
         comes back for more). False when another worker is figuring one of them."""
         for _ in range(CARRY_ROUNDS):
-            carries = self.store.carries(plan_id, fields={"periods": 1, "at": 1}, period=only)
-            left = {key for c in carries for key in c.periods if only in (None, key)}
+            carries, now = self.store.carries(plan_id, fields=CARRY_FIELDS, period=only), time.time()
+            left = {key for c in carries for key in c.periods
+                    if only in (None, key) and not domain.being_figured(c, key, now)}
             if not left:
                 break
             models, stored, free = self.store.models(plan_id), [], True
@@ -328,7 +347,7 @@ class MonitoringService(HealthCheck):
                     continue
                 claims.append(claim)
                 # read before the readings: what their approvals approved is in the figures
-                left[each] = self.store.carries(plan_id, period=each.key)
+                left[each] = domain.left_to_figure(self.store.carries(plan_id, period=each.key), each.key, time.time())
                 if not left[period]:
                     return []
             affected = set().union(*(c.indicators for c in left[period]))
@@ -352,9 +371,11 @@ class MonitoringService(HealthCheck):
 
     def _carried(self, model, key):
         """Whether the stored figures of period ``key`` count every approval handled so far: what
-        carries left of it is figured first, by this worker or by the one already at it."""
+        carries left of it is figured first, by this worker or by the one already at it; an
+        approval of it that another process is figuring is waited for, APPROVAL_WAIT at most."""
+        deadline = time.monotonic() + APPROVAL_WAIT
         for attempt in range(READ_ATTEMPTS):
-            if not self.store.carries(model.plan_id, fields={"at": 1}, period=key):
+            if not self._left_of(model.plan_id, key, deadline):
                 return True
             try:
                 if self._carry(model.plan_id, only=key):
@@ -363,6 +384,16 @@ class MonitoringService(HealthCheck):
                 pass
             time.sleep(0.01 * (attempt + 1))
         return False
+
+    def _left_of(self, plan_id, key, deadline):
+        """The carries of period ``key`` left to figure, once no approval of it is being figured (or
+        at the monotonic ``deadline``, when what those approvals figure is not waited for)."""
+        while True:
+            carries = self.store.carries(plan_id, fields=CARRY_FIELDS, period=key)
+            left = domain.left_to_figure(carries, key, time.time())
+            if len(left) == len(carries) or time.monotonic() >= deadline:
+                return left
+            priority.pause(APPROVAL_POLL)
 
     def _figures_updated(self, plan_id, periods):
         """Say that stored figures changed (the gateways drop what they served of them): after the

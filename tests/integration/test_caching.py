@@ -1,5 +1,6 @@
 """Reads without the round trip: the gateway remembers checked tokens and sessions and what it
 served, and forgets them when an event says they changed (revoked, ended, new figures)."""
+import secrets
 import time
 
 import pytest
@@ -46,7 +47,6 @@ def test_a_revoked_token_is_refused_on_every_worker_within_a_second(stack, admin
 
 
 def test_a_logged_out_or_disabled_session_is_the_public_within_a_second(stack, admin, draft, person_for):
-    import secrets
     username, password = f"cache.{secrets.token_hex(4)}", "Körfez " + secrets.token_urlsafe(12)
     admin.post("/users", {"username": username, "display_name": "Cache", "role": "coordinator",
                           "municipality": "balikesir", "password": password}, expect=201)
@@ -99,7 +99,6 @@ def test_a_plan_read_has_its_etag_and_is_served_again_without_the_registry(stack
 
 def test_a_big_answer_goes_gzipped_to_whoever_takes_it_and_plain_to_the_rest(stack, admin):
     import gzip
-    import secrets
     import requests
     from ops.client import token_maker
     from ops.demo import synthetic
@@ -126,7 +125,6 @@ def test_a_big_answer_goes_gzipped_to_whoever_takes_it_and_plain_to_the_rest(sta
 
 
 def test_clients_reading_a_big_plan_nobody_read_yet_wait_for_one_fetch_in_each_worker(stack, admin):
-    import secrets
     import threading
     import requests
     from ops.client import token_maker
@@ -205,7 +203,7 @@ def test_progress_has_an_etag_and_a_read_after_an_approval_shows_the_new_figures
 
 
 def test_two_monitoring_processes_taking_approvals_at_once_keep_the_figures_right(
-        stack, adopted, token_for, coordinator, public, store_uri, run_id):
+        stack, adopted, admin, token_for, coordinator, public, store_uri, run_id):
     import subprocess
     import sys
     from concurrent.futures import ThreadPoolExecutor
@@ -299,5 +297,24 @@ def test_two_monitoring_processes_taking_approvals_at_once_keep_the_figures_righ
         assert by_code(public.get(f"/plans/{adopted}/progress?period=2026-H1")) == \
             {i["code"]: i for key, part in incremental["slices"].items() if key.startswith(f"{adopted}:2026-H1:")
              for i in part["indicators"]}
+
+        # whoever approves and reads at once sees the approval, whichever process figures it and
+        # whichever answers the read (a read of a period waits for an approval of it being figured):
+        # districts of a thousand indicators, whose figuring takes long enough to be caught at it
+        from ops.demo import synthetic
+        from tests.stack import until_monitoring_has
+        prefix = "twice" + secrets.token_hex(2)
+        plan_id = synthetic.create(token_for, admin, prefix, 2, 1000)
+        reader = token_for("viewer")
+        until_monitoring_has(reader, plan_id, synthetic.YEARS[-1])
+        for count, period in enumerate(synthetic.half_years()[:3], start=1):
+            for n in (1, 2):
+                planner = token_for("planner", f"{prefix}-d{n}")
+                planner.post(f"/plans/{plan_id}/readings", {"readings": synthetic.readings(prefix, n, 1000, period)},
+                             expect=202)
+                planner.post(f"/plans/{plan_id}/readings/approve", {"municipality": f"{prefix}-d{n}", "period": period})
+                figures = reader.get(f"/plans/{plan_id}/progress?period={period}&municipality={prefix}-d{n}"
+                                     "&level=indicators")["indicators"]
+                assert len(figures) == 1000 and {i["C"] for i in figures} == {count}, (period, n)   # cumulative
     finally:
         stack.remove_replica("monitoring")

@@ -29,6 +29,21 @@ def test_a_carry_is_kept_once_per_event_and_read_by_plan_oldest_first(monitoring
     monitoring_store.carried([], "2025")
 
 
+def test_an_approvals_carry_of_the_period_it_figures_says_so_until_its_time_runs_out(monitoring_store):
+    import time
+    from services.monitoring import domain
+    from services.monitoring.service import CARRY_FIELDS
+    monitoring_store.carry("p", "e1", [({"I1"}, ["2025-H1", "2025-H2", "2025"]), ({"I1"}, ["2026"])],
+                           figuring="2025-H1", seconds=60)
+    marked, later = monitoring_store.carries("p", fields=CARRY_FIELDS)
+    assert (marked.figuring, later.periods) == ("2025-H1", ["2026"]) and not hasattr(later, "figuring")
+    assert time.time() + 55 < marked.until <= time.time() + 60
+    now = time.time()
+    assert domain.left_to_figure([marked], "2025-H1", now) == []            # its approval's to figure
+    assert domain.left_to_figure([marked], "2025-H2", now) == [marked]      # the rest of its year: anyone's
+    assert domain.left_to_figure([marked], "2025-H1", marked.until) == [marked]   # run out: a crash
+
+
 def test_a_carry_an_earlier_release_wrote_names_the_periods_after_its_approved_year(monitoring_store):
     monitoring_store.keep_model({"id": "p", "calendar": "gregorian", "period": {"start": 2025, "end": 2026},
                                 "indicators": [], "objectives": []}, 1, None)

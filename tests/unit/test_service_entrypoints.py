@@ -14,7 +14,7 @@ import copy
 import gzip
 import json
 from types import SimpleNamespace
-from unittest.mock import ANY, call, create_autospec
+from unittest.mock import ANY, call, create_autospec, patch
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -24,6 +24,7 @@ from ops.demo import korfez
 from services.consultation.dependencies import Consultations
 from services.consultation.service import ConsultationService
 from services.monitoring import domain
+from services.monitoring.service import APPROVAL_POLL, FIGURING_SECONDS
 from services.plan_registry.service import PlanRegistry
 from services.requests.dependencies import Requests
 from services.requests import service as requests_module
@@ -368,8 +369,10 @@ def test_an_approval_figures_its_period_and_carries_the_rest_of_its_year_and_the
     later = ["2027-H1", "2027-H2", "2027", "2028-H1", "2028-H2", "2028", "2029-H1", "2029-H2", "2029"]
     # PG1.3.1 is cumulative (and feeds the cumulative BG1); PG5.1.1 is measured against its own year
     monitoring._update(korfez.PLAN_ID, "2026-H1", {"PG5.1.1", "PG1.3.1"}, models, "evt_1")
+    # its own period too, marked as figured by it: a read of it in another process waits for that
     monitoring.store.carry.assert_called_once_with(korfez.PLAN_ID, "evt_1", [
-        ({"PG5.1.1", "PG1.3.1"}, ["2026-H2", "2026"]), ({"PG1.3.1"}, later)])
+        ({"PG5.1.1", "PG1.3.1"}, ["2026-H1", "2026-H2", "2026"]), ({"PG1.3.1"}, later)],
+        figuring="2026-H1", seconds=FIGURING_SECONDS)
     assert figured == [(["2026-H1"], {"PG5.1.1", "PG1.3.1"})]
     assert updated[-1] == ["2026-H1", "2026-H2", "2026", *later]
     monitoring.store.carry.reset_mock()
@@ -384,8 +387,8 @@ def test_an_approval_figures_its_period_and_carries_the_rest_of_its_year_and_the
     monitoring.store.carries.side_effect = lambda plan_id, fields=None, period=None: [
         c for c in carries if period in (None, *c.periods)]   # as the store selects them
     monitoring._update(korfez.PLAN_ID, "2026-H1", {"PG5.1.1"}, models, "evt_2")
-    monitoring.store.carry.assert_called_once_with(korfez.PLAN_ID, "evt_2", [({"PG5.1.1"}, ["2026-H2", "2026"]),
-                                                                            (set(), [])])
+    monitoring.store.carry.assert_called_once_with(korfez.PLAN_ID, "evt_2", [
+        ({"PG5.1.1"}, ["2026-H1", "2026-H2", "2026"]), (set(), [])], figuring="2026-H1", seconds=FIGURING_SECONDS)
     assert figured[-1] == (["2026-H1"], {"PG5.1.1", "PG5.1.2"})
     monitoring.store.carried.assert_called_with([left], "2026-H1")
     assert updated[-1] == ["2026-H1", "2026-H2", "2026"]   # its own year only
@@ -412,6 +415,44 @@ def test_a_read_of_a_period_waits_for_an_approval_of_it_being_figured_in_its_pro
     order.append("read 2026-H1")
     approval.wait()
     assert order == ["read 2026-H2", "figured", "read 2026-H1"]
+
+
+def test_a_read_of_a_period_waits_for_an_approval_of_it_being_figured_in_another_process(monitoring):
+    """That approval's carry of its period says so (``figuring``, ``until``): the read waits until it
+    goes, figuring nothing itself; past APPROVAL_WAIT, or once the mark has run out (a crash), the
+    read no longer waits for it."""
+    import time
+    models = monitoring.store.models.return_value
+    model = SimpleNamespace(plan_id=korfez.PLAN_ID, version=1, view=models[-1].view)
+    mine = SimpleNamespace(id="c1", indicators=["PG5.1.1"], periods=["2026-H1", "2026"], at=time.time(),
+                           figuring="2026-H1", until=time.time() + 60)
+    looks = []
+
+    def carries(plan_id, fields=None, period=None):
+        looks.append(time.monotonic())
+        return [mine] if len(looks) < 4 else []   # the other process is done at the fourth look
+    monitoring.store.carries.side_effect = carries
+    monitoring._carry = lambda *args, **kwargs: pytest.fail("figured by the read")
+    started = time.monotonic()
+    assert monitoring._carried(model, "2026-H1")
+    assert len(looks) == 4 and looks[-1] - started >= 3 * APPROVAL_POLL
+    # another period it carries to is anyone's to figure: the read figures it at once
+    figured = []
+    monitoring.store.carries.side_effect = lambda plan_id, fields=None, period=None: [mine] if not figured else []
+    monitoring._carry = lambda plan_id, only=None: figured.append(only) or True
+    assert monitoring._carried(model, "2026") and figured == ["2026"]
+    # still figuring past the wait: the figures as stored, not figured again here
+    monitoring.store.carries.side_effect = lambda plan_id, fields=None, period=None: [mine]
+    monitoring._carry = lambda *args, **kwargs: pytest.fail("figured by the read")
+    with patch("services.monitoring.service.APPROVAL_WAIT", 0.05):
+        started = time.monotonic()
+        assert monitoring._carried(model, "2026-H1")
+        assert 0.05 <= time.monotonic() - started < 0.5
+    # the mark run out (the approval's process died): the read figures it
+    mine.until, figured[:] = time.time() - 1, []
+    monitoring.store.carries.side_effect = lambda plan_id, fields=None, period=None: [mine] if not figured else []
+    monitoring._carry = lambda plan_id, only=None: figured.append(only) or True
+    assert monitoring._carried(model, "2026-H1") and figured == ["2026-H1"]
 
 
 def test_a_carried_period_is_figured_with_its_twin_where_carries_left_it_too(monitoring):
@@ -449,6 +490,15 @@ def test_a_carried_period_is_figured_with_its_twin_where_carries_left_it_too(mon
     assert [c.args[0] for c in monitoring.store.release_carry.call_args_list] == [f"{korfez.PLAN_ID}|2027-H2"]
     # and asked for the year itself: nothing figured here
     assert monitoring._carry_period(korfez.PLAN_ID, models, domain.period_of(models[-1].view, "2027")) is None
+    monitoring.store.reset_mock()
+    # an approval's own carry of the half it figures (in another process) is left to that approval
+    import time
+    monitoring.store.claim_carry.side_effect = None
+    carries.append(SimpleNamespace(id="c3", indicators=["PG1.1.1"], periods=["2027-H2"], figuring="2027-H2",
+                                   until=time.time() + 60))
+    assert monitoring._carry_period(korfez.PLAN_ID, models, half) == ["2027-H2", "2027"]
+    assert figured[-1] == (["2027-H2", "2027"], {"PG1.3.1", "PG5.1.1"})
+    assert monitoring.store.carried.call_args_list == [call([carries[0]], "2027-H2"), call(carries[:2], "2027")]
 
 
 def test_a_recompute_takes_every_period_from_the_carries_read_before_it(monitoring):
@@ -521,6 +571,13 @@ def test_an_approval_by_a_second_pair_of_eyes_is_stored_with_its_event(monitorin
     [event] = events
     assert (event["type"], event["payload"]["indicators"], event["payload"]["count"]) == (
         ev.READINGS_APPROVED, ["PG5.1.1", "PG5.1.2"], 2)
+    # what it leaves to figure is left as it answers (before its event goes), its own period marked:
+    # a read of that period in any process from then on waits for its figures
+    assert [c[0] for c in monitoring.store.method_calls if c[0] in ("carry", "relay")] == ["carry", "relay"]
+    kept = monitoring.store.carry.call_args
+    assert kept.args[:2] == (korfez.PLAN_ID, event["event_id"]) and kept.args[2][0] == (
+        {"PG5.1.1", "PG5.1.2"}, ["2026-H1", "2026-H2", "2026"])
+    assert kept.kwargs == {"figuring": "2026-H1", "seconds": FIGURING_SECONDS}
     # its own event relayed at once (the approval as stored, not a search of every outbox)
     monitoring.store.outbox_of.assert_called_once_with(monitoring.store.approve.return_value)
     monitoring.store.relay.assert_called_once_with(monitoring.dispatch, now=True,
@@ -537,6 +594,7 @@ def test_a_big_approval_is_left_to_the_timer(monitoring):
     assert monitoring.store.approve.call_args.kwargs == {"now": False, "sheet": None}
     assert [r["_id"] for r in monitoring.store.approve.call_args.args[5]] == [r["_id"] for r in pending]
     monitoring.store.relay.assert_not_called()   # the event leaves with the applied approval
+    monitoring.store.carry.assert_not_called()   # and its figures are waited for once it is applied
 
 
 # --- requests: the service-quality consumer ------------------------------------------------
