@@ -475,6 +475,7 @@ class Index:
                       for kind in ("indicators", "objectives")}
         self.runs = {kind: _runs(plan.get(kind, ())) for kind in ("indicators", "objectives")}
         self.inputs = _grouped([i for i in plan["indicators"] if i.get("contributes_to")], "contributes_to")
+        self.feeds = {i["code"]: i["contributes_to"] for i in plan["indicators"] if i.get("contributes_to")}
         self.borrowed = {source: {i["code"] for i in found} for source, found in
                          _grouped([i for i in plan["indicators"] if i.get("reported_in")], "reported_in").items()}
 
@@ -570,9 +571,12 @@ def rollup_figures(plan, objectives, readings, period, previous=None, affected=N
 
 
 def fed_by(plan, codes):
-    """The regional indicators that readings of ``codes`` feed."""
-    indicators = index(plan).indicator
-    return {indicators[c].get("contributes_to") for c in codes if c in indicators} - {None}
+    """The regional indicators that readings of ``codes`` feed: looked up from the fewer of the
+    two (an approval names a district's thousand indicators; a few of them feed a regional one)."""
+    feeds = index(plan).feeds
+    if isinstance(codes, (set, frozenset, dict)) and len(feeds) < len(codes):
+        return {regional for code, regional in feeds.items() if code in codes}
+    return {feeds[c] for c in codes if c in feeds}
 
 
 def regional_inputs(plan, regional_codes):

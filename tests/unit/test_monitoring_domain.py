@@ -651,6 +651,9 @@ def test_a_plans_index_answers_as_a_scan_of_it_and_follows_a_plan_changed_in_sha
     assert [o["code"] for o in found.objectives_of["d2"]] == ["H1.2"]
     assert domain.figured_municipalities(p) == ["d1", "d2"]
     assert domain.fed_by(p, {"ans1", "inc"}) == {"R-ans"}
+    # looked up from the fewer: the codes or the indicators that feed one
+    assert domain.fed_by(p, {"ans1", "inc", "dec", "unknown"}) == {"R-ans"} == domain.fed_by(p, ["inc", "ans0"])
+    assert domain.fed_by(p, {"inc", "dec", "unknown"}) == set() == domain.fed_by(p, ())
     assert domain.regional_inputs(p, {"R-ans"}) == {"ans1", "ans0"}
     p["indicators"].append({**p["indicators"][0], "code": "inc3", "municipality": "d3", "objective": "H1.1"})
     assert domain.figured_municipalities(p) == ["d1", "d2", "d3"]    # an indicator more: indexed again
