@@ -2,6 +2,21 @@
 import time
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry, reraise
+
+
+class Reconnect(Retry):
+    """An idempotent request (GET, PUT, DELETE) sent again, once, on a new connection when the
+    kept-alive one it went out on was being closed by the gateway (its keepalive ran out at that
+    moment): the server never answered it. A POST is not (``patiently`` sends it again, with its
+    Idempotency-Key), nor a request that timed out waiting for its answer."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if isinstance(error, ReadTimeoutError):
+            raise reraise(type(error), error, _stacktrace)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 class ApiError(Exception):
@@ -19,6 +34,8 @@ class Client:
     def __init__(self, url, token=None, timeout=30):
         self.url = url.rstrip("/")
         self.session = requests.Session()
+        self.session.mount("http://", HTTPAdapter(max_retries=Reconnect(total=1, connect=0, read=1, other=0, status=0,
+                                                                        redirect=False, raise_on_status=False)))
         self.timeout = timeout
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
@@ -31,12 +48,17 @@ class Client:
 
     def patiently(self, method, path, body, key=None, attempts=30, pause=0.5):
         """A write as a careful district tool sends it: again after a 503 or a dropped connection,
-        with the same Idempotency-Key (so it is made once); the first other answer."""
+        with the same Idempotency-Key (so it is made once); the first other answer. ``body``: what
+        to send as JSON, or its JSON text (bytes) as a tool that wrote it already sends it."""
         headers = {"Idempotency-Key": key} if key else {}
+        sent = {"json": body}
+        if isinstance(body, bytes):
+            headers["Content-Type"] = "application/json"
+            sent = {"data": body}
         last = None
         for _ in range(attempts):
             try:
-                last = self.request(method, path, json=body, headers=headers)
+                last = self.request(method, path, headers=headers, **sent)
             except requests.RequestException as exc:
                 last = exc
             else:

@@ -383,20 +383,25 @@ class Monitoring(ServiceStore):
                                 model_version=model_version, **parts)
 
     # -- periods carried, figured later -----------------------------------------------------------
-    def carry(self, plan_id, event_id, parts, figuring=None, seconds=0):
+    def carry(self, plan_id, event_id, parts, figuring=None, seconds=0, known=()):
         """Leave periods an approval changes to be figured: ``parts``, (indicator codes, period keys).
         ``figuring``: the period the approval figures itself, for ``seconds`` at most: a read of it
-        in any process waits for that (``domain.left_to_figure``)."""
+        in any process waits for that (``domain.left_to_figure``). The part naming it is written
+        last, so once it is kept every part is: nothing is written when it is among the carry ids
+        ``known`` (as the caller read them). Returns that part as read (none without ``figuring``)."""
         now = time.time()
-        docs = [{"_id": f"{plan_id}|{event_id}|{n}", "plan_id": plan_id, "indicators": pack(sorted(indicators)),
+        docs = [{"_id": f"{plan_id}|{event_id}|{n}", "plan_id": plan_id, "indicators": sorted(indicators),
                  "periods": list(keys), "at": now,
                  **({"figuring": figuring, "until": now + seconds} if figuring in keys else {})}
                 for n, (indicators, keys) in enumerate(parts) if indicators and keys]
-        for doc in docs:
-            try:
-                Carry._get_collection().insert_one(doc)
-            except DuplicateKeyError:
-                pass   # the same event delivered again
+        marked = [doc for doc in docs if "figuring" in doc]
+        if not any(doc["_id"] in known for doc in marked):
+            for doc in sorted(docs, key=lambda d: "figuring" in d):
+                try:
+                    Carry._get_collection().insert_one({**doc, "indicators": pack(doc["indicators"])})
+                except DuplicateKeyError:
+                    pass   # the same event delivered again
+        return [_record(dict(doc)) for doc in marked]
 
     def carries(self, plan_id=None, fields=None, period=None):
         """The carries left (of ``plan_id``, or of every plan; naming ``period``, when given), oldest

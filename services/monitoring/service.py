@@ -264,22 +264,21 @@ class MonitoringService(HealthCheck):
         with priority.under_way((plan_id, approved_key)):
             self._figure_approval(plan_id, approved_key, affected, models, event_id)
 
-    def _leave(self, plan_id, event_id, models, approved_key, affected):
-        """Leave what an approval changes to be figured (a Carry, once per event): its own period, which
-        it figures at once (a read of it waits for that), the rest of its year, and the later years of
-        the indicators that carry forward. Returns the periods left besides its own."""
+    def _leave(self, plan_id, event_id, models, approved_key, affected, known=()):
+        """Leave what an approval changes to be figured (a Carry, once per event; ``known``: the
+        carry ids read, store.carry): its own period, which it figures at once (a read of it waits
+        for that), the rest of its year, and the later years of the indicators that carry forward.
+        Returns (the periods left besides its own, the carry of its own)."""
         view = models[-1].view
         year = [p.key for p in domain.affected_periods(view, approved_key, later=False) if p.key != approved_key]
         carried = set().union(*(domain.carrying(model.view, affected) for model in models))
         later = [p.key for p in domain.carried_periods(view, [approved_key])] if carried else []
-        self.store.carry(plan_id, event_id, [(affected, [approved_key, *year]), (carried, later)],
-                         figuring=approved_key, seconds=FIGURING_SECONDS)
-        return year + later
+        own = self.store.carry(plan_id, event_id, [(affected, [approved_key, *year]), (carried, later)],
+                               figuring=approved_key, seconds=FIGURING_SECONDS, known=known)
+        return year + later, own
 
     def _figure_approval(self, plan_id, approved_key, affected, models, event_id):
         view = models[-1].view
-        # left once per event: by the approval as it answered, unless it answered 202 (or counts in another plan)
-        others = self._leave(plan_id, event_id, models, approved_key, affected)
         # read before the readings: what their approvals approved is in the figures below. Only the
         # carries of the municipalities figured here (this approval's among them): another's waits for
         # its own approval of this period, a read or the timer (two approvals at once would both
@@ -287,6 +286,10 @@ class MonitoringService(HealthCheck):
         mine = domain.reporting(view, affected)
         left = [c for c in self.store.carries(plan_id, period=approved_key)
                 if domain.reported_by(view, c.indicators, mine)]
+        # this approval's own carry: left as it answered, unless it answered 202 (or counts in another plan)
+        known = {c.id for c in left}
+        others, own = self._leave(plan_id, event_id, models, approved_key, affected, known)
+        left += [c for c in own if c.id not in known]
         codes = affected.union(*(c.indicators for c in left))
         period = [domain.period_of(view, approved_key)]
         written = self._slices(plan_id, models, period, codes, keep=approved_key)

@@ -33,9 +33,17 @@ def test_an_approvals_carry_of_the_period_it_figures_says_so_until_its_time_runs
     import time
     from services.monitoring import domain
     from services.monitoring.service import CARRY_FIELDS
-    monitoring_store.carry("p", "e1", [({"I1"}, ["2025-H1", "2025-H2", "2025"]), ({"I1"}, ["2026"])],
-                           figuring="2025-H1", seconds=60)
-    marked, later = monitoring_store.carries("p", fields=CARRY_FIELDS)
+    [own] = monitoring_store.carry("p", "e1", [({"I1"}, ["2025-H1", "2025-H2", "2025"]), ({"I1"}, ["2026"])],
+                                   figuring="2025-H1", seconds=60)
+    marked, later = sorted(monitoring_store.carries("p", fields=CARRY_FIELDS), key=lambda c: c.id)
+    assert (own.id, own.indicators, own.periods, own.until) == (marked.id, ["I1"], marked.periods, marked.until)
+    # kept with every part once the marked one is: known to the caller, nothing is written again
+    Carry._get_collection().delete_one({"_id": later.id})
+    monitoring_store.carry("p", "e1", [({"I1"}, ["2025-H1"]), ({"I1"}, ["2026"])], figuring="2025-H1", seconds=60,
+                           known={own.id})
+    assert [c.id for c in monitoring_store.carries("p")] == [own.id]
+    monitoring_store.carry("p", "e1", [({"I1"}, ["2025-H1"]), ({"I1"}, ["2026"])], figuring="2025-H1", seconds=60)
+    assert sorted(c.id for c in monitoring_store.carries("p")) == [own.id, later.id]   # not known: the missing part kept
     assert (marked.figuring, later.periods) == ("2025-H1", ["2026"]) and not hasattr(later, "figuring")
     assert time.time() + 55 < marked.until <= time.time() + 60
     now = time.time()

@@ -372,7 +372,7 @@ def test_an_approval_figures_its_period_and_carries_the_rest_of_its_year_and_the
     # its own period too, marked as figured by it: a read of it in another process waits for that
     monitoring.store.carry.assert_called_once_with(korfez.PLAN_ID, "evt_1", [
         ({"PG5.1.1", "PG1.3.1"}, ["2026-H1", "2026-H2", "2026"]), ({"PG1.3.1"}, later)],
-        figuring="2026-H1", seconds=FIGURING_SECONDS)
+        figuring="2026-H1", seconds=FIGURING_SECONDS, known=set())
     assert figured == [(["2026-H1"], {"PG5.1.1", "PG1.3.1"})]
     assert updated[-1] == ["2026-H1", "2026-H2", "2026", *later]
     monitoring.store.carry.reset_mock()
@@ -386,11 +386,16 @@ def test_an_approval_figures_its_period_and_carries_the_rest_of_its_year_and_the
                SimpleNamespace(id="c3", indicators=["PG5.1.2", other], periods=["2026-H1"])]
     monitoring.store.carries.side_effect = lambda plan_id, fields=None, period=None: [
         c for c in carries if period in (None, *c.periods)]   # as the store selects them
+    # (its own carry, kept as the approval answered, is among those read: the store writes nothing
+    # then; else it is written and answered, and taken from with the others)
+    own = SimpleNamespace(id="own", indicators=["PG5.1.1"], periods=["2026-H1", "2026-H2", "2026"])
+    monitoring.store.carry.return_value = [own]
     monitoring._update(korfez.PLAN_ID, "2026-H1", {"PG5.1.1"}, models, "evt_2")
     monitoring.store.carry.assert_called_once_with(korfez.PLAN_ID, "evt_2", [
-        ({"PG5.1.1"}, ["2026-H1", "2026-H2", "2026"]), (set(), [])], figuring="2026-H1", seconds=FIGURING_SECONDS)
+        ({"PG5.1.1"}, ["2026-H1", "2026-H2", "2026"]), (set(), [])], figuring="2026-H1", seconds=FIGURING_SECONDS,
+        known={"c1"})
     assert figured[-1] == (["2026-H1"], {"PG5.1.1", "PG5.1.2"})
-    monitoring.store.carried.assert_called_with([left], "2026-H1")
+    monitoring.store.carried.assert_called_with([left, own], "2026-H1")
     assert updated[-1] == ["2026-H1", "2026-H2", "2026"]   # its own year only
 
 
@@ -577,7 +582,7 @@ def test_an_approval_by_a_second_pair_of_eyes_is_stored_with_its_event(monitorin
     kept = monitoring.store.carry.call_args
     assert kept.args[:2] == (korfez.PLAN_ID, event["event_id"]) and kept.args[2][0] == (
         {"PG5.1.1", "PG5.1.2"}, ["2026-H1", "2026-H2", "2026"])
-    assert kept.kwargs == {"figuring": "2026-H1", "seconds": FIGURING_SECONDS}
+    assert kept.kwargs == {"figuring": "2026-H1", "seconds": FIGURING_SECONDS, "known": ()}
     # its own event relayed at once (the approval as stored, not a search of every outbox)
     monitoring.store.outbox_of.assert_called_once_with(monitoring.store.approve.return_value)
     monitoring.store.relay.assert_called_once_with(monitoring.dispatch, now=True,
