@@ -338,7 +338,13 @@ class Monitoring(ServiceStore):
 
     # -- figures: a slice per municipality and a roll-up per period -------------------------------
     def rollup(self, plan_id, period):
-        return self.rollups(plan_id, [period]).get(period)
+        """A period's stored roll-up as a read takes it: with the revisions of its slices' briefs
+        (``revs``, {municipality: rev}), not the briefs (a region's thousand objectives)."""
+        found = Rollup._get_collection().find_one({"_id": Rollup.key(plan_id, period)}, {"briefs": 0})
+        if found is not None and "revs" not in found:   # written by a release before: read from its briefs
+            briefs = Rollup._get_collection().find_one({"_id": found["_id"]}, {"briefs": 1}).get("briefs")
+            found["revs"] = {m: brief["rev"] for m, brief in (unpack(briefs) or {}).items()}
+        return None if found is None else _record(unpacked(found, Rollup.PACKED))
 
     def rollups(self, plan_id, periods):
         """{period: its stored roll-up} of those ``periods`` that have one, in one read."""
@@ -367,7 +373,7 @@ class Monitoring(ServiceStore):
         ``briefs``: {municipality: {"rev", "objectives"}} of the slices it was figured from."""
         return _compare_and_set(Rollup, previous, {"_id": Rollup.key(plan_id, period), "plan_id": plan_id,
                                                    "period": period}, model_version=model_version, figures=pack(figures),
-                                briefs=pack(briefs))
+                                briefs=pack(briefs), revs=pack({m: brief["rev"] for m, brief in briefs.items()}))
 
     @staticmethod
     def slice_parts(figures, briefs):

@@ -177,8 +177,9 @@ class Rollup(Figures):
     meta = {"db_alias": ALIAS, "collection": "progress", "indexes": ["plan_id"]}
     figures = me.DynamicField(required=True)   # packed; roll-ups written before hold a document (unpack reads both)
     briefs = me.BinaryField()   # packed {municipality: {"rev", "objectives"}}: its slices' objectives, in brief
+    revs = me.BinaryField()     # packed {municipality: "rev" of its brief}: what a read compares, briefs unread
 
-    PACKED = ("figures", "briefs")
+    PACKED = ("figures", "briefs", "revs")
 
 
 class Slice(Figures):
