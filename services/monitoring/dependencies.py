@@ -343,7 +343,7 @@ class Monitoring(ServiceStore):
         found = Rollup._get_collection().find_one({"_id": Rollup.key(plan_id, period)}, {"briefs": 0})
         if found is not None and "revs" not in found:   # written by a release before: read from its briefs
             briefs = Rollup._get_collection().find_one({"_id": found["_id"]}, {"briefs": 1}).get("briefs")
-            found["revs"] = {m: brief["rev"] for m, brief in (unpack(briefs) or {}).items()}
+            found["revs"] = _revs(unpack(briefs) or {})
         return None if found is None else _record(unpacked(found, Rollup.PACKED))
 
     def rollups(self, plan_id, periods):
@@ -373,7 +373,7 @@ class Monitoring(ServiceStore):
         ``briefs``: {municipality: {"rev", "objectives"}} of the slices it was figured from."""
         return _compare_and_set(Rollup, previous, {"_id": Rollup.key(plan_id, period), "plan_id": plan_id,
                                                    "period": period}, model_version=model_version, figures=pack(figures),
-                                briefs=pack(briefs), revs=pack({m: brief["rev"] for m, brief in briefs.items()}))
+                                briefs=pack(briefs), revs=pack(_revs(briefs)))
 
     @staticmethod
     def slice_parts(figures, briefs):
@@ -518,6 +518,11 @@ def _compare_and_set(document, previous, identity, **fields):
             return False
     return collection.update_one({"_id": previous.id, "rev": previous.rev}, {
         "$set": {**fields, "updated_at": now_iso()}, "$inc": {"rev": 1}}).modified_count == 1
+
+
+def _revs(briefs):
+    """{municipality: rev} of a roll-up's ``briefs``: the slice revisions a read compares."""
+    return {m: brief["rev"] for m, brief in briefs.items()}
 
 
 def _record(doc):
