@@ -16,6 +16,7 @@ from kombu.utils import json as kombu_json
 OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 _default = kombu_json.JSONEncoder().default
 MARKER = "__type__"
+MARKER_BYTES = MARKER.encode()   # looked for in a message's bytes as they came, not decoded first
 
 
 def dumps(value):
@@ -26,7 +27,7 @@ def dumps(value):
 
 
 def loads(text):
-    if MARKER in (text if isinstance(text, str) else str(text, "utf-8", "replace")):
+    if (MARKER if isinstance(text, str) else MARKER_BYTES) in text:
         return kombu_json.loads(text)   # a value kombu wrote as {"__type__": ..., "__value__": ...}
     try:
         return orjson.loads(text)

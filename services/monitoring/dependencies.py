@@ -34,6 +34,15 @@ from .readings import FIGURES, merged, reading_id
 MODELS = LRUCache(maxsize=int(config.env("ORTAK_MODEL_CACHE_INDICATORS", "15000")),
                   getsizeof=lambda versions: max(1, sum(len(m.view["indicators"]) for m in versions.values())))
 MODELS_LOCK = threading.Lock()
+# The sheets of readings this process wrote last, as written ({sheet id: (rev, updated_at, readings)}):
+# an approval reads back the sheet its batch was just spread into, and unpacking a thousand readings
+# took a quarter of the approval. Their readings are never changed in place (a change replaces one).
+SHEETS = LRUCache(maxsize=4000, getsizeof=lambda kept: max(1, len(kept[2])))
+KEPT_LOCK = threading.Lock()   # of SHEETS and ROLLUPS
+# Likewise the roll-ups it wrote last ({roll-up id: (rev, updated_at, record)}): the next approval of
+# the period reads it back, a region's objective briefs, which took an eighth of its figuring to unpack.
+ROLLUPS = LRUCache(maxsize=20_000, getsizeof=lambda kept: max(1, sum(len(b["objectives"]) for b in
+                                                                     kept[2].briefs.values())))
 # How long an approval being applied is left to the process applying it; after a crash, the timer
 # of any process takes it over once this has passed. The timer applies 10,000 readings in seconds;
 # an approval applied before its answer is done or timed out (the gateway waits 10 s) well within 15 s.
@@ -152,9 +161,16 @@ class Monitoring(ServiceStore):
         return list(query.limit(10))
 
     def sheet(self, plan_id, municipality, period):
-        """A municipality's readings of a period as stored: {"rev", "readings": {id: reading}}, or None."""
-        doc = Sheet._get_collection().find_one({"_id": Sheet.key(plan_id, municipality, period)},
-                                               {"readings": 1, "rev": 1})
+        """A municipality's readings of a period as stored: {"rev", "readings": {id: reading}}, or None.
+        One this process wrote last is taken as it was written when the store still holds that write."""
+        key, sheets = Sheet.key(plan_id, municipality, period), Sheet._get_collection()
+        with KEPT_LOCK:
+            kept = SHEETS.get(key)
+        if kept is not None:
+            doc = sheets.find_one({"_id": key}, {"rev": 1, "updated_at": 1})
+            if doc is not None and (doc["rev"], doc.get("updated_at")) == kept[:2]:
+                return {"rev": doc["rev"], "readings": dict(kept[2])}
+        doc = sheets.find_one({"_id": key}, {"readings": 1, "rev": 1})
         return None if doc is None else {"rev": doc["rev"], "readings": {r["_id"]: r for r in unpack(doc["readings"])}}
 
     def _rewrite(self, plan_id, municipality, period, change, read=None):
@@ -171,10 +187,13 @@ class Monitoring(ServiceStore):
                 return changed
             ordered = [readings[rid] for rid in sorted(readings)]
             previous = SimpleNamespace(id=key, rev=doc["rev"]) if doc else None
-            if _compare_and_set(Sheet, previous, {"_id": key, "plan_id": plan_id, "municipality": municipality,
-                                                  "period": period},
-                                readings=pack(ordered),
-                                approved=pack({r["indicator"]: r["approved"] for r in ordered if r.get("approved")})):
+            written = _compare_and_set(Sheet, previous, {"_id": key, "plan_id": plan_id, "municipality": municipality,
+                                                         "period": period},
+                                       readings=pack(ordered),
+                                       approved=pack({r["indicator"]: r["approved"] for r in ordered if r.get("approved")}))
+            if written:
+                with KEPT_LOCK:
+                    SHEETS[key] = (*written, readings)
                 return changed
             time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
         raise Conflict(f"The readings of {municipality} for {period} kept changing; try again.")
@@ -347,9 +366,21 @@ class Monitoring(ServiceStore):
         return None if found is None else _record(unpacked(found, Rollup.PACKED))
 
     def rollups(self, plan_id, periods):
-        """{period: its stored roll-up} of those ``periods`` that have one, in one read."""
-        found = Rollup._get_collection().find({"_id": {"$in": [Rollup.key(plan_id, p) for p in periods]}})
-        return {doc["period"]: _record(unpacked(doc, Rollup.PACKED)) for doc in found}
+        """{period: its stored roll-up} of those ``periods`` that have one, in one read (and one of
+        the revisions of those this process wrote last, taken as written while the store holds them)."""
+        ids, collection = [Rollup.key(plan_id, p) for p in periods], Rollup._get_collection()
+        with KEPT_LOCK:
+            kept = {i: ROLLUPS[i] for i in ids if i in ROLLUPS}
+        found = {}
+        if kept:
+            for doc in collection.find({"_id": {"$in": sorted(kept)}}, {"rev": 1, "updated_at": 1}):
+                if (doc["rev"], doc.get("updated_at")) == kept[doc["_id"]][:2]:
+                    found[doc["_id"]] = SimpleNamespace(**vars(kept[doc["_id"]][2]))
+        rest = [i for i in ids if i not in found]
+        if rest:
+            found.update((doc["_id"], _record(unpacked(doc, Rollup.PACKED)))
+                         for doc in collection.find({"_id": {"$in": rest}}))
+        return {r.period: r for r in found.values()}
 
     def slices(self, plan_id, period, municipalities, part=None, parse=True):
         """{municipality: its stored slice} of a period, of those ``municipalities`` that have one; with
@@ -371,9 +402,17 @@ class Monitoring(ServiceStore):
     def save_rollup(self, plan_id, period, model_version, figures, briefs, previous=None):
         """Compare-and-set on ``rev``: returns False when someone else updated it meanwhile.
         ``briefs``: {municipality: {"rev", "objectives"}} of the slices it was figured from."""
-        return _compare_and_set(Rollup, previous, {"_id": Rollup.key(plan_id, period), "plan_id": plan_id,
-                                                   "period": period}, model_version=model_version, figures=pack(figures),
-                                briefs=pack(briefs), revs=pack(_revs(briefs)))
+        key = Rollup.key(plan_id, period)
+        written = _compare_and_set(Rollup, previous, {"_id": key, "plan_id": plan_id, "period": period},
+                                   model_version=model_version, figures=pack(figures), briefs=pack(briefs),
+                                   revs=pack(_revs(briefs)))
+        if written:
+            record = SimpleNamespace(id=key, plan_id=plan_id, period=period, model_version=model_version,
+                                     figures=figures, briefs=briefs, revs=_revs(briefs), rev=written[0],
+                                     updated_at=written[1])
+            with KEPT_LOCK:
+                ROLLUPS[key] = (*written, record)
+        return written
 
     @staticmethod
     def slice_parts(figures, briefs):
@@ -507,17 +546,19 @@ def _models(query):
 
 
 def _compare_and_set(document, previous, identity, **fields):
-    """Insert the document (``previous`` None) or update it if its ``rev`` is still the one read;
-    False when another writer came first."""
-    collection = document._get_collection()
+    """Insert the document (``previous`` None) or update it if its ``rev`` is still the one read:
+    (rev, updated_at) as written, or None when another writer came first."""
+    collection, now = document._get_collection(), now_iso()
     if previous is None:
         try:
-            collection.insert_one({**identity, **fields, "rev": 0, "updated_at": now_iso()})
-            return True
+            collection.insert_one({**identity, **fields, "rev": 0, "updated_at": now})
+            return 0, now
         except DuplicateKeyError:
-            return False
-    return collection.update_one({"_id": previous.id, "rev": previous.rev}, {
-        "$set": {**fields, "updated_at": now_iso()}, "$inc": {"rev": 1}}).modified_count == 1
+            return None
+    if collection.update_one({"_id": previous.id, "rev": previous.rev}, {
+            "$set": {**fields, "updated_at": now}, "$inc": {"rev": 1}}).modified_count == 1:
+        return previous.rev + 1, now
+    return None
 
 
 def _revs(briefs):

@@ -103,7 +103,7 @@ class MonitoringService(HealthCheck):
             batch_id = keyed_batch_id(plan_id, actor, idempotency_key)
             earlier = self.store.batch(batch_id)
             if earlier is not None:
-                return _replay(earlier, request)
+                return _replay(earlier, body)
         else:
             batch_id = f"{plan_id}:{secrets.token_hex(8)}"
         lines = body.get("readings") if isinstance(body, dict) else None
@@ -120,7 +120,7 @@ class MonitoringService(HealthCheck):
             "periods": sorted({r["period"] for r in checked})}, plan_id=plan_id, actor=actor)
         batch, created = self.store.save_batch(batch_id, plan_id, checked, answer, actor, [event], request)
         if not created:
-            return _replay(batch, request)  # a concurrent repeat of the same key came first
+            return _replay(batch, body)  # a concurrent repeat of the same key came first
         self.store.apply_batch(batch, checked)
         self.store.relay(self.dispatch, now=True, written=[batch])   # its own event: others are the timer's
         return answer
@@ -891,9 +891,9 @@ def _revision(model_version, rollup, slices):
     return f"{model_version}.{rollup.rev}.{hashlib.sha256(written.encode()).hexdigest()[:12]}"
 
 
-def _replay(batch, request):
+def _replay(batch, body):
     """The first answer to an Idempotency-Key, for a retry of the same request."""
-    return idempotency.replay(batch.fingerprint, request, {**batch.answer, "replayed": True}, "batch of readings")
+    return idempotency.replay(batch.fingerprint, body, {**batch.answer, "replayed": True}, "batch of readings")
 
 
 def _texts(reading, participant):

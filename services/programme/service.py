@@ -100,7 +100,7 @@ class ProgrammeService(HealthCheck):
             request = idempotency.fingerprint(body)
             earlier = self.store.keyed(pid)
             if earlier is not None:
-                return self._replay(actor, plan, earlier, request)
+                return self._replay(actor, plan, earlier, body)
         data = schemas.as_stored(load(schemas.ProjectSchema(), body,
                                       detail="The project cannot be registered as sent."))
         if data["municipality"] in domain.members(plan):
@@ -120,12 +120,12 @@ class ProgrammeService(HealthCheck):
                   *[self._missed(pid, plan_id, data, m) for m in missed]]
         item, created = self.store.register(plan_id, pid, data, fields, entry, events, keyed)
         if not created:
-            return self._replay(actor, plan, item, request)
+            return self._replay(actor, plan, item, body)
         self.store.relay(self.dispatch, now=True)
         return self._answer(actor, plan, item.as_dict(), item.history)
 
-    def _replay(self, actor, plan, item, request):
-        idempotency.replay(item.fingerprint, request, None, "project")
+    def _replay(self, actor, plan, item, body):
+        idempotency.replay(item.fingerprint, body, None, "project")
         return self._answer(actor, plan, item.as_dict(), item.history)
 
     @rpc
