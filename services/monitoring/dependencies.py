@@ -48,6 +48,10 @@ ROLLUPS = LRUCache(maxsize=20_000, getsizeof=lambda kept: max(1, sum(len(b["obje
 # an approval applied before its answer is done or timed out (the gateway waits 10 s) well within 15 s.
 CLAIM_SECONDS = 60
 ANSWERING_CLAIM_SECONDS = 15
+# what the service reads of an open alert, and what an alert written before a field was kept says
+ALERT_FIELDS = {"indicator": 1, "kind": 1, "periods": 1, "rev": 1, "outbox": 1, "municipality": 1, "objective": 1}
+ALERT_DEFAULTS = {"kind": "below_threshold", "periods": [], "rev": 0, "outbox": [], "municipality": None,
+                  "objective": None}
 SHEET_ATTEMPTS = 20   # compare-and-set attempts at a sheet of readings that others keep writing
 
 
@@ -192,8 +196,7 @@ class Monitoring(ServiceStore):
                                        readings=pack(ordered),
                                        approved=pack({r["indicator"]: r["approved"] for r in ordered if r.get("approved")}))
             if written:
-                with KEPT_LOCK:
-                    SHEETS[key] = (*written, readings)
+                _keep(SHEETS, key, (*written, readings))
                 return changed
             time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
         raise Conflict(f"The readings of {municipality} for {period} kept changing; try again.")
@@ -410,8 +413,7 @@ class Monitoring(ServiceStore):
             record = SimpleNamespace(id=key, plan_id=plan_id, period=period, model_version=model_version,
                                      figures=figures, briefs=briefs, revs=_revs(briefs), rev=written[0],
                                      updated_at=written[1])
-            with KEPT_LOCK:
-                ROLLUPS[key] = (*written, record)
+            _keep(ROLLUPS, key, (*written, record))
         return written
 
     @staticmethod
@@ -500,7 +502,12 @@ class Monitoring(ServiceStore):
 
     # -- alerts ----------------------------------------------------------------------------------
     def open_alerts(self, plan_id, kind):
-        return {a.indicator: a for a in Alert.objects(plan_id=plan_id, status="open") if a.kind == kind}
+        """{indicator: its open alert of ``kind``} (id, rev, periods, outbox, municipality, objective):
+        read raw, as every approval reads them twice and a plan may have thousands open, each of which
+        mongoengine made a document of."""
+        found = Alert._get_collection().find(indexable(Alert, {"plan_id": plan_id, "status": "open"}), ALERT_FIELDS)
+        return {doc["indicator"]: _record({**ALERT_DEFAULTS, **doc}) for doc in found
+                if doc.get("kind", ALERT_DEFAULTS["kind"]) == kind}
 
     def alerts(self, plan_id, include_closed=False, kind=None):
         query = Alert.objects(plan_id=plan_id) if include_closed else Alert.objects(plan_id=plan_id, status="open")
@@ -559,6 +566,16 @@ def _compare_and_set(document, previous, identity, **fields):
             "$set": {**fields, "updated_at": now}, "$inc": {"rev": 1}}).modified_count == 1:
         return previous.rev + 1, now
     return None
+
+
+def _keep(cache, key, kept):
+    """Keep what was just written in ``cache`` (SHEETS, ROLLUPS); one bigger than the whole cache is
+    not kept (and what was kept of it before goes): it is read from the store."""
+    with KEPT_LOCK:
+        try:
+            cache[key] = kept
+        except ValueError:
+            cache.pop(key, None)
 
 
 def _revs(briefs):

@@ -50,3 +50,22 @@ def test_a_roll_up_written_here_is_read_back_as_written_until_another_writes_it(
         "$inc": {"rev": 1}})
     read = monitoring_store.rollups("p", ["2026-H1"])["2026-H1"]
     assert (read.figures, read.rev) == ({"plan": {"realization": 10.0}}, 2)
+
+
+def test_a_sheet_bigger_than_what_is_kept_is_written_and_read_from_the_store(monitoring_store):
+    small = {"r0": {"_id": "r0", "indicator": "I0", "status": "submitted"}}
+    _spread(monitoring_store, small)
+    key = Sheet.key("p", "d", "2026-H1")
+    assert key in dependencies.SHEETS
+    big = {f"r{i}": {"_id": f"r{i}", "indicator": f"I{i}", "status": "submitted"}
+           for i in range(dependencies.SHEETS.maxsize + 1)}
+    _spread(monitoring_store, big)   # a 10,000-reading approval's sheet: written all the same
+    assert key not in dependencies.SHEETS   # what was kept of it before is not taken for it
+    assert len(monitoring_store.sheet("p", "d", "2026-H1")["readings"]) == len(big)
+
+
+def test_a_roll_up_bigger_than_what_is_kept_is_written_and_read_from_the_store(monitoring_store):
+    many = {"edremit": {"rev": 0, "objectives": [{"code": f"H{i}"} for i in range(dependencies.ROLLUPS.maxsize + 1)]}}
+    assert monitoring_store.save_rollup("p", "2026", 1, {"plan": {}}, many)
+    assert Rollup.key("p", "2026") not in dependencies.ROLLUPS
+    assert len(monitoring_store.rollups("p", ["2026"])["2026"].briefs["edremit"]["objectives"]) == len(many["edremit"]["objectives"])
