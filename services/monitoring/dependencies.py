@@ -64,9 +64,10 @@ class Monitoring(ServiceStore):
         for source in domain.borrowed(domain.View(view)):   # its index goes with it, not kept for plain plans
             Counted(id=f"{source}|{view['id']}", source=source, plan_id=view["id"]).save()   # an upsert
         try:
-            PlanModel(id=PlanModel.key(view["id"], version), plan_id=view["id"], version=version,
-                      effective_from=effective_from, view=view).save(force_insert=True)
-        except NotUniqueError:
+            PlanModel._get_collection().insert_one({
+                "_id": PlanModel.key(view["id"], version), "plan_id": view["id"], "version": version,
+                "effective_from": effective_from, "view": pack(view), "parent_plan": view.get("parent_plan")})
+        except DuplicateKeyError:
             pass  # the same adoption delivered again: its index entry may be what was missing
         ModelIndex._get_collection().update_one({"_id": view["id"]}, {"$addToSet": {"versions": version}}, upsert=True)
 
@@ -102,8 +103,7 @@ class Monitoring(ServiceStore):
         """The adopted plans that cascade from ``plan_id`` (their newest version says so)."""
         found = {}
         # $eq: a view's parent is one id, and the store's index answers only that form (shared.mongo.indexable)
-        for doc in PlanModel._get_collection().find({"view.parent_plan": {"$eq": plan_id}},
-                                                    {"plan_id": 1, "version": 1}):
+        for doc in PlanModel._get_collection().find({"parent_plan": {"$eq": plan_id}}, {"plan_id": 1, "version": 1}):
             found[doc["plan_id"]] = True
         return sorted(found)
 
@@ -547,7 +547,7 @@ class Monitoring(ServiceStore):
 
 def _models(query):
     """Plan models as records, oldest version first. Shared by the workers of a process: read only."""
-    return sorted((_record({"effective_from": None, **doc, "view": domain.View(doc["view"])})
+    return sorted((_record({"effective_from": None, **doc, "view": domain.View(unpack(doc["view"]))})
                    for doc in PlanModel._get_collection().find(indexable(PlanModel, query))),
                   key=lambda m: m.version)
 

@@ -202,7 +202,7 @@ def test_what_the_shared_store_helpers_query_is_indexed_in_every_service(service
 
 def test_the_listing_finds_the_queries_it_checks():
     found = {(function, owner): sets for function, owner, sets, _ in queries("monitoring")}
-    assert found[("child_plans", "PlanModel")] == [{"view.parent_plan"}]
+    assert found[("child_plans", "PlanModel")] == [{"parent_plan"}]
     assert found[("open_alerts", "Alert")] == [{"plan_id", "status"}]
     assert found[("readings", "Sheet")] == [{"plan_id"}]   # the literal the filter starts from
     assert {(f, o): s for f, o, s, _ in queries("consultation")}[("inputs", "Input")] is None   # DYNAMIC

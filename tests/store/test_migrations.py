@@ -51,7 +51,8 @@ OLD = {
                             {"_id": "gone|e1", "plan_id": "gone", "approved": "2025-H1", "indicators": ["X"],
                              "at": 2.0}],
         "plan_models": [{"_id": "p:000002", "plan_id": "p", "version": 2,
-                         "view": {"calendar": "gregorian", "period": {"start": 2025, "end": 2027}}}],
+                         "view": {"calendar": "gregorian", "period": {"start": 2025, "end": 2027},
+                                  "parent_plan": "metro"}}],
         # a batch's lines as a list
         "batches": [{"_id": "p:b1", "plan_id": "p", "readings": [{"indicator": "PG1", "municipality": "edremit",
                                                                  "period": "2025", "value": 4.0}], "applied": 1,
@@ -94,7 +95,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     client, prefix = deployment
     found = migrate.run(store_uri, prefix)
     assert {service: (before, after) for service, (before, after, _) in found.items()} == {
-        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 8), "requests": (0, 1), "programme": (0, 0)}
+        "plan_registry": (0, 2), "consultation": (0, 1), "monitoring": (0, 9), "requests": (0, 1), "programme": (0, 0)}
     changed = {(service, step.number): what for service, (_, _, report) in found.items() for step, what, ran in report
                if ran}
     assert changed == {("plan_registry", 1): {"municipalities:members": 1},
@@ -109,6 +110,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
                        ("monitoring", 6): {"reading_sheets:written": 1},
                        ("monitoring", 7): {"figures_carried:named": 2},
                        ("monitoring", 8): {"batches:packed": 1, "approvals:packed": 1},
+                       ("monitoring", 9): {"plan_models:packed": 1},
                        ("requests", 1): {"quality_due:marked": 4}}
     db = {service: client[f"{prefix}_{service}"] for service in OLD}
     assert db["plan_registry"].municipalities.find_one({"_id": "edremit"})["members"] == []
@@ -137,6 +139,10 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
     assert slices["p:2025:havran"]["indicators"] == [old_figures["indicators"][1]]
     assert slices["p:2025:havran"]["objectives"] == [old_figures["objectives"][1]]
     assert {s["model_version"] for s in slices.values()} == {2}
+    # the plan model's view packed, its parent plan beside it (step 9)
+    model = db["monitoring"].plan_models.find_one({"_id": "p:000002"})
+    assert isinstance(model["view"], bytes) and model["parent_plan"] == "metro"
+    assert monitoring.unpack(model["view"]) == OLD["monitoring"]["plan_models"][0]["view"]
     # the revisions of the slices it goes with, and what it needs of their objectives
     assert {m: b["rev"] for m, b in rollup["briefs"].items()} == {"edremit": 0, "havran": 0}
     assert rollup["briefs"]["havran"]["objectives"] == [
@@ -166,7 +172,7 @@ def test_old_documents_are_brought_up_to_date_once(store_uri, deployment):
         "yunusemre:2020-H1": (1, "2020-07-01", {}), "yunusemre:2020-H2": (1, "2021-01-01", {}),
         "yunusemre:2021-H1": (1, "2021-07-01", {}), "yunusemre:2021-H2": (1, "2022-01-01", {"q": {"PGY.1": 3}})}
     text = "\n".join(migrate.lines(found))
-    assert "monitoring: version 0 -> 8 (latest 8)" in text and "  2 readings have a trail: readings:trail 1" in text
+    assert "monitoring: version 0 -> 9 (latest 9)" in text and "  2 readings have a trail: readings:trail 1" in text
 
     migrated = everything(client, prefix)
     again = migrate.run(store_uri, prefix)
@@ -185,11 +191,11 @@ def test_a_run_stopped_half_way_is_finished_by_the_next(store_uri, deployment, c
     readings.insert_one({"_id": "r3", "plan_id": "p", "indicator": "PG3", "municipality": "edremit", "period": "2025",
                          "approved": {"value": 2.0}})
     assert migrate.main(["--uri", store_uri, "--prefix", prefix, "--status"]) == 0
-    assert "monitoring: version 1 (latest 8)" in capsys.readouterr().out
+    assert "monitoring: version 1 (latest 9)" in capsys.readouterr().out
     assert "trail" not in readings.find_one({"_id": "r3"})
     assert migrate.main(["--uri", store_uri, "--prefix", prefix, "--service", "monitoring"]) == 0
     out = capsys.readouterr().out
-    assert "monitoring: version 1 -> 8 (latest 8)" in out and "readings:trail 1" in out
+    assert "monitoring: version 1 -> 9 (latest 9)" in out and "readings:trail 1" in out
     assert "plan_registry" not in out
     # joined to the sheet written before: nothing lost, the new reading with its trail and approval
     sheet = monitoring.unpacked(client[f"{prefix}_monitoring"].reading_sheets.find_one({"_id": "p|edremit|2025"}),
