@@ -131,7 +131,7 @@ class ConsultationService(HealthCheck):
                               for s in data["sessions"]])
         consultation, created = self.store.create({**data, "plan_id": plan_id, "created_by": who(actor)}, cid, request)
         if not created:   # a concurrent retry of the same key came first
-            consultation = idempotency.replay(consultation.pop("fingerprint"), request, consultation, KEYED["consultation"][1])
+            consultation = idempotency.replay(consultation.pop("fingerprint"), body, consultation, KEYED["consultation"][1])
         return self._with_status(consultation)
 
     def _keyed(self, kind, actor, plan_id, key, body):
@@ -143,7 +143,7 @@ class ConsultationService(HealthCheck):
         kid, request = idempotency.keyed_id(prefix, actor, key, scope=plan_id), idempotency.fingerprint(body)
         earlier = self.store.keyed(kind, kid)
         if earlier is not None:
-            earlier = idempotency.replay(earlier.pop("fingerprint"), request, earlier, what)
+            earlier = idempotency.replay(earlier.pop("fingerprint"), body, earlier, what)
         return kid, request, earlier
 
     def _with_status(self, consultation):
@@ -331,7 +331,7 @@ class ConsultationService(HealthCheck):
         if not speaks_for(actor, plan, record["municipality"]):
             raise Forbidden(f"Records of {record['municipality']} are written by its planner or the plan's coordinator.")
         added, created = self.store.add_bank_record(plan_id, record, who(actor), rid, request)
-        return added if created else idempotency.replay(added.pop("fingerprint"), request, added, KEYED["bank"][1])
+        return added if created else idempotency.replay(added.pop("fingerprint"), body, added, KEYED["bank"][1])
 
     def _finding(self, named):
         """The row of the requests' findings a record names, as the requests service figures it."""
