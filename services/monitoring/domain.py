@@ -88,6 +88,21 @@ def uncomputable_years(indicator, reading):
             and realization(indicator["baseline"], target, value, direction) is None]
 
 
+# A target at least this far from its baseline gives a finite D for any reading within
+# MAX_MAGNITUDE: (C - A) / (B - A) x 100 stays under 2e15 / 1e-280 x 100, far below float's range.
+SAFE_GAP = 1e-280
+
+
+def always_computable(indicator):
+    """Whether every year's realization of ``indicator`` is finite for any reading within
+    MAX_MAGNITUDE (a batch's check then computes none of them): no year keeps its baseline, whose
+    D depends on the reading (lower-is-better B / C), and none is within SAFE_GAP of it."""
+    baseline = indicator.get("baseline")
+    return isinstance(baseline, (int, float)) and all(
+        target is None or (target != baseline and abs(target - baseline) >= SAFE_GAP)
+        for target in (indicator.get("targets") or {}).values())
+
+
 # -- the value reached: half-years, years, cumulative ----------------------------------------
 def combine_halves(how, first, second):
     """A year's value from its halves: "sum" (a flow), "last" (the level at the year's end), "mean"."""
@@ -478,6 +493,7 @@ class Index:
         self.feeds = {i["code"]: i["contributes_to"] for i in plan["indicators"] if i.get("contributes_to")}
         self.borrowed = {source: {i["code"] for i in found} for source, found in
                          _grouped([i for i in plan["indicators"] if i.get("reported_in")], "reported_in").items()}
+        self.always_computable = {i["code"] for i in plan["indicators"] if always_computable(i)}
 
 
 def _runs(items):

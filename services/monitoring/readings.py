@@ -5,7 +5,7 @@ from shared import idempotency
 from shared.calendars import PeriodKeyError
 from shared.guide import outside_range, range_text
 from shared.text import check_plain
-from shared.validation import NUMBER_RULE, Problems, is_number
+from shared.validation import MAX_MAGNITUDE, NUMBER_RULE, Problems, is_number
 
 from .domain import index, period_of, reading_value, uncomputable_years
 
@@ -39,7 +39,7 @@ def check_batch(plan, lines, may_write, today=None):
     if len(lines) > MAX_BATCH:
         problems.add("readings", f"At most {MAX_BATCH} readings a request; split the batch.")
         return None, problems, set()
-    indicators = index(plan).indicator
+    indicators, computable = index(plan).indicator, index(plan).always_computable
     periods = {}   # each key parsed once: a batch names one period or a few
     ratio_fed = {r["code"] for r in plan["regional_indicators"] if r["aggregation"] == "ratio"}
     weight_fed = {r["code"] for r in plan["regional_indicators"] if r["aggregation"] == "weighted_mean"}
@@ -103,7 +103,9 @@ def check_batch(plan, lines, may_write, today=None):
             field = "value" if value is not None else "numerator"
             problems.add(f"{path}.{field}", f"Indicator {code} takes values in {range_text(indicator['range'])} "
                                             f"(its declared range), not {reached:g}; check the number and its unit.")
-        if numbers_ok and indicator is not None:
+        # most indicators compute any number within range: their years are not figured here
+        if numbers_ok and indicator is not None and not (code in computable and reached is not None
+                                                         and abs(reached) <= MAX_MAGNITUDE):
             years = uncomputable_years(indicator, {"value": value, "numerator": numerator, "denominator": denominator})
             if years:
                 field = "value" if value is not None else "denominator"

@@ -3,6 +3,7 @@ of problems by path, never an exception."""
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.monitoring import domain
 from services.monitoring.readings import check_batch
 from tests.unit.test_monitoring_domain import plan
 
@@ -112,3 +113,27 @@ def test_a_reading_outside_its_indicators_declared_range_is_refused_with_its_lin
     by_code["inc"]["range"] = {"min": 10, "max": None}        # an open end
     _, problems, _ = check_batch(p, [line(value=9), line(period="2025-H2", value=1e6)], lambda m: True)
     assert list(problems.errors) == ["readings[0].value"] and "10 … ∞" in problems.errors["readings[0].value"][0]
+
+
+NUMBERS = st.floats(-1e15, 1e15) | st.sampled_from([0.0, 1e-300, -1e-300, 5e-281, 1e-280, 1e15, -1e15])
+
+
+@settings(max_examples=500, deadline=None)
+@given(baseline=NUMBERS, targets=st.lists(st.none() | NUMBERS, min_size=1, max_size=5),
+       direction=st.sampled_from(["higher", "lower"]), value=NUMBERS)
+def test_an_indicator_always_computable_computes_every_reading_within_range(baseline, targets, direction, value):
+    """The batch check skips figuring the years of such an indicator: none of them may overflow."""
+    indicator = {"baseline": baseline, "direction": direction,
+                 "targets": {str(2025 + n): t for n, t in enumerate(targets)}}
+    if domain.always_computable(indicator):
+        assert domain.uncomputable_years(indicator, {"value": value}) == []
+
+
+def test_an_indicator_that_keeps_its_baseline_or_comes_within_a_hair_of_it_is_checked_reading_by_reading():
+    assert domain.always_computable({"baseline": 0, "targets": {"2026": 20, "2027": None}})
+    assert not domain.always_computable({"baseline": 5, "targets": {"2026": 5}})   # lower-is-better: B / C
+    assert not domain.always_computable({"baseline": 0, "targets": {"2026": 1e-300}})
+    p = plan()
+    p["indicators"][1].update(baseline=5, targets={"2026": 5, "2027": 5})   # dec, lower is better: B / C x 100
+    _, problems, _ = check_batch(p, [line(indicator="dec", value=1e-310)], lambda municipality: True)
+    assert "cannot be computed" in problems.errors["readings[0].value"][0]
