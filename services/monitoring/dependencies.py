@@ -403,8 +403,8 @@ class Monitoring(ServiceStore):
         return {(doc["period"], doc["municipality"]): _record(unpacked(doc, Slice.PACKED, parse)) for doc in found}
 
     def save_rollup(self, plan_id, period, model_version, figures, briefs, previous=None):
-        """Compare-and-set on ``rev``: returns False when someone else updated it meanwhile.
-        ``briefs``: {municipality: {"rev", "objectives"}} of the slices it was figured from."""
+        """Compare-and-set on ``rev``: (rev, updated_at) as written, None when someone else updated it
+        meanwhile. ``briefs``: {municipality: {"rev", "objectives"}} of the slices it was figured from."""
         key = Rollup.key(plan_id, period)
         written = _compare_and_set(Rollup, previous, {"_id": key, "plan_id": plan_id, "period": period},
                                    model_version=model_version, figures=pack(figures), briefs=pack(briefs),
