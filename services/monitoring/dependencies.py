@@ -50,7 +50,7 @@ CLAIM_SECONDS = 60
 ANSWERING_CLAIM_SECONDS = 15
 # what the service reads of an open alert, and what an alert written before a field was kept says
 ALERT_FIELDS = {"indicator": 1, "kind": 1, "periods": 1, "rev": 1, "outbox": 1, "municipality": 1, "objective": 1}
-ALERT_DEFAULTS = {"kind": "below_threshold", "periods": [], "rev": 0, "outbox": [], "municipality": None,
+ALERT_DEFAULTS = {"kind": Alert.kind.default, "periods": [], "rev": 0, "outbox": [], "municipality": None,
                   "objective": None}
 SHEET_ATTEMPTS = 20   # compare-and-set attempts at a sheet of readings that others keep writing
 
@@ -167,14 +167,11 @@ class Monitoring(ServiceStore):
     def sheet(self, plan_id, municipality, period):
         """A municipality's readings of a period as stored: {"rev", "readings": {id: reading}}, or None.
         One this process wrote last is taken as it was written when the store still holds that write."""
-        key, sheets = Sheet.key(plan_id, municipality, period), Sheet._get_collection()
-        with KEPT_LOCK:
-            kept = SHEETS.get(key)
+        key = Sheet.key(plan_id, municipality, period)
+        kept = _still_kept(SHEETS, Sheet, [key]).get(key)
         if kept is not None:
-            doc = sheets.find_one({"_id": key}, {"rev": 1, "updated_at": 1})
-            if doc is not None and (doc["rev"], doc.get("updated_at")) == kept[:2]:
-                return {"rev": doc["rev"], "readings": dict(kept[2])}
-        doc = sheets.find_one({"_id": key}, {"readings": 1, "rev": 1})
+            return {"rev": kept[0], "readings": dict(kept[2])}
+        doc = Sheet._get_collection().find_one({"_id": key}, {"readings": 1, "rev": 1})
         return None if doc is None else {"rev": doc["rev"], "readings": {r["_id"]: r for r in unpack(doc["readings"])}}
 
     def _rewrite(self, plan_id, municipality, period, change, read=None):
@@ -371,18 +368,12 @@ class Monitoring(ServiceStore):
     def rollups(self, plan_id, periods):
         """{period: its stored roll-up} of those ``periods`` that have one, in one read (and one of
         the revisions of those this process wrote last, taken as written while the store holds them)."""
-        ids, collection = [Rollup.key(plan_id, p) for p in periods], Rollup._get_collection()
-        with KEPT_LOCK:
-            kept = {i: ROLLUPS[i] for i in ids if i in ROLLUPS}
-        found = {}
-        if kept:
-            for doc in collection.find({"_id": {"$in": sorted(kept)}}, {"rev": 1, "updated_at": 1}):
-                if (doc["rev"], doc.get("updated_at")) == kept[doc["_id"]][:2]:
-                    found[doc["_id"]] = SimpleNamespace(**vars(kept[doc["_id"]][2]))
+        ids = [Rollup.key(plan_id, p) for p in periods]
+        found = {i: SimpleNamespace(**vars(kept[2])) for i, kept in _still_kept(ROLLUPS, Rollup, ids).items()}
         rest = [i for i in ids if i not in found]
         if rest:
             found.update((doc["_id"], _record(unpacked(doc, Rollup.PACKED)))
-                         for doc in collection.find({"_id": {"$in": rest}}))
+                         for doc in Rollup._get_collection().find({"_id": {"$in": rest}}))
         return {r.period: r for r in found.values()}
 
     def slices(self, plan_id, period, municipalities, part=None, parse=True):
@@ -576,6 +567,18 @@ def _keep(cache, key, kept):
             cache[key] = kept
         except ValueError:
             cache.pop(key, None)
+
+
+def _still_kept(cache, document, ids):
+    """{id: (rev, updated_at, what was kept)} of those ``ids`` whose write this process kept in
+    ``cache`` (SHEETS, ROLLUPS) is still the stored one: one read of their revisions."""
+    with KEPT_LOCK:
+        kept = {i: cache[i] for i in ids if i in cache}
+    if not kept:
+        return {}
+    return {doc["_id"]: kept[doc["_id"]] for doc in document._get_collection().find(
+        {"_id": {"$in": sorted(kept)}}, {"rev": 1, "updated_at": 1})
+        if (doc["rev"], doc.get("updated_at")) == kept[doc["_id"]][:2]}
 
 
 def _revs(briefs):

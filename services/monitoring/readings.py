@@ -39,7 +39,8 @@ def check_batch(plan, lines, may_write, today=None):
     if len(lines) > MAX_BATCH:
         problems.add("readings", f"At most {MAX_BATCH} readings a request; split the batch.")
         return None, problems, set()
-    indicators, computable = index(plan).indicator, index(plan).always_computable
+    found = index(plan)
+    indicators, computable = found.indicator, found.always_computable
     periods = {}   # each key parsed once: a batch names one period or a few
     ratio_fed = {r["code"] for r in plan["regional_indicators"] if r["aggregation"] == "ratio"}
     weight_fed = {r["code"] for r in plan["regional_indicators"] if r["aggregation"] == "weighted_mean"}
